@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make serve` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+PYTEST_ARGS ?=
+
+.PHONY: serve test install install-dev lint format bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamp files: reinstall only when the dependency list or the lock changes.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install --quiet -c constraints.txt -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+serve: install
+	$(BIN)/paperworks serve
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench hatch_build.py
+	$(BIN)/ruff format --check src tests bench hatch_build.py
+	$(BIN)/mypy src
+
+format: install-dev
+	$(BIN)/ruff check --fix src tests bench hatch_build.py
+	$(BIN)/ruff format src tests bench hatch_build.py
+
+# pytest exits 5 when it collected nothing; an empty selection is not a failure.
+test: lint
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+bench: install-dev
+	$(BIN)/python bench/http_overhead.py
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock: $(BIN)/python
+	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

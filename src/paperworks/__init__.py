@@ -1,0 +1,3 @@
+"""Paperworks: a self-hostable document-automation backend."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from paperworks.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""`create_app(settings)`: the one place the service is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sentry_sdk
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
+
+from paperworks import migrations
+from paperworks.build_info import build_info
+from paperworks.health import router as health_router
+from paperworks.kit.body_limit import BodySizeLimitMiddleware
+from paperworks.kit.db import Database
+from paperworks.kit.errors import install_error_handlers
+from paperworks.kit.logging import configure_logging, get_logger
+from paperworks.kit.metrics import instrument, mark_process_dead
+from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware, rate_limit_storage
+from paperworks.kit.request_context import RequestContextMiddleware
+from paperworks.settings import Settings
+
+log = get_logger(__name__)
+
+DESCRIPTION = """
+Paperworks turns prompts, spreadsheets and uploads into documents: AI slide decks, a task
+assistant reachable over MCP, per-customer PDF booklets and table extraction.
+
+Every error is `application/problem+json` (RFC 9457) with a stable `code`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    db: Database = app.state.db
+    # `paperworks serve` upgrades the embedded SQLite database before it starts workers; any
+    # other database is the operator's to migrate, and serving an old schema would corrupt data.
+    await migrations.ensure_up_to_date(db.engine)
+    log.info(
+        "started",
+        version=build_info().version,
+        environment=settings.environment,
+        database=db.engine.dialect.name,
+        redis=bool(settings.redis_url),
+    )
+    try:
+        yield
+    finally:
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await db.dispose()
+        mark_process_dead()
+
+
+def _init_sentry(settings: Settings) -> None:
+    if settings.sentry_dsn:
+        sentry_sdk.init(
+            dsn=settings.sentry_dsn,
+            environment=settings.environment,
+            release=f"paperworks@{build_info().version}",
+            send_default_pii=False,
+        )
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    """Build the service. `db` lets tests hand in a database bound to their own transaction."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _init_sentry(settings)
+
+    docs = bool(settings.expose_docs)
+    app = FastAPI(
+        title="Paperworks",
+        version=build_info().version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database.from_url(settings.database_url)
+    app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    app.state.rate_limiter = RateLimiter(
+        rate_limit_storage(settings.redis_url),
+        anonymous=settings.anonymous_limit,
+        authenticated=settings.authenticated_limit,
+        trusted_proxies=settings.trusted_proxies,
+    )
+
+    install_error_handlers(app)
+    app.include_router(health_router)
+
+    # Innermost first: each add_middleware wraps everything added before it.
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=[
+            "X-Request-ID",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Retry-After",
+        ],
+    )
+    app.state.metrics_registry = instrument(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app

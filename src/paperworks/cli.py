@@ -1,0 +1,133 @@
+"""The `paperworks` command (also `python -m paperworks`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from paperworks import migrations
+from paperworks.build_info import build_info
+from paperworks.kit.db import create_engine
+from paperworks.kit.logging import configure_logging
+from paperworks.kit.metrics import prepare_multiprocess_dir
+from paperworks.settings import Settings
+
+app = typer.Typer(help="Paperworks: a self-hostable document-automation backend.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except (ValidationError, ValueError) as exc:
+        typer.secho(f"Invalid configuration:\n{exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from exc
+
+
+def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]], *args: object) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await work(engine, *args)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _prepare_schema(settings: Settings) -> None:
+    """Upgrade the embedded SQLite database; refuse to serve any other database on an old schema."""
+    if settings.is_sqlite:
+        _with_engine(settings, migrations.upgrade)
+        return
+    try:
+        _with_engine(settings, migrations.ensure_up_to_date)
+    except migrations.SchemaOutOfDate as exc:
+        typer.secho(f"Refusing to start: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind [default: PAPERWORKS_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: PAPERWORKS_PORT or 8000]")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Serve the API (migrating the embedded SQLite database first)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _prepare_schema(settings)
+    worker_count = workers or settings.workers
+    if worker_count > 1 or reload:
+        prepare_multiprocess_dir(settings.data_dir / "prometheus")
+    uvicorn.run(
+        "paperworks.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=None if reload else worker_count,
+        reload=reload,
+        # We resolve client addresses ourselves, only through TRUSTED_PROXIES (kit/client_ip.py).
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the version and the git commit."""
+    info = build_info()
+    typer.echo(f"paperworks {info.version} ({info.git_sha})")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION."""
+    settings = load_settings()
+    _with_engine(settings, migrations.upgrade, revision)
+    typer.echo(f"database at {_with_engine(settings, migrations.current_revision) or 'base'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Revert migrations down to REVISION (default: one step)."""
+    settings = load_settings()
+    _with_engine(settings, migrations.downgrade, revision)
+    typer.echo(f"database at {_with_engine(settings, migrations.current_revision) or 'base'}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's revision and whether it is the newest."""
+    settings = load_settings()
+    current = _with_engine(settings, migrations.current_revision)
+    head = migrations.head_revision()
+    state = "up to date" if current == head else f"behind head {head}"
+    typer.echo(f"{current or 'base'} ({state})")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the migration does")],
+    autogenerate: Annotated[bool, typer.Option(help="Diff the models against the database")] = True,
+) -> None:
+    """Write a new migration file under src/paperworks/migrations/versions."""
+    settings = load_settings()
+    path = _with_engine(settings, migrations.new_revision, message, autogenerate)
+    typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    app()

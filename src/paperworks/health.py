@@ -1,0 +1,82 @@
+"""Liveness and readiness: `/health` says the process runs, `/ready` that its dependencies answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+
+from paperworks.build_info import build_info
+from paperworks.kit.logging import get_logger
+from paperworks.kit.schemas import ApiModel
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+router = APIRouter(tags=["operations"])
+log = get_logger(__name__)
+
+CheckState = Literal["ok", "down", "disabled"]
+
+
+class Health(ApiModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    git_sha: str
+    build_time: str | None
+    environment: str
+
+
+class Readiness(ApiModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, CheckState]
+
+
+@router.get("/health", summary="Is the process up, and which build is it")
+async def health(request: Request) -> Health:
+    info = build_info()
+    return Health(
+        version=info.version,
+        git_sha=info.git_sha,
+        build_time=info.build_time,
+        environment=request.app.state.settings.environment,
+    )
+
+
+async def _check(name: str, probe: Awaitable[object]) -> CheckState:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await probe
+    except Exception as exc:  # any failure means "not ready"; say which and why in the log
+        log.warning("readiness_check_failed", check=name, error=str(exc))
+        return "down"
+    return "ok"
+
+
+async def _ping_database(request: Request) -> None:
+    async with request.app.state.db.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+@router.get(
+    "/ready",
+    summary="Can the service take traffic: database and Redis reachable",
+    responses={503: {"model": Readiness, "description": "A configured dependency is down"}},
+)
+async def ready(request: Request, response: Response) -> Readiness:
+    redis = request.app.state.redis
+    database, redis_state = await asyncio.gather(
+        _check("database", _ping_database(request)),
+        _check("redis", redis.ping()) if redis is not None else _disabled(),
+    )
+    checks: dict[str, CheckState] = {"database": database, "redis": redis_state}
+    if "down" in checks.values():
+        response.status_code = 503
+        return Readiness(status="unavailable", checks=checks)
+    return Readiness(status="ready", checks=checks)
+
+
+async def _disabled() -> CheckState:
+    return "disabled"

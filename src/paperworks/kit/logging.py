@@ -1,0 +1,119 @@
+"""Structured logs: one JSON object a line, the same pipeline for our logs and uvicorn's.
+
+Context bound with `structlog.contextvars` (request id, later job and workspace ids) lands on
+every line. Values that look like secrets are masked before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+MASK = "***"
+_SECRET_KEY = re.compile(r"authorization|cookie|passw|secret|token|key|dsn", re.IGNORECASE)
+_SECRET_IN_TEXT = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),
+    (re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1" + MASK + "@"),  # user:password@host
+    (re.compile(r"\bpwk_[A-Za-z0-9_-]+"), "pwk_" + MASK),  # Paperworks API keys
+)
+# Keys the structlog pipeline itself owns; never masked even if the pattern matches.
+_STRUCTURAL_KEYS = frozenset({"event", "level", "logger", "timestamp", "exception"})
+
+
+def _mask_text(value: str) -> str:
+    for pattern, replacement in _SECRET_IN_TEXT:
+        value = pattern.sub(replacement, value)
+    return value
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return _mask_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: MASK if isinstance(k, str) and _SECRET_KEY.search(k) else _mask(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_mask(item) for item in value]
+    return value
+
+
+def mask_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Mask values whose key names a secret, and secrets that hide inside text."""
+    for key, value in list(event_dict.items()):
+        if key in _STRUCTURAL_KEYS:
+            if isinstance(value, str):
+                event_dict[key] = _mask_text(value)
+            continue
+        event_dict[key] = MASK if _SECRET_KEY.search(key) else _mask(value)
+    return event_dict
+
+
+def _drop_color_message(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    # uvicorn attaches an ANSI-coloured copy of its message; the plain one is enough.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        _drop_color_message,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
+    """Route structlog and the standard library (uvicorn included) through one renderer."""
+    renderer: Processor
+    if log_format == "console":
+        renderer = structlog.dev.ConsoleRenderer()
+        final: list[Processor] = [mask_secrets, renderer]
+    else:
+        final = [structlog.processors.format_exc_info, mask_secrets, structlog.processors.JSONRenderer()]
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    # Our request middleware writes the access line (with the request id); uvicorn's would repeat it.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -1,0 +1,191 @@
+"""One `Settings` object for the whole service.
+
+Sources, strongest first: constructor arguments, `PAPERWORKS_*` environment variables, then the TOML
+file named by `PAPERWORKS_CONFIG_FILE` (default `./paperworks.toml`, read only if present). Every
+setting has a default that works on a laptop; production refuses to start on a weak secret.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+
+from limits import RateLimitItem, parse
+from pydantic import Field, SecretStr, field_validator, model_validator
+from paperworks.kit.client_ip import IpNetwork
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "PAPERWORKS_"
+DEFAULT_CONFIG_FILE = Path("paperworks.toml")
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRETS = frozenset(
+    {"changeme", "change-me", "changethis", "secret", "secret-key", "password", "development"}
+)
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class LogFormat(StrEnum):
+    json = "json"
+    console = "console"
+
+
+def _split_list(value: Any) -> Any:
+    """Accept `a,b,c` from the environment as well as a real list from TOML."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        validate_default=True,
+        frozen=True,
+    )
+
+    environment: Environment = Environment.development
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database, "
+                           "generated secret and files live.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+
+    database_url: str = Field(default="", description="Default: SQLite file in the data dir.")
+    secret_key: SecretStr = Field(default=SecretStr(""), description="Signs tokens and URLs.")
+    redis_url: str | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
+    rate_limit_anonymous: str = "100/15minutes"
+    rate_limit_authenticated: str = "1000/15minutes"
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.json
+    sentry_dsn: str | None = None
+    expose_docs: bool | None = Field(default=None, description="Default: on in development only.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get(f"{ENV_PREFIX}CONFIG_FILE")
+        path = Path(config_file) if config_file else DEFAULT_CONFIG_FILE
+        if config_file and not path.is_file():
+            raise ValueError(f"{ENV_PREFIX}CONFIG_FILE={config_file} is not a readable file")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=path),
+        )
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        return [ipaddress.ip_network(item, strict=False) for item in _split_list(value)]
+
+    @field_validator("rate_limit_anonymous", "rate_limit_authenticated")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '100/15minutes': {value!r}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise ValueError("one of CRITICAL, ERROR, WARNING, INFO, DEBUG")
+        return level
+
+    @model_validator(mode="after")
+    def _derived_defaults(self) -> Settings:
+        # Frozen model: fill derived defaults through object.__setattr__ once, at validation.
+        if not self.database_url:
+            db_file = (self.data_dir / "paperworks.db").resolve()
+            object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{db_file}")
+        if self.expose_docs is None:
+            object.__setattr__(self, "expose_docs", self.environment is Environment.development)
+        secret = self.secret_key.get_secret_value()
+        if self.environment is Environment.production:
+            _refuse_weak_secret(secret)
+        elif not secret:
+            object.__setattr__(self, "secret_key", SecretStr(_local_secret(self.data_dir)))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def anonymous_limit(self) -> RateLimitItem:
+        return parse(self.rate_limit_anonymous)
+
+    @cached_property
+    def authenticated_limit(self) -> RateLimitItem:
+        return parse(self.rate_limit_authenticated)
+
+
+def _refuse_weak_secret(secret: str) -> None:
+    if not secret:
+        raise ValueError(f"{ENV_PREFIX}SECRET_KEY is required in production")
+    if len(secret) < MIN_SECRET_KEY_LENGTH or secret.lower() in WEAK_SECRETS:
+        raise ValueError(
+            f"{ENV_PREFIX}SECRET_KEY is too weak for production: use at least "
+            f"{MIN_SECRET_KEY_LENGTH} random characters (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')"
+        )
+    if len(set(secret)) < 8:
+        raise ValueError(f"{ENV_PREFIX}SECRET_KEY is too repetitive to be a real secret")
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A secret generated once per data dir, so sessions survive restarts on a laptop."""
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: when two workers start at once, one writes and the other reads what it wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
