@@ -61,7 +61,6 @@ def _init_sentry(settings: Settings) -> None:
             dsn=settings.sentry_dsn,
             environment=settings.environment,
             release=f"paperworks@{build_info().version}",
-            send_default_pii=False,
         )
 
 

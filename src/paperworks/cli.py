@@ -17,7 +17,9 @@ from paperworks.kit.logging import configure_logging
 from paperworks.kit.metrics import prepare_multiprocess_dir
 from paperworks.settings import Settings
 
-app = typer.Typer(help="Paperworks: a self-hostable document-automation backend.", no_args_is_help=True)
+app = typer.Typer(
+    help="Paperworks: a self-hostable document-automation backend.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -57,8 +59,12 @@ def _prepare_schema(settings: Settings) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind [default: PAPERWORKS_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: PAPERWORKS_PORT or 8000]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind [default: PAPERWORKS_HOST]")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port [default: PAPERWORKS_PORT or 8000]")
+    ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:

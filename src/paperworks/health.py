@@ -1,4 +1,4 @@
-"""Liveness and readiness: `/health` says the process runs, `/ready` that its dependencies answer."""
+"""Liveness and readiness: `/health` says the process runs, `/ready` that its dependencies do."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 from limits import RateLimitItem, parse
 from pydantic import Field, SecretStr, field_validator, model_validator
-from paperworks.kit.client_ip import IpNetwork
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -26,9 +25,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from paperworks.kit.client_ip import IpNetwork
+
 ENV_PREFIX = "PAPERWORKS_"
 DEFAULT_CONFIG_FILE = Path("paperworks.toml")
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRETS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "secret-key", "password", "development"}
@@ -62,8 +63,10 @@ class Settings(BaseSettings):
     )
 
     environment: Environment = Environment.development
-    data_dir: Path = Field(default=Path("var"), description="Where the embedded database, "
-                           "generated secret and files live.")
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded database, generated secret and files live.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

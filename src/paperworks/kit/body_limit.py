@@ -1,4 +1,4 @@
-"""Refuse request bodies over the configured size, declared or streamed, before they are buffered."""
+"""Refuse request bodies over the configured size, declared or streamed, before buffering."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
@@ -59,7 +59,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class IdMixin:
@@ -111,7 +111,9 @@ class Database:
             expire_on_commit=False,
             # In tests the bind is a connection inside an outer transaction: a commit then
             # releases a savepoint and the test's rollback still undoes everything.
-            join_transaction_mode="create_savepoint" if bind is not None else "conservative_savepoint",
+            join_transaction_mode="create_savepoint"
+            if bind is not None
+            else "conservative_savepoint",
         )
 
     @classmethod

@@ -7,10 +7,11 @@ every line. Values that look like secrets are masked before anything is rendered
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
@@ -62,26 +63,42 @@ def _drop_color_message(_logger: WrappedLogger, _method: str, event_dict: EventD
     return event_dict
 
 
+def _add_pid(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    # Several worker processes write to one stream; the pid tells their lines apart.
+    event_dict["pid"] = os.getpid()
+    return event_dict
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.stdlib.ExtraAdder(),
         _drop_color_message,
+        _add_pid,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
 
 
-def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
+class _PaperworksHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Ours, so reconfiguring replaces it and leaves handlers others installed alone."""
+
+
+def configure_logging(
+    level: str = "INFO", log_format: str = "json", stream: TextIO | None = None
+) -> None:
     """Route structlog and the standard library (uvicorn included) through one renderer."""
-    renderer: Processor
+    stream = stream or sys.stderr
     if log_format == "console":
-        renderer = structlog.dev.ConsoleRenderer()
+        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
         final: list[Processor] = [mask_secrets, renderer]
     else:
-        final = [structlog.processors.format_exc_info, mask_secrets, structlog.processors.JSONRenderer()]
+        final = [
+            structlog.processors.format_exc_info,
+            mask_secrets,
+            structlog.processors.JSONRenderer(),
+        ]
 
     structlog.configure(
         processors=[
@@ -97,17 +114,18 @@ def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
         foreign_pre_chain=_shared_processors(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _PaperworksHandler(stream)
     handler.setFormatter(formatter)
 
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [h for h in root.handlers if not isinstance(h, _PaperworksHandler)]
+    root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # Our request middleware writes the access line (with the request id); uvicorn's would repeat it.
+    # Our middleware writes the access line, with the request id; uvicorn's would repeat it.
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False

@@ -30,7 +30,7 @@ def mark_process_dead() -> None:
     if MULTIPROC_ENV in os.environ:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(os.getpid())
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def instrument(app: FastAPI) -> CollectorRegistry:

@@ -27,7 +27,7 @@ error_log = get_logger("paperworks.errors")
 def request_id_from(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER and _SANE_REQUEST_ID.fullmatch(value):
-            return value.decode("ascii")
+            return str(value.decode("ascii"))
     return new_id()
 
 

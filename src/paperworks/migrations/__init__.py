@@ -67,7 +67,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 
 async def new_revision(engine: AsyncEngine, message: str, autogenerate: bool) -> str:
-    """Write a new revision file; with `autogenerate`, diffed from the models against the database."""
+    """Write a new revision file; with `autogenerate`, the models diffed against the database."""
 
     def make(config: Config) -> str:
         script = command.revision(config, message=message, autogenerate=autogenerate)

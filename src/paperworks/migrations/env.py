@@ -1,4 +1,4 @@
-"""Alembic environment. Always handed a live connection by `paperworks.migrations`; never run alone."""
+"""Alembic environment: always handed a live connection by `paperworks.migrations`."""
 
 from alembic import context
 

@@ -1,0 +1,124 @@
+"""The real `paperworks serve` process, over real sockets."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, process: subprocess.Popen[str], port: int, log: Path) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+
+    def log_lines(self) -> list[dict[str, object]]:
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+
+def start(tmp_path: Path, *args: str) -> Iterator[Server]:
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PAPERWORKS_") and key != "PROMETHEUS_MULTIPROC_DIR"
+    }
+    env |= {"PAPERWORKS_DATA_DIR": str(tmp_path / "var"), "PAPERWORKS_PORT": str(port)}
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paperworks", "serve", *args],
+            env=env,
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = Server(process, port, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not come up:\n" + log.read_text()
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only if shutdown hangs
+            process.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    yield from start(tmp_path)
+
+
+def test_serve_answers_health_with_its_build(server: Server) -> None:
+    response = httpx.get(f"{server.url}/health", headers={"X-Request-ID": "e2e-1"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["environment"] == "development"
+    assert len(body["gitSha"]) == 40
+    assert response.headers["x-request-id"] == "e2e-1"
+    assert "server" not in response.headers
+    ready = httpx.get(f"{server.url}/ready").json()
+    assert ready == {"status": "ready", "checks": {"database": "ok", "redis": "disabled"}}
+
+
+def test_serve_logs_json_with_request_ids_and_no_duplicate_access_lines(server: Server) -> None:
+    httpx.get(f"{server.url}/missing", headers={"X-Request-ID": "e2e-2"})
+    time.sleep(0.2)
+    lines = server.log_lines()
+    mine = [line for line in lines if line.get("request_id") == "e2e-2"]
+    assert [(line["logger"], line["status"]) for line in mine] == [("paperworks.access", 404)]
+    assert any(line["logger"] == "uvicorn.error" for line in lines)
+    assert not any(line["logger"] == "uvicorn.access" for line in lines)
+
+
+@pytest.mark.slow
+def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
+    for server in start(tmp_path, "--workers", "2"):
+        with httpx.Client(base_url=server.url) as client:
+            for _ in range(40):
+                # A fresh connection each time, so the kernel spreads them over both workers.
+                assert client.get("/health", headers={"Connection": "close"}).status_code == 200
+        metrics = httpx.get(f"{server.url}/metrics").text
+        time.sleep(0.2)
+        served = [
+            line["pid"]
+            for line in server.log_lines()
+            if line.get("path") == "/health" and line["logger"] == "paperworks.access"
+        ]
+    (count,) = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('http_request_duration_seconds_count{handler="/health",method="GET"}')
+    ]
+    assert len(set(served)) == 2, "both workers should have served some requests"
+    # Whichever worker answered /metrics, it counted every worker's requests.
+    assert count == len(served)

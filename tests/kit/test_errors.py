@@ -1,0 +1,134 @@
+"""Every failure a client can cause is a problem+json 4xx with a stable code, never a 500."""
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from paperworks.kit.errors import PROBLEM_MEDIA_TYPE, Conflict, NotFound
+
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "instance"}
+
+
+class Widget(BaseModel):
+    name: str = Field(min_length=1)
+    size: int = Field(gt=0)
+
+
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    @app.post("/test/widgets", status_code=201)
+    async def create_widget(widget: Widget) -> Widget:
+        return widget
+
+    @app.get("/test/widgets/{widget_id}")
+    async def get_widget(widget_id: int) -> Widget:
+        raise NotFound(f"No widget {widget_id}")
+
+    @app.put("/test/conflict")
+    async def conflict() -> None:
+        raise Conflict("Already there", headers={"X-Hint": "pick another name"})
+
+    @app.get("/test/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    return app
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    body: dict[str, object] = response.json()
+    assert body.keys() >= PROBLEM_KEYS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"urn:paperworks:problem:{code}"
+    return body
+
+
+async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/no/such/route"), 404, "http.not_found")
+    assert body["instance"] == "/no/such/route"
+    assert body["detail"] == "No route matches GET /no/such/route"
+
+
+async def test_wrong_method_is_a_problem_that_says_what_is_allowed(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.delete("/health")
+    assert_problem(response, 405, "http.method_not_allowed")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_malformed_json_is_a_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/test/widgets", content=b'{"name": "a",', headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 400, "request.malformed_json")
+
+
+async def test_validation_errors_list_each_field(client: httpx.AsyncClient) -> None:
+    response = await client.post("/test/widgets", json={"name": "", "size": -1})
+    body = assert_problem(response, 422, "request.validation_failed")
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert {e["field"] for e in errors} == {"name", "size"}
+    assert all(e["location"] == "body" and e["message"] for e in errors)
+    assert body["detail"] == "Invalid input: name, size"
+
+
+async def test_path_parameter_of_wrong_type_is_a_422(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/test/widgets/abc"), 422, "request.validation_failed")
+    assert body["errors"] == [
+        {
+            "field": "widget_id",
+            "location": "path",
+            "message": "Input should be a valid integer, unable to parse string as an integer",
+            "type": "int_parsing",
+        }
+    ]
+
+
+async def test_domain_errors_carry_their_code_detail_and_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    body = assert_problem(await client.get("/test/widgets/7"), 404, "resource.not_found")
+    assert body["detail"] == "No widget 7"
+    response = await client.put("/test/conflict")
+    assert_problem(response, 409, "resource.conflict")
+    assert response.headers["x-hint"] == "pick another name"
+
+
+async def test_declared_oversize_body_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    limit = app.state.settings.max_body_bytes
+    response = await client.post(
+        "/test/widgets", content=b"x" * (limit + 1), headers={"content-type": "application/json"}
+    )
+    body = assert_problem(response, 413, "request.body_too_large")
+    assert str(limit) in str(body["detail"])
+    assert "x-request-id" in response.headers
+
+
+async def test_streamed_oversize_body_is_cut_off(client: httpx.AsyncClient, app: FastAPI) -> None:
+    limit = app.state.settings.max_body_bytes
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(limit // 4096 + 2):
+            yield b" " * 4096
+
+    response = await client.post(
+        "/test/widgets", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413, "request.body_too_large")
+
+
+async def test_a_bug_is_a_500_problem_without_internals(client: httpx.AsyncClient) -> None:
+    response = await client.get("/test/boom", headers={"x-request-id": "trace-me-1"})
+    body = assert_problem(response, 500, "internal.error")
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+    assert body["instance"] == "/test/boom"
+    assert response.headers["x-request-id"] == "trace-me-1"

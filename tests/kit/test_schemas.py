@@ -1,0 +1,25 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+from paperworks.kit.schemas import ApiModel, UtcDateTime
+
+
+class Sample(ApiModel):
+    workspace_id: str
+    created_at: UtcDateTime
+
+
+def test_wire_format_is_camel_case_with_utc_z_timestamps() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    sample = Sample(workspace_id="w1", created_at=datetime(2026, 1, 1, 12, tzinfo=plus_two))
+    assert sample.model_dump(mode="json") == {
+        "workspaceId": "w1",
+        "createdAt": "2026-01-01T10:00:00Z",
+    }
+
+
+def test_accepts_camel_case_and_snake_case_input() -> None:
+    naive = datetime(2026, 1, 1, 12)  # noqa: DTZ001 - stored naive values are UTC
+    assert Sample.model_validate({"workspaceId": "a", "createdAt": naive}).workspace_id == "a"
+    sample = Sample(workspace_id="b", created_at=naive)
+    assert sample.model_dump(mode="json")["createdAt"] == "2026-01-01T12:00:00Z"
+    assert sample.created_at.replace(tzinfo=UTC).hour == 12

@@ -1,0 +1,44 @@
+"""Start-up and shutdown of the assembled app."""
+
+from pathlib import Path
+
+import pytest
+import sentry_sdk
+from asgi_lifespan import LifespanManager
+
+from paperworks import migrations
+from paperworks.app import create_app
+from paperworks.kit.db import create_engine
+from tests.conftest import make_settings
+
+
+async def test_starts_on_a_migrated_database_and_closes_it(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    engine = create_engine(url)
+    await migrations.upgrade(engine)
+    await engine.dispose()
+    app = create_app(make_settings(tmp_path, database_url=url, redis_url="redis://127.0.0.1:1/0"))
+    async with LifespanManager(app):
+        assert app.state.db.engine.pool.checkedout() == 0
+    assert app.state.redis.connection_pool.connection_kwargs["port"] == 1
+
+
+async def test_refuses_to_start_on_an_old_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    app = create_app(make_settings(tmp_path, database_url=url))
+    with pytest.raises(migrations.SchemaOutOfDate):
+        async with LifespanManager(app):
+            pass  # pragma: no cover - start-up must fail
+
+
+def test_sentry_is_initialised_only_with_a_dsn(tmp_path: Path) -> None:
+    create_app(make_settings(tmp_path))
+    assert not sentry_sdk.get_client().is_active()
+    create_app(make_settings(tmp_path, sentry_dsn="http://public@127.0.0.1:9/1"))
+    try:
+        client = sentry_sdk.get_client()
+        assert client.is_active()
+        assert client.options["environment"] == "test"
+        assert client.options["release"] == "paperworks@0.1.0"
+    finally:
+        sentry_sdk.init(dsn=None)

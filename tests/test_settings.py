@@ -1,0 +1,109 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from paperworks.settings import Environment, Settings
+
+STRONG = "k3Jx9-QpL2vR8sTzW4yN6bM1cF5hG7dA0eU"
+
+
+def test_defaults_work_on_a_laptop(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    assert settings.environment is Environment.development
+    assert settings.database_url == f"sqlite+aiosqlite:///{(tmp_path / 'paperworks.db').resolve()}"
+    assert settings.is_sqlite
+    assert settings.expose_docs is True
+    assert settings.redis_url is None
+    assert settings.trusted_proxies == []
+    assert settings.rate_limit_anonymous == "100/15minutes"
+    assert settings.anonymous_limit.amount == 100
+    assert settings.authenticated_limit.amount == 1000
+    assert settings.port == 8000
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).secret_key.get_secret_value()
+    second = Settings(data_dir=tmp_path).secret_key.get_secret_value()
+    assert len(first) >= 32
+    assert first == second
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_docs_are_hidden_outside_development(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, environment="test").expose_docs is False
+    assert Settings(data_dir=tmp_path, environment="test", expose_docs=True).expose_docs is True
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("", "required"),
+        ("changeme", "too weak"),
+        ("short-but-random-Xy7", "too weak"),
+        ("a" * 40, "repetitive"),
+    ],
+)
+def test_production_refuses_missing_or_weak_secret(
+    tmp_path: Path, secret: str, reason: str
+) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        Settings(data_dir=tmp_path, environment="production", secret_key=secret)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_accepts_a_strong_secret(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, environment="production", secret_key=STRONG)
+    assert settings.secret_key.get_secret_value() == STRONG
+    assert settings.expose_docs is False
+    assert STRONG not in repr(settings)
+
+
+def test_environment_beats_the_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "custom.toml"
+    config.write_text('log_level = "debug"\nport = 9001\ncors_origins = ["https://a.example"]\n')
+    monkeypatch.setenv("PAPERWORKS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("PAPERWORKS_PORT", "9002")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.port == 9002
+    assert settings.log_level == "DEBUG"
+    assert settings.cors_origins == ["https://a.example"]
+
+
+def test_default_toml_file_is_read_when_present(tmp_path: Path) -> None:
+    # The autouse fixture runs every test in its own tmp_path, so ./paperworks.toml is ours.
+    Path("paperworks.toml").write_text('environment = "test"\n')
+    assert Settings(data_dir=tmp_path).environment is Environment.test
+
+
+def test_a_named_config_file_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERWORKS_CONFIG_FILE", str(tmp_path / "missing.toml"))
+    with pytest.raises(ValueError, match="not a readable file"):
+        Settings(data_dir=tmp_path)
+
+
+def test_lists_come_comma_separated_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERWORKS_CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("PAPERWORKS_TRUSTED_PROXIES", "10.0.0.1,192.168.0.0/16")
+    settings = Settings(data_dir=tmp_path)
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
+    assert [str(n) for n in settings.trusted_proxies] == ["10.0.0.1/32", "192.168.0.0/16"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rate_limit_anonymous", "lots"),
+        ("log_level", "LOUD"),
+        ("trusted_proxies", "not-an-ip"),
+        ("port", 0),
+        ("log_format", "xml"),
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    with pytest.raises(ValidationError, match=field):
+        Settings(data_dir=tmp_path, **{field: value})
