@@ -8,18 +8,19 @@ from contextlib import asynccontextmanager
 import sentry_sdk
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from paperworks import migrations
 from paperworks.build_info import build_info
-from paperworks.health import router as health_router
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
 from paperworks.kit.db import Database
 from paperworks.kit.errors import install_error_handlers
 from paperworks.kit.logging import configure_logging, get_logger
-from paperworks.kit.metrics import instrument, mark_process_dead
-from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware, rate_limit_storage
-from paperworks.kit.request_context import RequestContextMiddleware
+from paperworks.kit.metrics import HttpMetrics, mark_process_dead
+from paperworks.kit.observability import ObservabilityMiddleware
+from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
+from paperworks.operations import router as operations_router
 from paperworks.settings import Settings
 
 log = get_logger(__name__)
@@ -84,32 +85,36 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.db = db or Database.from_url(settings.database_url)
     app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.rate_limiter = RateLimiter(
-        rate_limit_storage(settings.redis_url),
+        settings.redis_url,
         anonymous=settings.anonymous_limit,
         authenticated=settings.authenticated_limit,
         trusted_proxies=settings.trusted_proxies,
     )
 
+    app.state.metrics_registry = CollectorRegistry()
+
     install_error_handlers(app)
-    app.include_router(health_router)
+    app.include_router(operations_router)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=[
-            "X-Request-ID",
-            "RateLimit-Limit",
-            "RateLimit-Remaining",
-            "RateLimit-Reset",
-            "Retry-After",
-        ],
-    )
-    app.state.metrics_registry = instrument(app)
-    app.add_middleware(RequestContextMiddleware)
+    if (
+        settings.cors_origins
+    ):  # no origins allowed: browsers refuse cross-origin calls by themselves
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "X-Request-ID",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "Retry-After",
+            ],
+        )
+    app.add_middleware(ObservabilityMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     return app

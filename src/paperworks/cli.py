@@ -73,7 +73,7 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     _prepare_schema(settings)
     worker_count = workers or settings.workers
-    if worker_count > 1 or reload:
+    if worker_count > 1 and not reload:
         prepare_multiprocess_dir(settings.data_dir / "prometheus")
     uvicorn.run(
         "paperworks.app:create_app",

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -100,20 +101,33 @@ def test_serve_logs_json_with_request_ids_and_no_duplicate_access_lines(server: 
     assert not any(line["logger"] == "uvicorn.access" for line in lines)
 
 
+def health_on_new_connection(url: str) -> int:
+    return httpx.get(f"{url}/health", headers={"Connection": "close"}).status_code
+
+
+def health_pids(server: Server) -> list[object]:
+    return [
+        line["pid"]
+        for line in server.log_lines()
+        if line.get("path") == "/health" and line["logger"] == "paperworks.access"
+    ]
+
+
 @pytest.mark.slow
 def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     for server in start(tmp_path, "--workers", "2"):
-        with httpx.Client(base_url=server.url) as client:
-            for _ in range(40):
-                # A fresh connection each time, so the kernel spreads them over both workers.
-                assert client.get("/health", headers={"Connection": "close"}).status_code == 200
+        # Concurrent fresh connections until both workers have answered some (the kernel hands
+        # each connection to whichever worker accepts first).
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(20):
+                statuses = pool.map(health_on_new_connection, [server.url] * 16)
+                assert set(statuses) == {200}
+                time.sleep(0.1)
+                if len(set(health_pids(server))) == 2:
+                    break
         metrics = httpx.get(f"{server.url}/metrics").text
         time.sleep(0.2)
-        served = [
-            line["pid"]
-            for line in server.log_lines()
-            if line.get("path") == "/health" and line["logger"] == "paperworks.access"
-        ]
+        served = health_pids(server)
     (count,) = [
         float(line.rsplit(" ", 1)[1])
         for line in metrics.splitlines()

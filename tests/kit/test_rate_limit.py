@@ -6,11 +6,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from limits import parse
 from starlette.types import Scope
 
 from paperworks.app import create_app
 from paperworks.kit.db import Database
-from paperworks.kit.rate_limit import RateLimiter
+from paperworks.kit.rate_limit import MemoryMovingWindow, RateLimiter
 from tests.conftest import make_settings
 
 
@@ -136,3 +137,35 @@ def test_limiter_keeps_buckets_apart() -> None:
     limiter: RateLimiter = create_app(make_settings(Path("data"))).state.rate_limiter
     assert limiter.anonymous.amount == 100
     assert limiter.authenticated.amount == 1000
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_memory_window_moves_with_time() -> None:
+    clock = FakeClock()
+    window = MemoryMovingWindow(clock)
+    item = parse("3/minute")
+    for second in (0, 10, 20):
+        clock.now = 1000.0 + second
+        assert (await window.hit(item, "ip", "a")).allowed
+    refused = await window.hit(item, "ip", "a")
+    assert (refused.allowed, refused.remaining, refused.reset_after) == (False, 0, 40)
+    clock.now = 1060.5  # the first hit has left the window, the other two have not
+    allowed = await window.hit(item, "ip", "a")
+    assert (allowed.allowed, allowed.remaining, allowed.reset_after) == (True, 0, 10)
+
+
+async def test_the_memory_window_forgets_idle_clients() -> None:
+    clock = FakeClock()
+    window = MemoryMovingWindow(clock)
+    item = parse("5/second")
+    await window.hit(item, "ip", "idle")
+    clock.now += MemoryMovingWindow.SWEEP_INTERVAL + 1
+    await window.hit(item, "ip", "active")
+    assert [key[1] for key in window._logs] == ["active"]

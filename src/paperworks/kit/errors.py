@@ -140,7 +140,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
         code=exc.code,
         title=exc.title,
         detail=exc.detail,
-        instance=request.url.path,
+        instance=request.scope["path"],
         errors=exc.errors,
         headers=exc.headers,
     )
@@ -152,15 +152,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     title = _status_title(status)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     if status == 404 and detail in (None, "Not Found"):
-        detail = f"No route matches {request.method} {request.url.path}"
+        detail = f"No route matches {request.scope['method']} {request.scope['path']}"
     elif status == 405:
-        detail = f"{request.method} is not allowed on {request.url.path}"
+        detail = f"{request.scope['method']} is not allowed on {request.scope['path']}"
     return problem_response(
         status=status,
         code=HTTP_STATUS_CODES.get(status, f"http.{status}"),
         title=title,
         detail=detail or title,
-        instance=request.url.path,
+        instance=request.scope["path"],
         headers=exc.headers,
     )
 
@@ -182,7 +182,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             code="request.malformed_json",
             title="Malformed JSON",
             detail="The request body is not valid JSON.",
-            instance=request.url.path,
+            instance=request.scope["path"],
         )
     errors = [
         {
@@ -199,7 +199,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         code="request.validation_failed",
         title="Validation failed",
         detail=f"Invalid input: {fields}",
-        instance=request.url.path,
+        instance=request.scope["path"],
         errors=errors,
     )
 

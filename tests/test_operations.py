@@ -100,6 +100,8 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     text = response.text
     assert 'http_request_duration_seconds_count{handler="/health",method="GET"} 2.0' in text
     assert 'http_requests_total{handler="none",method="GET",status="4xx"} 1.0' in text
+    assert 'http_requests_total{handler="/health",method="GET",status="2xx"} 2.0' in text
+    assert "http_request_duration_highr_seconds_count 3.0" in text
 
 
 async def test_every_route_is_documented_with_tags_and_responses(client: httpx.AsyncClient) -> None:

@@ -1,4 +1,6 @@
-"""Liveness and readiness: `/health` says the process runs, `/ready` that its dependencies do."""
+"""Operations endpoints: `/health` (the process runs), `/ready` (its dependencies answer) and
+`/metrics` (Prometheus). One router, because every included router is one more step for FastAPI
+to walk when it matches a request."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from collections.abc import Awaitable
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from paperworks.build_info import build_info
 from paperworks.kit.logging import get_logger
+from paperworks.kit.metrics import render_metrics
 from paperworks.kit.schemas import ApiModel
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -80,3 +84,17 @@ async def ready(request: Request, response: Response) -> Readiness:
 
 async def _disabled() -> CheckState:
     return "disabled"
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Prometheus text exposition format, summed over all worker processes.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+)
+def metrics(request: Request) -> Response:
+    # A plain def: FastAPI runs it in a thread, as reading many workers' files can take a while.
+    return Response(
+        render_metrics(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
+    )
