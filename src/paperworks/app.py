@@ -99,9 +99,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    if (
-        settings.cors_origins
-    ):  # no origins allowed: browsers refuse cross-origin calls by themselves
+    # With no origins allowed there is nothing to add: browsers refuse cross-origin calls alone.
+    if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

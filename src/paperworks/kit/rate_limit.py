@@ -26,6 +26,7 @@ from paperworks.kit.logging import get_logger
 
 PrincipalResolver = Callable[[Scope], Awaitable[str | None]]
 EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
+REDIS_TIMEOUT_SECONDS = 0.5
 
 log = get_logger(__name__)
 
@@ -91,7 +92,14 @@ class RedisMovingWindow:
     """The `limits` moving window in Redis: one budget for every process."""
 
     def __init__(self, redis_url: str) -> None:
-        storage = RedisStorage(f"async+{redis_url}", implementation="redispy", wrap_exceptions=True)
+        storage = RedisStorage(
+            f"async+{redis_url}",
+            implementation="redispy",
+            wrap_exceptions=True,
+            # A Redis that hangs must not hang every request: give up and let it through.
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self.strategy = AsyncMovingWindowRateLimiter(storage)
 
     async def hit(self, item: RateLimitItem, kind: str, who: str) -> Decision:
