@@ -110,7 +110,7 @@ def test_db_revision_writes_a_new_migration(data_dir: Path, scratch_migrations: 
     assert result.exit_code == 0, result.output
     (written,) = (scratch_migrations / "versions").glob("*_add_widgets.py")
     source = written.read_text()
-    assert "down_revision: str | Sequence[str] | None = '0001'" in source
+    assert f"down_revision: str | Sequence[str] | None = '{migrations.head_revision()}'" in source
     assert "def upgrade() -> None:" in source
 
 

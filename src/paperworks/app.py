@@ -13,6 +13,9 @@ from redis.asyncio import Redis
 
 from paperworks import migrations
 from paperworks.build_info import build_info
+from paperworks.identity.dependencies import RateLimitPrincipal
+from paperworks.identity.router import router as identity_router
+from paperworks.identity.service import IdentityConfig
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
 from paperworks.kit.db import Database
 from paperworks.kit.errors import install_error_handlers
@@ -93,8 +96,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     app.state.metrics_registry = CollectorRegistry()
 
+    app.state.identity = IdentityConfig.from_settings(settings)
+    app.state.rate_limiter.resolve_principal = RateLimitPrincipal(app.state.identity, app.state.db)
+
     install_error_handlers(app)
     app.include_router(operations_router)
+    app.include_router(identity_router)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     sentry_dsn: str | None = None
     expose_docs: bool | None = Field(default=None, description="Default: on in development only.")
 
+    # Identity
+    access_token_seconds: int = Field(default=15 * 60, ge=60)
+    refresh_token_seconds: int = Field(default=24 * 60 * 60, ge=300)
+    magic_link_seconds: int = Field(default=15 * 60, ge=60)
+    password_hash_rounds: int = Field(default=12, ge=4, le=16, description="bcrypt cost")
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_redirects: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    smtp_url: SecretStr | None = Field(default=None, description="smtp[s]://user:pass@host:port")
+    mail_from: str = "Paperworks <no-reply@localhost>"
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -105,7 +115,7 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls, toml_file=path),
         )
 
-    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @field_validator("cors_origins", "trusted_proxies", "allowed_redirects", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_list(value)
@@ -123,6 +133,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit like '100/15minutes': {value!r}") from exc
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("log_level")
     @classmethod

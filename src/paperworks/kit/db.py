@@ -131,8 +131,13 @@ class Database:
             try:
                 yield session
                 await session.commit()
-            except BaseException:
-                await session.rollback()
+            except BaseException as exc:
+                # Some failures must still leave a trace: a reused refresh token revokes its
+                # whole family, and the 401 that follows must not undo that.
+                if getattr(exc, "keeps_changes", False):
+                    await session.commit()
+                else:
+                    await session.rollback()
                 raise
 
     async def dispose(self) -> None:

@@ -38,6 +38,8 @@ class AppError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "request.bad_request"
     title: ClassVar[str] = "Bad request"
+    # True: the request's unit of work is committed although this error answers it.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,

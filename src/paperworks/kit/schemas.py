@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -13,8 +13,17 @@ def _utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-UtcDateTime = Annotated[datetime, PlainSerializer(_utc_iso, return_type=str, when_used="json")]
-"""A timestamp that always leaves as UTC ISO-8601 with a `Z`."""
+def _as_utc(value: datetime) -> datetime:
+    # A timestamp without an offset is taken as UTC, the only zone we speak.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[
+    datetime,
+    AfterValidator(_as_utc),
+    PlainSerializer(_utc_iso, return_type=str, when_used="json"),
+]
+"""A timestamp that is always aware UTC inside and leaves as ISO-8601 with a `Z`."""
 
 
 class ApiModel(BaseModel):

@@ -1,0 +1,1 @@
+"""Accounts, sessions, workspaces and roles, API keys: who is calling and what they may do."""

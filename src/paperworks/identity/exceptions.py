@@ -1,0 +1,75 @@
+"""Identity's errors: each knows its status and stable code."""
+
+from paperworks.kit.errors import AppError, Conflict, NotFound, PermissionDenied, Unauthenticated
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "auth.invalid_credentials"
+    title = "Invalid email or password"
+
+
+class InvalidToken(Unauthenticated):
+    code = "auth.invalid_token"
+    title = "Invalid or expired token"
+
+
+class RefreshTokenReused(Unauthenticated):
+    code = "auth.refresh_token_reused"
+    title = "Refresh token already used"
+    keeps_changes = True  # the family's revocation must outlive the 401
+
+
+class InvalidMagicLink(Unauthenticated):
+    code = "auth.invalid_magic_link"
+    title = "Invalid or expired sign-in link"
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "auth.invalid_api_key"
+    title = "Invalid, expired or revoked API key"
+
+
+class EmailTaken(Conflict):
+    code = "user.email_taken"
+    title = "Email already registered"
+
+
+class RedirectNotAllowed(AppError):
+    status_code = 422
+    code = "auth.redirect_not_allowed"
+    title = "Redirect URL not allowed"
+
+
+class WorkspaceNotFound(NotFound):
+    code = "workspace.not_found"
+    title = "Workspace not found"
+
+
+class MemberNotFound(NotFound):
+    code = "member.not_found"
+    title = "Member not found"
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key.not_found"
+    title = "API key not found"
+
+
+class AlreadyMember(Conflict):
+    code = "member.already_member"
+    title = "Already a member"
+
+
+class LastOwner(Conflict):
+    code = "member.last_owner"
+    title = "A workspace needs an owner"
+
+
+class PersonalWorkspace(Conflict):
+    code = "workspace.personal"
+    title = "Personal workspaces cannot be deleted"
+
+
+class MissingPermission(PermissionDenied):
+    code = "auth.missing_permission"
+    title = "Your role does not allow this"

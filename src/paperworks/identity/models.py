@@ -1,0 +1,85 @@
+"""Identity tables: users, workspaces and memberships, sessions, magic links, API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from paperworks.kit.db import Base, IdMixin, TimestampMixin, utcnow
+from paperworks.kit.ids import ID_LENGTH
+
+EMAIL_LENGTH = 320
+NAME_LENGTH = 200
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), unique=True)  # stored lower-case
+    name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: passwordless account
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Workspace(IdMixin, TimestampMixin, Base):
+    __tablename__ = "workspaces"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # Set on the workspace every user gets at sign-up; that one cannot be deleted.
+    personal_for_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class Membership(TimestampMixin, Base):
+    __tablename__ = "memberships"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class RefreshToken(IdMixin, Base):
+    """One refresh token (its `jti`). Rotation spends it; a family shares one sign-in."""
+
+    __tablename__ = "refresh_tokens"
+
+    family_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class MagicLink(IdMixin, Base):
+    __tablename__ = "magic_links"
+
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    redirect_url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ApiKey(IdMixin, TimestampMixin, Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("secret_hash"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

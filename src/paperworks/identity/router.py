@@ -1,0 +1,378 @@
+"""Identity's HTTP surface under /api/v1: auth, workspaces and members, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from paperworks.identity import exceptions as errors
+from paperworks.identity import schemas, service
+from paperworks.identity.dependencies import (
+    ActiveWorkspace,
+    CurrentUser,
+    IdentityConfigDep,
+    PathWorkspace,
+)
+from paperworks.identity.models import ApiKey, Membership, User, Workspace
+from paperworks.identity.roles import Role
+from paperworks.kit.dependencies import SessionDep
+from paperworks.kit.errors import AppError
+from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+router = APIRouter(prefix="/api/v1")
+
+AUTH = "auth"
+WORKSPACES = "workspaces"
+API_KEYS = "api keys"
+
+
+def _problems(*errors: type[AppError]) -> dict[int | str, dict[str, str]]:
+    """OpenAPI `responses` for the problems a route can answer with."""
+    return {
+        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
+    }
+
+
+def _signed_in(user: User, tokens: service.IssuedTokens) -> schemas.SignedIn:
+    return schemas.SignedIn(
+        user=schemas.UserOut.model_validate(user),
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+def _workspace_out(workspace: Workspace, role: Role | None) -> schemas.WorkspaceOut:
+    return schemas.WorkspaceOut(
+        id=workspace.id,
+        name=workspace.name,
+        personal=workspace.personal_for_user_id is not None,
+        role=role,
+        created_at=workspace.created_at,
+        updated_at=workspace.updated_at,
+    )
+
+
+def _member_out(membership: Membership, user: User) -> schemas.MemberOut:
+    return schemas.MemberOut(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=Role(membership.role),
+        joined_at=membership.created_at,
+    )
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/auth/register",
+    tags=[AUTH],
+    status_code=status.HTTP_201_CREATED,
+    summary="Sign up with email and password",
+    responses=_problems(errors.EmailTaken),
+)
+async def register(
+    body: schemas.RegisterRequest, session: SessionDep, config: IdentityConfigDep
+) -> schemas.SignedIn:
+    user = await service.register(
+        session, config, email=body.email, password=body.password, name=body.name
+    )
+    return _signed_in(user, await service.issue_tokens(session, config, user))
+
+
+@router.post(
+    "/auth/login",
+    tags=[AUTH],
+    summary="Sign in with email and password",
+    responses=_problems(errors.InvalidCredentials),
+)
+async def login(
+    body: schemas.LoginRequest, session: SessionDep, config: IdentityConfigDep
+) -> schemas.SignedIn:
+    user = await service.authenticate(session, config, email=body.email, password=body.password)
+    return _signed_in(user, await service.issue_tokens(session, config, user))
+
+
+@router.post(
+    "/auth/token",
+    tags=[AUTH],
+    summary="Sign in with the OAuth2 password form (for the docs' Authorize button)",
+    responses=_problems(errors.InvalidCredentials),
+)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    config: IdentityConfigDep,
+) -> schemas.OAuth2Token:
+    user = await service.authenticate(session, config, email=form.username, password=form.password)
+    tokens = await service.issue_tokens(session, config, user)
+    return schemas.OAuth2Token(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post(
+    "/auth/refresh",
+    tags=[AUTH],
+    summary="Trade a refresh token for a new pair (the old one is spent)",
+    responses=_problems(errors.InvalidToken, errors.RefreshTokenReused),
+)
+async def refresh(
+    body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep
+) -> schemas.SignedIn:
+    user, tokens = await service.rotate_refresh_token(session, config, body.refresh_token)
+    return _signed_in(user, tokens)
+
+
+@router.post(
+    "/auth/logout",
+    tags=[AUTH],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out: revoke this refresh token and every token rotated from it",
+    responses=_problems(errors.InvalidToken),
+)
+async def logout(
+    body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep
+) -> Response:
+    await service.sign_out(session, config, body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/magic-link",
+    tags=[AUTH],
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Mail a one-time sign-in link (signs up a new address on first use)",
+    responses=_problems(errors.RedirectNotAllowed),
+)
+async def magic_link(
+    body: schemas.MagicLinkRequest, session: SessionDep, config: IdentityConfigDep
+) -> schemas.MagicLinkSent:
+    await service.send_magic_link(session, config, email=body.email, redirect_url=body.redirect_url)
+    return schemas.MagicLinkSent()
+
+
+@router.post(
+    "/auth/magic-link/verify",
+    tags=[AUTH],
+    summary="Sign in with the token from a sign-in link",
+    responses=_problems(errors.InvalidMagicLink),
+)
+async def verify_magic_link(
+    body: schemas.MagicLinkVerifyRequest, session: SessionDep, config: IdentityConfigDep
+) -> schemas.SignedIn:
+    user = await service.redeem_magic_link(session, config, body.token)
+    return _signed_in(user, await service.issue_tokens(session, config, user))
+
+
+@router.get("/auth/me", tags=[AUTH], summary="Who am I, and in which workspaces")
+async def me(user: CurrentUser, session: SessionDep) -> schemas.Me:
+    memberships = await service.memberships_of(session, user)
+    return schemas.Me(
+        **schemas.UserOut.model_validate(user).model_dump(),
+        workspaces=[
+            schemas.WorkspaceRole(id=workspace.id, name=workspace.name, role=role)
+            for workspace, role in memberships
+        ],
+    )
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+@router.get("/workspaces", tags=[WORKSPACES], summary="The workspaces I belong to")
+async def list_workspaces(
+    user: CurrentUser, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[schemas.WorkspaceOut]:
+    rows, next_cursor = await service.list_workspaces(session, user, limit=limit, cursor=cursor)
+    return Page(items=[_workspace_out(ws, role) for ws, role in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/workspaces",
+    tags=[WORKSPACES],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a workspace; I become its owner",
+)
+async def create_workspace(
+    body: schemas.WorkspaceCreate, user: CurrentUser, session: SessionDep
+) -> schemas.WorkspaceOut:
+    workspace = await service.create_workspace(session, user, name=body.name)
+    return _workspace_out(workspace, Role.owner)
+
+
+@router.get(
+    "/workspaces/{workspace_id}",
+    tags=[WORKSPACES],
+    summary="One of my workspaces",
+    responses=_problems(errors.WorkspaceNotFound),
+)
+async def get_workspace(ws: PathWorkspace) -> schemas.WorkspaceOut:
+    return _workspace_out(ws.workspace, ws.role)
+
+
+@router.patch(
+    "/workspaces/{workspace_id}",
+    tags=[WORKSPACES],
+    summary="Rename a workspace (owners)",
+    responses=_problems(errors.WorkspaceNotFound, errors.MissingPermission),
+)
+async def update_workspace(
+    body: schemas.WorkspaceUpdate, ws: PathWorkspace, session: SessionDep
+) -> schemas.WorkspaceOut:
+    ws.require("workspace:update")
+    ws.workspace.name = body.name
+    await session.flush()
+    await session.refresh(ws.workspace)
+    return _workspace_out(ws.workspace, ws.role)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}",
+    tags=[WORKSPACES],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a workspace and everything in it (owners; not the personal one)",
+    responses=_problems(
+        errors.WorkspaceNotFound,
+        errors.MissingPermission,
+        errors.PersonalWorkspace,
+    ),
+)
+async def delete_workspace(ws: PathWorkspace, session: SessionDep) -> Response:
+    ws.require("workspace:delete")
+    await service.delete_workspace(session, ws.workspace)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/members",
+    tags=[WORKSPACES],
+    summary="Who is in a workspace",
+    responses=_problems(errors.WorkspaceNotFound),
+)
+async def list_members(
+    ws: PathWorkspace, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[schemas.MemberOut]:
+    ws.require("members:read")
+    rows, next_cursor = await service.list_members(
+        session, ws.workspace, limit=limit, cursor=cursor
+    )
+    return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/workspaces/{workspace_id}/members",
+    tags=[WORKSPACES],
+    status_code=status.HTTP_201_CREATED,
+    summary="Add someone by email (owners); an address without an account gets one",
+    responses=_problems(
+        errors.WorkspaceNotFound,
+        errors.MissingPermission,
+        errors.AlreadyMember,
+    ),
+)
+async def add_member(
+    body: schemas.MemberAdd,
+    ws: PathWorkspace,
+    session: SessionDep,
+    config: IdentityConfigDep,
+) -> schemas.MemberOut:
+    ws.require("members:manage")
+    membership, user = await service.add_member(
+        session, config, ws.workspace, email=body.email, role=body.role, invited_by=ws.user
+    )
+    return _member_out(membership, user)
+
+
+@router.patch(
+    "/workspaces/{workspace_id}/members/{user_id}",
+    tags=[WORKSPACES],
+    summary="Change a member's role (owners)",
+    responses=_problems(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
+)
+async def change_member_role(
+    user_id: str, body: schemas.MemberUpdate, ws: PathWorkspace, session: SessionDep
+) -> schemas.MemberOut:
+    ws.require("members:manage")
+    membership, user = await service.change_role(
+        session, ws.workspace, user_id=user_id, role=body.role
+    )
+    return _member_out(membership, user)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/members/{user_id}",
+    tags=[WORKSPACES],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member (owners), or leave (anyone)",
+    responses=_problems(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
+)
+async def remove_member(user_id: str, ws: PathWorkspace, session: SessionDep) -> Response:
+    if user_id != ws.user.id:
+        ws.require("members:manage")
+    await service.remove_member(session, ws.workspace, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def _api_key_out(api_key: ApiKey) -> schemas.ApiKeyOut:
+    return schemas.ApiKeyOut.model_validate(api_key)
+
+
+@router.post(
+    "/api-keys",
+    tags=[API_KEYS],
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key for the active workspace; the secret is shown this once",
+)
+async def create_api_key(
+    body: schemas.ApiKeyCreate, ws: ActiveWorkspace, session: SessionDep, config: IdentityConfigDep
+) -> schemas.ApiKeyCreated:
+    ws.require("api_keys:manage")
+    api_key, secret = await service.create_api_key(
+        session,
+        config,
+        user=ws.user,
+        workspace=ws.workspace,
+        name=body.name,
+        expires_at=body.expires_at,
+    )
+    return schemas.ApiKeyCreated(
+        id=api_key.id,
+        name=api_key.name,
+        prefix=api_key.prefix,
+        key=secret,
+        workspace_id=api_key.workspace_id,
+        created_at=api_key.created_at,
+        expires_at=api_key.expires_at,
+    )
+
+
+@router.get("/api-keys", tags=[API_KEYS], summary="My API keys in the active workspace")
+async def list_api_keys(
+    ws: ActiveWorkspace, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[schemas.ApiKeyOut]:
+    keys, next_cursor = await service.list_api_keys(
+        session, user=ws.user, workspace=ws.workspace, limit=limit, cursor=cursor
+    )
+    return Page(items=[_api_key_out(key) for key in keys], next_cursor=next_cursor)
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    tags=[API_KEYS],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key",
+    responses=_problems(errors.ApiKeyNotFound),
+)
+async def revoke_api_key(key_id: str, ws: ActiveWorkspace, session: SessionDep) -> Response:
+    await service.revoke_api_key(session, user=ws.user, workspace=ws.workspace, key_id=key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,166 @@
+"""Identity's request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+
+from paperworks.identity.models import NAME_LENGTH
+from paperworks.identity.roles import Role
+from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.security import password_problem
+
+
+def _acceptable_password(value: str) -> str:
+    if problem := password_problem(value):
+        raise ValueError(f"password {problem}")
+    return value
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Password = Annotated[str, AfterValidator(_acceptable_password)]
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+]
+
+
+# --- auth -----------------------------------------------------------------------------------
+
+
+class RegisterRequest(ApiModel):
+    email: Email
+    password: Password
+    name: Name | None = None
+
+
+class LoginRequest(ApiModel):
+    email: Email
+    # Any length is accepted here: a login must fail as "invalid credentials", not say why.
+    password: str = Field(max_length=1024)
+
+
+class RefreshRequest(ApiModel):
+    refresh_token: str = Field(max_length=2048)
+
+
+class MagicLinkRequest(ApiModel):
+    email: Email
+    redirect_url: str | None = Field(default=None, max_length=2000)
+
+
+class MagicLinkVerifyRequest(ApiModel):
+    token: str = Field(max_length=256)
+
+
+class MagicLinkSent(ApiModel):
+    detail: str = "If this address can receive mail, a sign-in link is on its way."
+
+
+class UserOut(ApiModel):
+    id: str
+    email: str
+    name: str | None
+    is_admin: bool
+    created_at: UtcDateTime
+
+
+class TokenPair(ApiModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token kind, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires")
+
+
+class SignedIn(TokenPair):
+    user: UserOut
+
+
+class OAuth2Token(ApiModel):
+    """RFC 6749's own field names, which Swagger UI's "Authorize" reads."""
+
+    model_config = ApiModel.model_config | {"alias_generator": None}
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token kind, not a secret
+    expires_in: int
+
+
+class WorkspaceRole(ApiModel):
+    id: str
+    name: str
+    role: Role
+
+
+class Me(UserOut):
+    workspaces: list[WorkspaceRole]
+
+
+# --- workspaces -----------------------------------------------------------------------------
+
+
+class WorkspaceCreate(ApiModel):
+    name: Name
+
+
+class WorkspaceUpdate(ApiModel):
+    name: Name
+
+
+class WorkspaceOut(ApiModel):
+    id: str
+    name: str
+    personal: bool
+    role: Role | None = Field(description="The caller's role; null for an admin who is no member")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class MemberAdd(ApiModel):
+    email: Email
+    role: Role = Role.member
+
+
+class MemberUpdate(ApiModel):
+    role: Role
+
+
+class MemberOut(ApiModel):
+    user_id: str
+    email: str
+    name: str | None
+    role: Role
+    joined_at: UtcDateTime
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(ApiModel):
+    name: Name
+    expires_at: UtcDateTime | None = None
+
+
+class ApiKeyOut(ApiModel):
+    id: str
+    name: str
+    prefix: str
+    workspace_id: str
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
+
+
+class ApiKeyCreated(ApiModel):
+    id: str
+    name: str
+    prefix: str
+    key: str = Field(description="The secret. Shown this once; store it now")
+    workspace_id: str
+    created_at: UtcDateTime
+    expires_at: UtcDateTime | None

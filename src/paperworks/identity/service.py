@@ -1,0 +1,526 @@
+"""Identity's operations: sign-up and sign-in, sessions, magic links, workspaces, members, API keys.
+
+Plain async functions taking the request's `session`; they never commit (the request does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from paperworks.identity import exceptions as errors
+from paperworks.identity.models import ApiKey, MagicLink, Membership, RefreshToken, User, Workspace
+from paperworks.identity.roles import Role
+from paperworks.kit import security
+from paperworks.kit.ids import new_id
+from paperworks.kit.mail import Mail, Mailer, OutboxMailer, SmtpMailer, SmtpServer
+from paperworks.kit.pagination import fetch_page
+from paperworks.settings import Settings
+
+ACCESS = "access"
+REFRESH = "refresh"
+API_KEY_PREFIX = "pwk_"
+API_KEY_SHOWN_CHARS = 12  # "pwk_" and 8 characters of the secret: enough to tell keys apart
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """What identity needs from the settings, built once per app."""
+
+    secret_key: str
+    access_ttl: timedelta
+    refresh_ttl: timedelta
+    magic_link_ttl: timedelta
+    public_url: str
+    allowed_redirects: frozenset[str]
+    hasher: security.PasswordHasher
+    mailer: Mailer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IdentityConfig:
+        smtp = settings.smtp_url.get_secret_value() if settings.smtp_url else None
+        mailer: Mailer = (
+            SmtpMailer(SmtpServer.from_url(smtp), settings.mail_from)
+            if smtp
+            else OutboxMailer(settings.data_dir)
+        )
+        return cls(
+            secret_key=settings.secret_key.get_secret_value(),
+            access_ttl=timedelta(seconds=settings.access_token_seconds),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_seconds),
+            magic_link_ttl=timedelta(seconds=settings.magic_link_seconds),
+            public_url=settings.public_url,
+            allowed_redirects=frozenset(settings.allowed_redirects),
+            hasher=security.PasswordHasher(settings.password_hash_rounds),
+            mailer=mailer,
+        )
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.lower()))
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str | None,
+    name: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """A new account and the personal workspace every account has."""
+    if await user_by_email(session, email) is not None:
+        raise errors.EmailTaken(f"An account with {email} already exists.")
+    user = User(email=email.lower(), name=name, password_hash=password_hash, is_admin=is_admin)
+    session.add(user)
+    await session.flush()
+    label = name or email.split("@", 1)[0]
+    workspace = Workspace(name=f"{label}'s workspace", personal_for_user_id=user.id)
+    session.add(workspace)
+    await session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.owner))
+    await session.flush()
+    return user
+
+
+async def register(
+    session: AsyncSession, config: IdentityConfig, *, email: str, password: str, name: str | None
+) -> User:
+    return await create_user(
+        session, email=email, password_hash=await config.hasher.hash(password), name=name
+    )
+
+
+async def authenticate(
+    session: AsyncSession, config: IdentityConfig, *, email: str, password: str
+) -> User:
+    """The user with this email and password; one error for every kind of mismatch."""
+    user = await user_by_email(session, email)
+    matches, new_hash = await config.hasher.verify(password, user.password_hash if user else None)
+    if user is None or not matches:
+        raise errors.InvalidCredentials("The email or password is wrong.")
+    if new_hash is not None:  # hashed with other parameters (e.g. a lower cost): upgrade it
+        user.password_hash = new_hash
+    return user
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+async def issue_tokens(
+    session: AsyncSession, config: IdentityConfig, user: User, *, family_id: str | None = None
+) -> IssuedTokens:
+    """An access token and a refresh token; the refresh token joins `family_id` or starts one."""
+    refresh = RefreshToken(
+        id=new_id(),
+        family_id=family_id or new_id(),
+        user_id=user.id,
+        expires_at=_now() + config.refresh_ttl,
+    )
+    session.add(refresh)
+    await session.flush()
+    return IssuedTokens(
+        access_token=security.encode_token(
+            config.secret_key,
+            subject=user.id,
+            token_type=ACCESS,
+            ttl=config.access_ttl,
+            jti=new_id(),
+        ),
+        refresh_token=security.encode_token(
+            config.secret_key,
+            subject=user.id,
+            token_type=REFRESH,
+            ttl=config.refresh_ttl,
+            jti=refresh.id,
+        ),
+        expires_in=int(config.access_ttl.total_seconds()),
+    )
+
+
+def _refresh_claims(config: IdentityConfig, token: str) -> dict[str, str]:
+    try:
+        return security.decode_token(config.secret_key, token, token_type=REFRESH)
+    except security.InvalidToken as exc:
+        raise errors.InvalidToken("The refresh token is invalid or expired.") from exc
+
+
+async def _revoke_family(session: AsyncSession, family_id: str) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, config: IdentityConfig, token: str
+) -> tuple[User, IssuedTokens]:
+    """Spend a refresh token for a new pair. A token spent twice revokes its whole family:
+    one of the two presenters is not who they claim to be."""
+    claims = _refresh_claims(config, token)
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == claims["jti"],
+            RefreshToken.spent_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(spent_at=_now())
+        .returning(RefreshToken.family_id)
+    )
+    family_id = spent.scalar_one_or_none()
+    if family_id is None:
+        known = await session.get(RefreshToken, claims["jti"])
+        if known is None:
+            raise errors.InvalidToken("The refresh token is not known.")
+        await _revoke_family(session, known.family_id)
+        raise errors.RefreshTokenReused(
+            "This refresh token was already used; every session it belongs to is now signed out."
+        )
+    user = await session.get(User, claims["sub"])
+    if user is None:
+        raise errors.InvalidToken("The account no longer exists.")
+    return user, await issue_tokens(session, config, user, family_id=family_id)
+
+
+async def sign_out(session: AsyncSession, config: IdentityConfig, token: str) -> None:
+    claims = _refresh_claims(config, token)
+    known = await session.get(RefreshToken, claims["jti"])
+    if known is None:
+        raise errors.InvalidToken("The refresh token is not known.")
+    await _revoke_family(session, known.family_id)
+
+
+async def user_from_access_token(session: AsyncSession, config: IdentityConfig, token: str) -> User:
+    try:
+        claims = security.decode_token(config.secret_key, token, token_type=ACCESS)
+    except security.InvalidToken as exc:
+        raise errors.InvalidToken("The access token is invalid or expired.") from exc
+    user = await session.get(User, claims["sub"])
+    if user is None:
+        raise errors.InvalidToken("The account no longer exists.")
+    return user
+
+
+# --- magic links ------------------------------------------------------------------------------
+
+
+def _link_target(config: IdentityConfig, redirect_url: str | None) -> str:
+    if redirect_url is None:
+        return f"{config.public_url}/auth/magic"
+    if redirect_url not in config.allowed_redirects:
+        raise errors.RedirectNotAllowed(
+            "redirectUrl must be one of the configured PAPERWORKS_ALLOWED_REDIRECTS."
+        )
+    return redirect_url
+
+
+def _with_token(url: str, token: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&" if parts.query else ""
+    return urlunsplit(parts._replace(query=query + urlencode({"token": token})))
+
+
+async def send_magic_link(
+    session: AsyncSession, config: IdentityConfig, *, email: str, redirect_url: str | None
+) -> None:
+    """Mail a one-time sign-in link. Known or not, the address gets the same treatment: the
+    first use of a link for a new address creates the account."""
+    target = _link_target(config, redirect_url)
+    token = security.random_token()
+    session.add(
+        MagicLink(
+            email=email.lower(),
+            token_hash=security.keyed_hash(config.secret_key, token),
+            redirect_url=redirect_url,
+            expires_at=_now() + config.magic_link_ttl,
+        )
+    )
+    await session.flush()
+    minutes = int(config.magic_link_ttl.total_seconds() // 60)
+    await config.mailer.send(
+        Mail(
+            to=email,
+            subject="Your Paperworks sign-in link",
+            text=(
+                f"Sign in to Paperworks with this link:\n\n{_with_token(target, token)}\n\n"
+                f"It works once, for {minutes} minutes. If you did not ask for it, ignore "
+                "this message.\n"
+            ),
+        )
+    )
+
+
+async def redeem_magic_link(session: AsyncSession, config: IdentityConfig, token: str) -> User:
+    used = await session.execute(
+        update(MagicLink)
+        .where(
+            MagicLink.token_hash == security.keyed_hash(config.secret_key, token),
+            MagicLink.used_at.is_(None),
+            MagicLink.expires_at > _now(),
+        )
+        .values(used_at=_now())
+        .returning(MagicLink.email)
+    )
+    email = used.scalar_one_or_none()
+    if email is None:
+        raise errors.InvalidMagicLink("This sign-in link is invalid, used or expired.")
+    user = await user_by_email(session, email)
+    return user or await create_user(session, email=email, password_hash=None)
+
+
+# --- workspaces -------------------------------------------------------------------------------
+
+
+async def memberships_of(session: AsyncSession, user: User) -> list[tuple[Workspace, Role]]:
+    rows = await session.execute(
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Workspace.id)
+    )
+    return [(workspace, Role(role)) for workspace, role in rows.tuples()]
+
+
+async def list_workspaces(
+    session: AsyncSession, user: User, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Workspace, Role]], str | None]:
+    query = (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user.id)
+    )
+    rows, next_cursor = await fetch_page(session, query, Workspace.id, limit=limit, cursor=cursor)
+    return [(workspace, Role(role)) for workspace, role in rows], next_cursor
+
+
+async def role_in(session: AsyncSession, user: User, workspace_id: str) -> Role | None:
+    role = await session.scalar(
+        select(Membership.role).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user.id
+        )
+    )
+    return Role(role) if role else None
+
+
+async def workspace_for(
+    session: AsyncSession, user: User, workspace_id: str
+) -> tuple[Workspace, Role | None]:
+    """The workspace and the user's role in it. Not a member (and no admin): it does not exist."""
+    workspace = await session.get(Workspace, workspace_id)
+    role = await role_in(session, user, workspace_id) if workspace else None
+    if workspace is None or (role is None and not user.is_admin):
+        raise errors.WorkspaceNotFound(f"No workspace {workspace_id}.")
+    return workspace, role
+
+
+async def personal_workspace(session: AsyncSession, user: User) -> Workspace:
+    workspace = await session.scalar(
+        select(Workspace).where(Workspace.personal_for_user_id == user.id)
+    )
+    if workspace is None:  # every account is created with one: a data bug, not a client error
+        raise RuntimeError(f"user {user.id} has no personal workspace")
+    return workspace
+
+
+async def create_workspace(session: AsyncSession, user: User, *, name: str) -> Workspace:
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    await session.flush()
+    session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.owner))
+    await session.flush()
+    return workspace
+
+
+async def delete_workspace(session: AsyncSession, workspace: Workspace) -> None:
+    if workspace.personal_for_user_id is not None:
+        raise errors.PersonalWorkspace("A personal workspace lives as long as its account.")
+    await session.delete(workspace)
+    await session.flush()
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+async def list_members(
+    session: AsyncSession, workspace: Workspace, *, limit: int, cursor: str | None
+) -> tuple[list[tuple[Membership, User]], str | None]:
+    query = (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace.id)
+    )
+    rows, next_cursor = await fetch_page(session, query, User.id, limit=limit, cursor=cursor)
+    return [(membership, user) for membership, user in rows], next_cursor
+
+
+async def add_member(
+    session: AsyncSession,
+    config: IdentityConfig,
+    workspace: Workspace,
+    *,
+    email: str,
+    role: Role,
+    invited_by: User,
+) -> tuple[Membership, User]:
+    """Add someone by email. Someone without an account gets a passwordless one, and a mail
+    telling them how to sign in."""
+    user = await user_by_email(session, email)
+    if user is None:
+        user = await create_user(session, email=email, password_hash=None)
+    elif await role_in(session, user, workspace.id) is not None:
+        raise errors.AlreadyMember(f"{email} is already a member of this workspace.")
+    membership = Membership(workspace_id=workspace.id, user_id=user.id, role=role)
+    session.add(membership)
+    await session.flush()
+    await config.mailer.send(
+        Mail(
+            to=user.email,
+            subject=f"You were added to {workspace.name} on Paperworks",
+            text=(
+                f"{invited_by.name or invited_by.email} added you to the workspace "
+                f'"{workspace.name}" as {role}.\n\nSign in at {config.public_url} with this '
+                "address; ask for a sign-in link if you have no password.\n"
+            ),
+        )
+    )
+    return membership, user
+
+
+async def _membership(session: AsyncSession, workspace: Workspace, user_id: str) -> Membership:
+    membership = await session.get(Membership, (workspace.id, user_id))
+    if membership is None:
+        raise errors.MemberNotFound(f"No member {user_id} in this workspace.")
+    return membership
+
+
+async def _ensure_another_owner(session: AsyncSession, workspace: Workspace) -> None:
+    owners = await session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.workspace_id == workspace.id, Membership.role == Role.owner)
+    )
+    if (owners or 0) <= 1:
+        raise errors.LastOwner("Make someone else an owner first.")
+
+
+async def change_role(
+    session: AsyncSession, workspace: Workspace, *, user_id: str, role: Role
+) -> tuple[Membership, User]:
+    membership = await _membership(session, workspace, user_id)
+    if membership.role == Role.owner and role != Role.owner:
+        await _ensure_another_owner(session, workspace)
+    membership.role = role
+    await session.flush()
+    user = await session.get_one(User, user_id)
+    return membership, user
+
+
+async def remove_member(session: AsyncSession, workspace: Workspace, *, user_id: str) -> None:
+    membership = await _membership(session, workspace, user_id)
+    if membership.role == Role.owner:
+        await _ensure_another_owner(session, workspace)
+    await session.delete(membership)
+    await session.flush()
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+async def create_api_key(
+    session: AsyncSession,
+    config: IdentityConfig,
+    *,
+    user: User,
+    workspace: Workspace,
+    name: str,
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """A new key and its secret, which is returned this once and stored only as a keyed hash."""
+    secret = API_KEY_PREFIX + security.random_token()
+    api_key = ApiKey(
+        user_id=user.id,
+        workspace_id=workspace.id,
+        name=name,
+        prefix=secret[:API_KEY_SHOWN_CHARS],
+        secret_hash=security.keyed_hash(config.secret_key, secret),
+        expires_at=expires_at,
+    )
+    session.add(api_key)
+    await session.flush()
+    return api_key, secret
+
+
+async def list_api_keys(
+    session: AsyncSession, *, user: User, workspace: Workspace, limit: int, cursor: str | None
+) -> tuple[list[ApiKey], str | None]:
+    query = select(ApiKey).where(
+        ApiKey.user_id == user.id,
+        ApiKey.workspace_id == workspace.id,
+        ApiKey.revoked_at.is_(None),
+    )
+    return await fetch_page(session, query, ApiKey.id, limit=limit, cursor=cursor)
+
+
+async def revoke_api_key(
+    session: AsyncSession, *, user: User, workspace: Workspace, key_id: str
+) -> None:
+    api_key = await session.get(ApiKey, key_id)
+    if (
+        api_key is None
+        or api_key.user_id != user.id
+        or api_key.workspace_id != workspace.id
+        or api_key.revoked_at is not None
+    ):
+        raise errors.ApiKeyNotFound(f"No API key {key_id}.")
+    api_key.revoked_at = _now()
+    await session.flush()
+
+
+async def authenticate_api_key(
+    session: AsyncSession, config: IdentityConfig, secret: str
+) -> tuple[User, ApiKey]:
+    """The user and key behind a secret; revoked, expired, or its maker gone from the workspace:
+    not a key any more."""
+    now = _now()
+    row = (
+        await session.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .join(
+                Membership,
+                (Membership.workspace_id == ApiKey.workspace_id)
+                & (Membership.user_id == ApiKey.user_id),
+            )
+            .where(
+                ApiKey.secret_hash == security.keyed_hash(config.secret_key, secret),
+                ApiKey.revoked_at.is_(None),
+            )
+        )
+    ).one_or_none()
+    if row is None or (row[0].expires_at is not None and row[0].expires_at <= now):
+        raise errors.InvalidApiKey("The API key is invalid, expired or revoked.")
+    api_key, user = row
+    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_GRANULARITY:
+        api_key.last_used_at = now
+    return user, api_key
