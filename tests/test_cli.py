@@ -106,11 +106,12 @@ def scratch_migrations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_db_revision_writes_a_new_migration(data_dir: Path, scratch_migrations: Path) -> None:
     invoke("db", "upgrade")
+    head = migrations.head_revision()
     result = invoke("db", "revision", "-m", "add widgets")
     assert result.exit_code == 0, result.output
     (written,) = (scratch_migrations / "versions").glob("*_add_widgets.py")
     source = written.read_text()
-    assert f"down_revision: str | Sequence[str] | None = '{migrations.head_revision()}'" in source
+    assert f"down_revision: str | Sequence[str] | None = '{head}'" in source
     assert "def upgrade() -> None:" in source
 
 
