@@ -44,6 +44,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "secret_key": TEST_SECRET,
         "log_level": "WARNING",
+        "password_hash_rounds": 4,  # bcrypt at cost 12 would dominate the suite
     }
     values.update(overrides)
     return Settings(**values)

@@ -106,15 +106,14 @@ class Database:
 
     def __init__(self, engine: AsyncEngine, bind: AsyncConnection | None = None) -> None:
         self.engine = engine
-        self.sessionmaker = async_sessionmaker(
-            bind=bind or engine,
-            expire_on_commit=False,
+        if bind is None:
+            self.sessionmaker = async_sessionmaker(bind=engine, expire_on_commit=False)
+        else:
             # In tests the bind is a connection inside an outer transaction: a commit then
             # releases a savepoint and the test's rollback still undoes everything.
-            join_transaction_mode="create_savepoint"
-            if bind is not None
-            else "conservative_savepoint",
-        )
+            self.sessionmaker = async_sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
 
     @classmethod
     def from_url(cls, url: str) -> Database:
