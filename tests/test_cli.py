@@ -144,3 +144,35 @@ def test_serve_refuses_an_out_of_date_postgres_schema(
     assert invoke("db", "upgrade").exit_code == 0
     assert invoke("serve").exit_code == 0
     assert len(uvicorn_calls) == 1
+
+
+def test_users_create_and_list(data_dir: Path) -> None:
+    invoke("db", "upgrade")
+    created = runner.invoke(
+        cli.app,
+        ["users", "create", "Root@Example.com", "--password", "--admin", "--name", "Root"],
+        input="long enough pw\nlong enough pw\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert "created root@example.com" in created.output
+    assert "as admin" in created.output
+    assert invoke("users", "create", "magic@example.com").exit_code == 0
+    listing = invoke("users", "list").stdout.splitlines()
+    assert [line.split()[1:4] for line in listing] == [
+        ["root@example.com", "admin", "password"],
+        ["magic@example.com", "user", "magic"],
+    ]
+
+
+def test_users_create_refuses_duplicates_bad_emails_and_weak_passwords(data_dir: Path) -> None:
+    invoke("db", "upgrade")
+    assert invoke("users", "create", "a@example.com").exit_code == 0
+    duplicate = runner.invoke(cli.app, ["users", "create", "A@example.com"])
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+    assert runner.invoke(cli.app, ["users", "create", "not-an-email"]).exit_code == 2
+    weak = runner.invoke(
+        cli.app, ["users", "create", "b@example.com", "--password"], input="short\nshort\n"
+    )
+    assert weak.exit_code == 2
+    assert "at least 8 bytes" in weak.output

@@ -8,13 +8,20 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paperworks import migrations
 from paperworks.build_info import build_info
-from paperworks.kit.db import create_engine
+from paperworks.identity import service as identity
+from paperworks.identity.exceptions import EmailTaken
+from paperworks.identity.models import User
+from paperworks.identity.schemas import Email
+from paperworks.kit.db import Database, create_engine
 from paperworks.kit.logging import configure_logging
 from paperworks.kit.metrics import prepare_multiprocess_dir
+from paperworks.kit.security import PasswordHasher, password_problem
 from paperworks.settings import Settings
 
 app = typer.Typer(
@@ -22,6 +29,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
 
@@ -133,6 +142,63 @@ def db_revision(
     settings = load_settings()
     path = _with_engine(settings, migrations.new_revision, message, autogenerate)
     typer.echo(f"wrote {path}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The account's email address")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password (else: magic links only)")
+    ] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="May manage every workspace")] = False,
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+) -> None:
+    """Create an account (with its personal workspace)."""
+    settings = load_settings()
+    try:
+        address = TypeAdapter(Email).validate_python(email)
+    except ValidationError as exc:
+        typer.secho(f"Not an email address: {email}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from exc
+    secret: str | None = None
+    if password:
+        secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if problem := password_problem(secret):
+            typer.secho(f"The password {problem}.", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2)
+
+    async def create(engine: AsyncEngine) -> User:
+        hashed = (
+            await PasswordHasher(settings.password_hash_rounds).hash(secret) if secret else None
+        )
+        async with Database(engine).session_scope() as session:
+            return await identity.create_user(
+                session, email=address, password_hash=hashed, name=name, is_admin=admin
+            )
+
+    try:
+        user = _with_engine(settings, create)
+    except EmailTaken as exc:
+        typer.secho(exc.detail, err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from exc
+    typer.echo(f"created {user.email} ({user.id}){' as admin' if user.is_admin else ''}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List accounts, oldest first."""
+    settings = load_settings()
+
+    async def fetch(engine: AsyncEngine) -> list[User]:
+        async with Database(engine).session_scope() as session:
+            return list(await session.scalars(select(User).order_by(User.id)))
+
+    for user in _with_engine(settings, fetch):
+        role = "admin" if user.is_admin else "user"
+        login = "password" if user.password_hash else "magic link"
+        typer.echo(
+            f"{user.id}  {user.email:<40} {role:<5}  {login:<10}  {user.created_at:%Y-%m-%d}"
+        )
 
 
 def main() -> None:

@@ -42,7 +42,11 @@ def start(tmp_path: Path, *args: str) -> Iterator[Server]:
         for key, value in os.environ.items()
         if not key.startswith("PAPERWORKS_") and key != "PROMETHEUS_MULTIPROC_DIR"
     }
-    env |= {"PAPERWORKS_DATA_DIR": str(tmp_path / "var"), "PAPERWORKS_PORT": str(port)}
+    env |= {
+        "PAPERWORKS_DATA_DIR": str(tmp_path / "var"),
+        "PAPERWORKS_PORT": str(port),
+        "PAPERWORKS_PASSWORD_HASH_ROUNDS": "4",
+    }
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "paperworks", "serve", *args],
@@ -136,3 +140,35 @@ def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
     assert len(set(served)) == 2, "both workers should have served some requests"
     # Whichever worker answered /metrics, it counted every worker's requests.
     assert count == len(served)
+
+
+def test_a_user_signs_up_invites_scripts_and_signs_out(server: Server) -> None:
+    """The identity journey over real HTTP, against the server's own database and outbox."""
+    with httpx.Client(base_url=f"{server.url}/api/v1") as api:
+        signed_up = api.post(
+            "/auth/register", json={"email": "anna@example.com", "password": "correct horse"}
+        )
+        assert signed_up.status_code == 201, signed_up.text
+        tokens = signed_up.json()
+        auth = {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+        team = api.post("/workspaces", json={"name": "Team"}, headers=auth).json()
+        invited = api.post(
+            f"/workspaces/{team['id']}/members", json={"email": "bob@example.com"}, headers=auth
+        )
+        assert invited.status_code == 201
+        outbox = (server.log.parent / "var" / "outbox.jsonl").read_text()
+        assert "bob@example.com" in outbox
+
+        key = api.post(
+            "/api-keys", json={"name": "ci"}, headers={**auth, "X-Workspace-ID": team["id"]}
+        ).json()["key"]
+        me = api.get("/auth/me", headers={"X-API-Key": key})
+        assert me.json()["email"] == "anna@example.com"
+
+        renewed = api.post("/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+        assert renewed.status_code == 200
+        signed_out = api.post("/auth/logout", json={"refreshToken": renewed.json()["refreshToken"]})
+        assert signed_out.status_code == 204
+        again = api.post("/auth/refresh", json={"refreshToken": renewed.json()["refreshToken"]})
+        assert again.status_code == 401
