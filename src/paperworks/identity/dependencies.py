@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.types import Scope
 
 from paperworks.identity import service
@@ -25,7 +25,12 @@ from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.errors import Unauthenticated
 
 # auto_error=False: a missing credential is our problem+json 401, not FastAPI's plain 403.
-bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login")
+# OAuth2's password flow against /auth/token: the docs' "Authorize" button signs in with it.
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="An access token from /auth/login or /auth/token",
+)
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="A key from POST /api/v1/api-keys"
 )
@@ -50,14 +55,14 @@ class Principal:
 async def get_principal(
     session: SessionDep,
     config: IdentityConfigDep,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    bearer: Annotated[str | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
     if api_key:
         user, key = await service.authenticate_api_key(session, config, api_key)
         return Principal(user, key)
     if bearer:
-        return Principal(await service.user_from_access_token(session, config, bearer.credentials))
+        return Principal(await service.user_from_access_token(session, config, bearer))
     raise Unauthenticated(
         "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key).",
         headers={"WWW-Authenticate": "Bearer"},
