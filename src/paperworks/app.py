@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from paperworks import migrations
 from paperworks.build_info import build_info
 from paperworks.identity.dependencies import RateLimitPrincipal
+from paperworks.identity.router import pages as identity_pages
 from paperworks.identity.router import router as identity_router
 from paperworks.identity.service import IdentityConfig
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_error_handlers(app)
     app.include_router(operations_router)
     app.include_router(identity_router)
+    app.include_router(identity_pages)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
+from fastapi.responses import HTMLResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
 from paperworks.identity import exceptions as errors
@@ -22,6 +24,9 @@ from paperworks.kit.errors import AppError
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/v1")
+# Where sign-in links point when PAPERWORKS_PUBLIC_URL is this service itself.
+pages = APIRouter()
+MAGIC_LINK_PAGE = (Path(__file__).parent / "templates" / "magic_link.html").read_text()
 
 AUTH = "auth"
 WORKSPACES = "workspaces"
@@ -169,6 +174,16 @@ async def verify_magic_link(
 ) -> schemas.SignedIn:
     user = await service.redeem_magic_link(session, config, body.token)
     return _signed_in(user, await service.issue_tokens(session, config, user))
+
+
+@pages.get(
+    "/auth/magic",
+    tags=[AUTH],
+    summary="The page a sign-in link opens: one click spends the token",
+    response_class=HTMLResponse,
+)
+async def magic_link_page() -> HTMLResponse:
+    return HTMLResponse(MAGIC_LINK_PAGE, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/auth/me", tags=[AUTH], summary="Who am I, and in which workspaces")
