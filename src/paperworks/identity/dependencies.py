@@ -64,8 +64,7 @@ async def get_principal(
     if bearer:
         return Principal(await service.user_from_access_token(session, config, bearer))
     raise Unauthenticated(
-        "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key).",
-        headers={"WWW-Authenticate": "Bearer"},
+        "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)."
     )
 
 

@@ -1,5 +1,8 @@
 """Identity's errors: each knows its status and stable code."""
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from paperworks.kit.errors import AppError, Conflict, NotFound, PermissionDenied, Unauthenticated
 
 
@@ -11,6 +14,9 @@ class InvalidCredentials(Unauthenticated):
 class InvalidToken(Unauthenticated):
     code = "auth.invalid_token"
     title = "Invalid or expired token"
+    default_headers: ClassVar[Mapping[str, str]] = {
+        "WWW-Authenticate": 'Bearer error="invalid_token"'  # RFC 6750
+    }
 
 
 class RefreshTokenReused(Unauthenticated):

@@ -299,7 +299,7 @@ async def memberships_of(session: AsyncSession, user: User) -> list[tuple[Worksp
         .where(Membership.user_id == user.id)
         .order_by(Workspace.id)
     )
-    return [(workspace, Role(role)) for workspace, role in rows.tuples()]
+    return [(workspace, Role(role)) for workspace, role in rows.all()]
 
 
 async def list_workspaces(

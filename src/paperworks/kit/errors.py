@@ -40,6 +40,7 @@ class AppError(Exception):
     title: ClassVar[str] = "Bad request"
     # True: the request's unit of work is committed although this error answers it.
     keeps_changes: ClassVar[bool] = False
+    default_headers: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -49,7 +50,7 @@ class AppError(Exception):
         errors: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.detail = detail or self.title
-        self.headers = dict(headers or {})
+        self.headers = {**self.default_headers, **(headers or {})}
         self.errors = list(errors) if errors is not None else None
         super().__init__(self.detail)
 
@@ -70,6 +71,8 @@ class Unauthenticated(AppError):
     status_code = 401
     code = "auth.unauthenticated"
     title = "Authentication required"
+    # RFC 9110: every 401 names a scheme.
+    default_headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
 class PermissionDenied(AppError):

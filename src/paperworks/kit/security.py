@@ -48,13 +48,19 @@ class PasswordHasher:
         return await asyncio.to_thread(self._hash.hash, password)
 
     async def verify(self, password: str, stored: str | None) -> tuple[bool, str | None]:
-        """(matches, new hash if the stored one was made with other parameters)."""
-        if stored is None:
-            if self._decoy is None:
-                self._decoy = await self.hash(secrets.token_urlsafe(16))
-            await asyncio.to_thread(self._hash.verify, password, self._decoy)
+        """(matches, new hash if the stored one was made with other parameters).
+
+        A password we would never have accepted (bcrypt refuses more than 72 bytes) cannot
+        match; it still costs one bcrypt check, like any other wrong password."""
+        if stored is None or password_problem(password) is not None:
+            await self._spend_a_check()
             return False, None
         return await asyncio.to_thread(self._hash.verify_and_update, password, stored)
+
+    async def _spend_a_check(self) -> None:
+        if self._decoy is None:
+            self._decoy = await self.hash(secrets.token_urlsafe(16))
+        await asyncio.to_thread(self._hash.verify, "not the password", self._decoy)
 
 
 def encode_token(secret: str, *, subject: str, token_type: str, ttl: timedelta, jti: str) -> str:
