@@ -7,7 +7,9 @@ set, on PostgreSQL too. Each test runs inside a transaction that is rolled back 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 import redis
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paperworks import migrations
@@ -50,23 +53,29 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-async def reset_postgres(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-
-
-async def _postgres_engine() -> AsyncEngine:
+@asynccontextmanager
+async def scratch_postgres_database() -> AsyncIterator[str]:
+    """A brand-new database beside PAPERWORKS_TEST_DATABASE_URL's, dropped afterwards, so test
+    runs side by side (two developers, a helper, CI) never reset each other's schema."""
     if not TEST_DATABASE_URL:
         pytest.skip("PostgreSQL tests need PAPERWORKS_TEST_DATABASE_URL (CI sets it)")
-    engine = create_engine(TEST_DATABASE_URL)
+    base = make_url(TEST_DATABASE_URL)
+    name = f"{base.database}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     try:
-        await reset_postgres(engine)
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         # Asked for PostgreSQL and it is not there: a failure, not a skip, so CI cannot go green
         # without having run the suite on it.
-        pytest.fail(f"PAPERWORKS_TEST_DATABASE_URL is set but unreachable: {exc}", pytrace=False)
-    return engine
+        await admin.dispose()
+        pytest.fail(f"PAPERWORKS_TEST_DATABASE_URL is set but unusable: {exc}", pytrace=False)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
 
 
 @pytest.fixture(
@@ -77,15 +86,15 @@ async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
     """A migrated database for the whole session, one per backend."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    async with AsyncExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        else:
+            url = await stack.enter_async_context(scratch_postgres_database())
         engine = create_engine(url)
-    else:
-        engine = await _postgres_engine()
-        url = str(TEST_DATABASE_URL)
-    await migrations.upgrade(engine)
-    yield url
-    await engine.dispose()
+        await migrations.upgrade(engine)
+        await engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,15 @@
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from paperworks import cli, migrations
-from paperworks.kit.db import create_engine
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import scratch_postgres_database
 
 runner = CliRunner()
 
@@ -118,18 +114,9 @@ def test_db_revision_writes_a_new_migration(data_dir: Path, scratch_migrations: 
 @pytest.fixture
 async def empty_postgres(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     """A brand-new PostgreSQL database, dropped afterwards."""
-    if not TEST_DATABASE_URL:
-        pytest.skip("PostgreSQL tests need PAPERWORKS_TEST_DATABASE_URL (CI sets it)")
-    name = f"paperworks_cli_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    monkeypatch.setenv("PAPERWORKS_DATABASE_URL", url)
-    yield url
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
+    async with scratch_postgres_database() as url:
+        monkeypatch.setenv("PAPERWORKS_DATABASE_URL", url)
+        yield url
 
 
 @pytest.mark.postgres

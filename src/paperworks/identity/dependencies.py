@@ -110,8 +110,7 @@ async def get_active_workspace(
     if principal.api_key is not None:
         workspace_id = principal.api_key.workspace_id  # a key is bound to its workspace
     if workspace_id is None:
-        workspace = await service.personal_workspace(session, user)
-        return WorkspaceAccess(workspace, Role.owner, user)
+        workspace_id = (await service.personal_workspace(session, user)).id
     workspace, role = await service.workspace_for(session, user, workspace_id)
     return WorkspaceAccess(workspace, role, user)
 

@@ -414,6 +414,13 @@ async def _membership(session: AsyncSession, workspace: Workspace, user_id: str)
     return membership
 
 
+def _ensure_not_personal_owner(workspace: Workspace, user_id: str) -> None:
+    if workspace.personal_for_user_id == user_id:
+        raise errors.PersonalWorkspace(
+            "A personal workspace always belongs to its account's owner."
+        )
+
+
 async def _ensure_another_owner(session: AsyncSession, workspace: Workspace) -> None:
     owners = await session.scalar(
         select(func.count())
@@ -429,6 +436,7 @@ async def change_role(
 ) -> tuple[Membership, User]:
     membership = await _membership(session, workspace, user_id)
     if membership.role == Role.owner and role != Role.owner:
+        _ensure_not_personal_owner(workspace, user_id)
         await _ensure_another_owner(session, workspace)
     membership.role = role
     await session.flush()
@@ -438,6 +446,7 @@ async def change_role(
 
 async def remove_member(session: AsyncSession, workspace: Workspace, *, user_id: str) -> None:
     membership = await _membership(session, workspace, user_id)
+    _ensure_not_personal_owner(workspace, user_id)
     if membership.role == Role.owner:
         await _ensure_another_owner(session, workspace)
     await session.delete(membership)
@@ -500,14 +509,14 @@ async def revoke_api_key(
 async def authenticate_api_key(
     session: AsyncSession, config: IdentityConfig, secret: str
 ) -> tuple[User, ApiKey]:
-    """The user and key behind a secret; revoked, expired, or its maker gone from the workspace:
-    not a key any more."""
+    """The user and key behind a secret; revoked, expired, or its maker gone from the workspace
+    (unless an admin, who may act in any): not a key any more."""
     now = _now()
     row = (
         await session.execute(
             select(ApiKey, User)
             .join(User, User.id == ApiKey.user_id)
-            .join(
+            .outerjoin(
                 Membership,
                 (Membership.workspace_id == ApiKey.workspace_id)
                 & (Membership.user_id == ApiKey.user_id),
@@ -515,6 +524,7 @@ async def authenticate_api_key(
             .where(
                 ApiKey.secret_hash == security.keyed_hash(config.secret_key, secret),
                 ApiKey.revoked_at.is_(None),
+                Membership.user_id.is_not(None) | User.is_admin,
             )
         )
     ).one_or_none()
