@@ -242,10 +242,8 @@ async def update_workspace(
     body: schemas.WorkspaceUpdate, ws: PathWorkspace, session: SessionDep
 ) -> schemas.WorkspaceOut:
     ws.require("workspace:update")
-    ws.workspace.name = body.name
-    await session.flush()
-    await session.refresh(ws.workspace)
-    return _workspace_out(ws.workspace, ws.role)
+    workspace = await service.rename_workspace(session, ws.workspace, name=body.name)
+    return _workspace_out(workspace, ws.role)
 
 
 @router.delete(

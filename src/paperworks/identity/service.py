@@ -352,6 +352,13 @@ async def create_workspace(session: AsyncSession, user: User, *, name: str) -> W
     return workspace
 
 
+async def rename_workspace(session: AsyncSession, workspace: Workspace, *, name: str) -> Workspace:
+    workspace.name = name
+    await session.flush()
+    await session.refresh(workspace)  # updated_at, as the database now has it
+    return workspace
+
+
 async def delete_workspace(session: AsyncSession, workspace: Workspace) -> None:
     if workspace.personal_for_user_id is not None:
         raise errors.PersonalWorkspace("A personal workspace lives as long as its account.")
