@@ -26,6 +26,8 @@ from paperworks.app import create_app
 from paperworks.kit.db import Database, create_engine
 from paperworks.settings import Settings
 
+pytest_plugins = ["tests.accounts"]
+
 TEST_DATABASE_URL = os.environ.get("PAPERWORKS_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("PAPERWORKS_TEST_REDIS_URL")
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,6 +18,9 @@ from paperworks.identity.dependencies import RateLimitPrincipal
 from paperworks.identity.router import pages as identity_pages
 from paperworks.identity.router import router as identity_router
 from paperworks.identity.service import IdentityConfig
+from paperworks.jobs.queue import JobQueue
+from paperworks.jobs.router import router as jobs_router
+from paperworks.jobs.runner import JobMetrics, LocalRunner
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
 from paperworks.kit.db import Database
 from paperworks.kit.errors import install_error_handlers
@@ -44,6 +48,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # `paperworks serve` upgrades the embedded SQLite database before it starts workers; any
     # other database is the operator's to migrate, and serving an old schema would corrupt data.
     await migrations.ensure_up_to_date(db.engine)
+    for module in settings.job_modules:
+        importlib.import_module(module)
+    runner: LocalRunner | None = app.state.job_queue.runner
+    if runner is not None:
+        await runner.start()
     log.info(
         "started",
         version=build_info().version,
@@ -54,6 +63,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if runner is not None:
+            await runner.stop()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()
@@ -100,10 +111,24 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.state.identity = IdentityConfig.from_settings(settings)
     app.state.rate_limiter.resolve_principal = RateLimitPrincipal(app.state.identity, app.state.db)
 
+    job_metrics = JobMetrics(app.state.metrics_registry)
+    runner = (
+        LocalRunner(
+            app.state.db,
+            slots=settings.job_slots,
+            lease_seconds=settings.job_lease_seconds,
+            metrics=job_metrics,
+        )
+        if settings.job_slots
+        else None
+    )
+    app.state.job_queue = JobQueue(runner, job_metrics)
+
     install_error_handlers(app)
     app.include_router(operations_router)
     app.include_router(identity_router)
     app.include_router(identity_pages)
+    app.include_router(jobs_router)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

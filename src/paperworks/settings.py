@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = Field(default=None, description="smtp[s]://user:pass@host:port")
     mail_from: str = "Paperworks <no-reply@localhost>"
 
+    # Jobs
+    job_slots: int = Field(default=4, ge=0, le=64, description="Jobs run at once by serve; 0: none")
+    job_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    job_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Extra modules whose @job_handler()s to load"
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -115,7 +122,9 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls, toml_file=path),
         )
 
-    @field_validator("cors_origins", "trusted_proxies", "allowed_redirects", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_proxies", "allowed_redirects", "job_modules", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         return _split_list(value)

@@ -1,0 +1,91 @@
+"""Job handlers register by kind; a handler gets a `JobContext` and returns the job's result.
+
+@job_handler("decks.build", max_attempts=3)
+async def build_deck(ctx: JobContext) -> dict[str, Any]:
+    await ctx.report(10, "planning")
+    data = await ctx.run_blocking(render_pptx, ctx.payload["plan"])  # never on the loop
+    ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+class RetryableError(Exception):
+    """Raise from a handler for a failure worth another attempt (a timeout, a 503 upstream)."""
+
+    code = "job.retryable"
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler at its next progress report once someone cancelled the job."""
+
+
+class JobContext:
+    """What a running handler sees of its job."""
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        workspace_id: str,
+        user_id: str | None,
+        attempt: int,
+        report: Callable[[int, str | None], Awaitable[bool]],
+    ) -> None:
+        self.job_id = job_id
+        self.kind = kind
+        self.payload = payload
+        self.workspace_id = workspace_id
+        self.user_id = user_id
+        self.attempt = attempt
+        self._report = report
+
+    async def report(self, progress: int, message: str | None = None) -> None:
+        """Record progress (0-100); raises `JobCancelled` if the job was cancelled meanwhile."""
+        if await self._report(max(0, min(100, progress)), message):
+            raise JobCancelled(self.job_id)
+
+    async def run_blocking(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run CPU-bound or blocking work in a worker thread, off the event loop."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    kind: str
+    handler: Handler
+    max_attempts: int
+
+
+_registry: dict[str, Registration] = {}
+
+
+def job_handler(
+    kind: str, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if kind in _registry and _registry[kind].handler is not handler:
+            raise ValueError(f"a handler for {kind!r} is already registered")
+        _registry[kind] = Registration(kind, handler, max_attempts)
+        return handler
+
+    return register
+
+
+def registration(kind: str) -> Registration | None:
+    return _registry.get(kind)

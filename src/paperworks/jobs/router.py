@@ -1,0 +1,115 @@
+"""Jobs' HTTP surface: list, read, cancel, and follow one live over Server-Sent Events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import StreamingResponse
+
+from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.jobs import service
+from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
+from paperworks.jobs.models import JobStatus
+from paperworks.jobs.schemas import JobOut
+from paperworks.kit.db import Database
+from paperworks.kit.dependencies import SessionDep
+from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+router = APIRouter(prefix="/api/v1", tags=["jobs"])
+
+STREAM_POLL_SECONDS = 0.5
+STREAM_KEEPALIVE_SECONDS = 15.0
+
+
+@router.get("/jobs", summary="Jobs of the active workspace, oldest first")
+async def list_jobs(
+    ws: ActiveWorkspace,
+    session: SessionDep,
+    kind: str | None = None,
+    status: JobStatus | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[JobOut]:
+    jobs, next_cursor = await service.list_jobs(
+        session, workspace_id=ws.workspace.id, kind=kind, status=status, limit=limit, cursor=cursor
+    )
+    return Page(items=[JobOut.of(job) for job in jobs], next_cursor=next_cursor)
+
+
+@router.get(
+    "/jobs/{job_id}",
+    summary="One job",
+    responses={404: {"description": f"{JobNotFound.title} (`{JobNotFound.code}`)"}},
+)
+async def get_job(job_id: str, ws: ActiveWorkspace, session: SessionDep) -> JobOut:
+    return JobOut.of(await service.get_job(session, workspace_id=ws.workspace.id, job_id=job_id))
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel a job: at once if queued, at its next progress report if running",
+    responses={
+        404: {"description": f"{JobNotFound.title} (`{JobNotFound.code}`)"},
+        409: {"description": f"{JobAlreadyFinished.title} (`{JobAlreadyFinished.code}`)"},
+    },
+)
+async def cancel_job(job_id: str, ws: ActiveWorkspace, session: SessionDep) -> JobOut:
+    job = await service.cancel_job(session, workspace_id=ws.workspace.id, job_id=job_id)
+    return JobOut.of(job)
+
+
+def _sse(event: str, data: object) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+@router.get(
+    "/jobs/{job_id}/stream",
+    summary="Follow a job live: Server-Sent Events until it ends",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Event stream"}},
+)
+async def stream_job(
+    job_id: str, ws: ActiveWorkspace, session: SessionDep, request: Request
+) -> StreamingResponse:
+    # Checked now, in the request's session: another workspace's job is a plain 404.
+    await service.get_job(session, workspace_id=ws.workspace.id, job_id=job_id)
+    db: Database = request.app.state.db
+    workspace_id = ws.workspace.id
+
+    async def events() -> AsyncIterator[bytes]:
+        last: tuple[str, int, str | None] | None = None
+        quiet_since = asyncio.get_running_loop().time()
+        while True:
+            async with db.sessionmaker() as poll:
+                job = await service.get_job(poll, workspace_id=workspace_id, job_id=job_id)
+            body = JobOut.of(job).model_dump(mode="json", by_alias=True)
+            state = (job.status, job.progress, job.message)
+            if state != last:
+                last, quiet_since = state, asyncio.get_running_loop().time()
+                if service.is_finished(job):
+                    yield _sse(f"job:{_END_EVENTS[JobStatus(job.status)]}", body)
+                    return
+                yield _sse("job:progress", body)
+            elif asyncio.get_running_loop().time() - quiet_since > STREAM_KEEPALIVE_SECONDS:
+                quiet_since = asyncio.get_running_loop().time()
+                yield b": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(STREAM_POLL_SECONDS)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+_END_EVENTS = {
+    JobStatus.succeeded: "completed",
+    JobStatus.failed: "failed",
+    JobStatus.cancelled: "cancelled",
+}

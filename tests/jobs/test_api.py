@@ -1,0 +1,138 @@
+"""Jobs over HTTP: list, read, cancel, follow live; isolation between workspaces."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.jobs import service
+from paperworks.jobs.dependencies import IdempotencyKey, Jobs
+from paperworks.jobs.schemas import JobOut
+from paperworks.kit.db import Database
+from paperworks.kit.dependencies import SessionDep
+from tests.identity.conftest import Account
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    @app.post("/test/jobs", status_code=202)
+    async def start(
+        ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, key: IdempotencyKey
+    ) -> JobOut:
+        job = await jobs.enqueue(
+            session,
+            workspace_id=ws.workspace.id,
+            user_id=ws.user.id,
+            kind="test.echo",
+            payload={"n": 1},
+            idempotency_key=key,
+        )
+        return JobOut.of(job)
+
+    return app
+
+
+async def start_job(client: httpx.AsyncClient, who: Account, **headers: str) -> dict[str, Any]:
+    response = await client.post("/test/jobs", headers={**who.headers, **headers})
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_started_job_can_be_listed_read_and_cancelled(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    job = await start_job(client, anna)
+    assert (job["status"], job["kind"], job["progress"]) == ("queued", "test.echo", 0)
+    listed = (await client.get(f"{API}/jobs", headers=anna.headers)).json()
+    assert [item["id"] for item in listed["items"]] == [job["id"]]
+    filtered = await client.get(f"{API}/jobs", params={"status": "succeeded"}, headers=anna.headers)
+    assert filtered.json()["items"] == []
+    read = await client.get(f"{API}/jobs/{job['id']}", headers=anna.headers)
+    assert read.json()["id"] == job["id"]
+
+    cancelled = await client.post(f"{API}/jobs/{job['id']}/cancel", headers=anna.headers)
+    assert cancelled.status_code == 202
+    assert cancelled.json()["status"] == "cancelled"
+    again = await client.post(f"{API}/jobs/{job['id']}/cancel", headers=anna.headers)
+    assert again.status_code == 409
+    assert again.json()["code"] == "job.already_finished"
+
+
+async def test_another_workspaces_job_does_not_exist(
+    client: httpx.AsyncClient, anna: Account, bob: Account
+) -> None:
+    job = await start_job(client, anna)
+    for method, path in [
+        ("GET", f"{API}/jobs/{job['id']}"),
+        ("POST", f"{API}/jobs/{job['id']}/cancel"),
+        ("GET", f"{API}/jobs/{job['id']}/stream"),
+    ]:
+        response = await client.request(method, path, headers=bob.headers)
+        assert response.status_code == 404, path
+        assert response.json()["code"] == "job.not_found"
+    assert (await client.get(f"{API}/jobs", headers=bob.headers)).json()["items"] == []
+
+
+async def test_the_same_idempotency_key_gives_the_same_job(
+    client: httpx.AsyncClient, anna: Account, bob: Account
+) -> None:
+    first = await start_job(client, anna, **{"Idempotency-Key": "order-7"})
+    second = await start_job(client, anna, **{"Idempotency-Key": "order-7"})
+    other = await start_job(client, anna, **{"Idempotency-Key": "order-8"})
+    elsewhere = await start_job(client, bob, **{"Idempotency-Key": "order-7"})
+    assert first["id"] == second["id"]
+    assert len({first["id"], other["id"], elsewhere["id"]}) == 3
+
+
+@pytest.mark.parametrize("key", [b"", b"has space", b"x" * 201, "naïve".encode()])
+async def test_a_malformed_idempotency_key_is_a_422(
+    client: httpx.AsyncClient, anna: Account, key: bytes
+) -> None:
+    headers = [(name.encode(), value.encode()) for name, value in anna.headers.items()]
+    response = await client.post("/test/jobs", headers=[*headers, (b"idempotency-key", key)])
+    assert response.status_code == 422
+    assert response.json()["code"] == "request.invalid_idempotency_key"
+
+
+def events_of(stream: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in stream.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+async def test_the_stream_ends_with_the_jobs_outcome(
+    client: httpx.AsyncClient, anna: Account, db: Database
+) -> None:
+    job = await start_job(client, anna)
+    async with db.session_scope() as session:
+        claimed = await service.claim(session, job["id"], lease=service.timedelta(seconds=30))
+        assert claimed is not None
+        await service.succeed(session, job["id"], {"ok": True})
+    response = await client.get(f"{API}/jobs/{job['id']}/stream", headers=anna.headers)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    ((event, data),) = events_of(response.text)
+    assert event == "job:completed"
+    assert (data["status"], data["result"]) == ("succeeded", {"ok": True})
+
+
+async def test_a_failed_job_reports_its_error(
+    client: httpx.AsyncClient, anna: Account, db: Database
+) -> None:
+    job = await start_job(client, anna)
+    async with db.session_scope() as session:
+        await service.claim(session, job["id"], lease=service.timedelta(seconds=30))
+        await service.fail(session, job["id"], code="job.failed", message="no luck")
+    body = (await client.get(f"{API}/jobs/{job['id']}", headers=anna.headers)).json()
+    assert body["error"] == {"code": "job.failed", "message": "no luck"}
+    stream = await client.get(f"{API}/jobs/{job['id']}/stream", headers=anna.headers)
+    assert events_of(stream.text)[0][0] == "job:failed"
