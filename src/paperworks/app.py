@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 
 from paperworks import migrations
 from paperworks.build_info import build_info
+from paperworks.files.router import router as files_router
+from paperworks.files.storage import LocalStorage
 from paperworks.identity.dependencies import RateLimitPrincipal
 from paperworks.identity.router import pages as identity_pages
 from paperworks.identity.router import router as identity_router
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     app.state.identity = IdentityConfig.from_settings(settings)
     app.state.rate_limiter.resolve_principal = RateLimitPrincipal(app.state.identity, app.state.db)
+    app.state.storage = LocalStorage(settings.data_dir / "files")
 
     job_metrics = JobMetrics(app.state.metrics_registry)
     runner = (
@@ -128,6 +131,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(operations_router)
     app.include_router(identity_router)
     app.include_router(identity_pages)
+    app.include_router(files_router)
     app.include_router(jobs_router)
 
     # Innermost first: each add_middleware wraps everything added before it.

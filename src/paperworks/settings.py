@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
     rate_limit_anonymous: str = "100/15minutes"
     rate_limit_authenticated: str = "1000/15minutes"
-    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Above MAX_UPLOAD_BYTES, so a file at the upload limit still fits with its multipart framing.
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.json
@@ -95,6 +96,10 @@ class Settings(BaseSettings):
     allowed_redirects: Annotated[list[str], NoDecode] = Field(default_factory=list)
     smtp_url: SecretStr | None = Field(default=None, description="smtp[s]://user:pass@host:port")
     mail_from: str = "Paperworks <no-reply@localhost>"
+
+    # Files
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Per uploaded file")
+    signed_url_ttl_seconds: int = Field(default=60 * 60, ge=1, le=7 * 24 * 60 * 60)
 
     # Jobs
     job_slots: int = Field(default=4, ge=0, le=64, description="Jobs run at once by serve; 0: none")

@@ -22,6 +22,7 @@ _SECRET_IN_TEXT = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),
     (re.compile(r"(\w+://[^:/@\s]*:)[^@\s]+@"), r"\1" + MASK + "@"),  # user:password@host
     (re.compile(r"\bpwk_[A-Za-z0-9_-]+"), "pwk_" + MASK),  # Paperworks API keys
+    (re.compile(r"(/downloads/)[^/?#\s]+"), r"\1" + MASK),  # signed download links
 )
 # Keys the structlog pipeline itself owns; never masked even if the pattern matches.
 _STRUCTURAL_KEYS = frozenset({"event", "level", "logger", "timestamp", "exception"})

@@ -1,0 +1,1 @@
+"""Files: uploads sniffed and checked by purpose, storage backends, signed downloads."""

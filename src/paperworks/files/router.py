@@ -1,0 +1,174 @@
+"""Files' HTTP surface under /api/v1: upload, metadata, content, signed download links, delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from paperworks.files import exceptions as errors
+from paperworks.files import schemas, service
+from paperworks.files.dependencies import FilesConfigDep, StorageDep, WorkspaceFile
+from paperworks.files.filenames import content_disposition
+from paperworks.files.models import StoredFile
+from paperworks.files.purposes import Purpose, UploadPurpose
+from paperworks.files.ranges import byte_range
+from paperworks.files.storage import CHUNK_SIZE, Storage
+from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.kit.dependencies import SessionDep
+from paperworks.kit.errors import AppError
+
+router = APIRouter(prefix="/api/v1", tags=["files"])
+
+CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The whole file", "content": {"application/octet-stream": {}}},
+    206: {"description": "The requested byte range", "content": {"application/octet-stream": {}}},
+}
+
+
+def _problems(*errors: type[AppError]) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` for the problems a route can answer with."""
+    return {
+        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
+    }
+
+
+async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK_SIZE):
+        yield chunk
+
+
+async def _content(request: Request, storage: Storage, record: StoredFile) -> StreamingResponse:
+    """The file as an attachment, or the one byte range asked for (206)."""
+    etag = f'"{record.sha256}"'
+    headers = {
+        "Content-Disposition": content_disposition(record.filename),
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Cache-Control": "private",
+        "X-Content-Type-Options": "nosniff",
+    }
+    range_header = request.headers.get("range")
+    if request.headers.get("if-range", etag) != etag:
+        range_header = None  # the client holds another version: it gets the whole file
+    span = byte_range(range_header, record.size)
+    start, end = span or (0, record.size)
+    if span is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{record.size}"
+    headers["Content-Length"] = str(end - start)
+    return StreamingResponse(
+        await service.open_content(storage, record, start=start, end=end),
+        status_code=status.HTTP_206_PARTIAL_CONTENT if span else status.HTTP_200_OK,
+        media_type=record.content_type,
+        headers=headers,
+    )
+
+
+@router.post(
+    "/files",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a file to the active workspace (multipart `file`, optional `purpose`)",
+    responses=_problems(
+        errors.FileEmpty,
+        errors.FileTooLarge,
+        errors.UnsupportedFileType,
+    ),
+    form_limits={"max_files": 1, "max_fields": 10},
+)
+async def upload_file(
+    file: Annotated[UploadFile, File(description="The file; its type is read from its bytes")],
+    ws: ActiveWorkspace,
+    session: SessionDep,
+    storage: StorageDep,
+    config: FilesConfigDep,
+    purpose: Annotated[
+        UploadPurpose,
+        Form(
+            description="`document`: pdf, xlsx, docx, pptx, csv, text, json; `image`: png, jpeg, "
+            "gif, webp"
+        ),
+    ] = "document",
+) -> schemas.FileOut:
+    record = await service.store_stream(
+        session,
+        storage,
+        workspace_id=ws.workspace.id,
+        user_id=ws.user.id,
+        filename=file.filename,
+        chunks=_chunks(file),
+        purpose=Purpose(purpose),
+        max_size=config.max_upload_bytes,
+    )
+    return schemas.FileOut.model_validate(record)
+
+
+@router.get(
+    "/files/{file_id}",
+    summary="A file's metadata",
+    responses=_problems(errors.FileNotFound),
+)
+async def get_file(record: WorkspaceFile) -> schemas.FileOut:
+    return schemas.FileOut.model_validate(record)
+
+
+@router.get(
+    "/files/{file_id}/content",
+    summary="A file's content, as an attachment; one byte range with `Range: bytes=a-b`",
+    response_class=StreamingResponse,
+    responses={**CONTENT_RESPONSES, **_problems(errors.FileNotFound, errors.RangeNotSatisfiable)},
+)
+async def get_file_content(
+    record: WorkspaceFile, request: Request, storage: StorageDep
+) -> StreamingResponse:
+    return await _content(request, storage, record)
+
+
+@router.get(
+    "/files/{file_id}/download-url",
+    summary="A link to the content that works without signing in, until `expiresAt`",
+    responses=_problems(errors.FileNotFound),
+)
+async def get_download_url(record: WorkspaceFile, config: FilesConfigDep) -> schemas.DownloadUrl:
+    url, expires_at = service.download_url(config, record)
+    return schemas.DownloadUrl(url=url, expires_at=expires_at)
+
+
+@router.get(
+    "/downloads/{token}",
+    summary="A file's content through a signed link (no authentication)",
+    response_class=StreamingResponse,
+    responses={
+        **CONTENT_RESPONSES,
+        **_problems(
+            errors.InvalidDownloadSignature, errors.FileNotFound, errors.RangeNotSatisfiable
+        ),
+    },
+)
+async def download(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    config: FilesConfigDep,
+) -> StreamingResponse:
+    record = await service.file_for_download(session, config, token)
+    return await _content(request, storage, record)
+
+
+@router.delete(
+    "/files/{file_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a file and its content",
+    responses=_problems(errors.FileNotFound),
+)
+async def delete_file(record: WorkspaceFile, session: SessionDep, storage: StorageDep) -> Response:
+    await service.delete_file(session, record)
+    # A background task runs after the response is sent, so after the request's commit: the
+    # bytes go only once the row is gone for good.
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT,
+        background=BackgroundTask(storage.delete, record.storage_key),
+    )
