@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+
+from paperworks.identity import service as identity
+from paperworks.kit.db import Database
+from paperworks.kit.security import encode_token
+from paperworks.settings import Settings
 
 PASSWORD = "correct horse battery"
 
@@ -66,3 +72,20 @@ async def anna(sign_up: SignUp) -> Account:
 @pytest.fixture
 async def bob(sign_up: SignUp) -> Account:
     return await sign_up("bob@example.com", name="Bob")
+
+
+@pytest.fixture
+async def admin_headers(db: Database, settings: Settings) -> dict[str, str]:
+    """The bearer header of an admin (made as `paperworks users create --admin` would)."""
+    async with db.session_scope() as session:
+        admin = await identity.create_user(
+            session, email="admin@example.com", password_hash=None, is_admin=True
+        )
+    token = encode_token(
+        settings.secret_key.get_secret_value(),
+        subject=admin.id,
+        token_type="access",
+        ttl=timedelta(minutes=5),
+        jti=admin.id,
+    )
+    return {"Authorization": f"Bearer {token}"}

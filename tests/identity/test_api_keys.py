@@ -9,10 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from paperworks.identity import service
 from paperworks.identity.models import ApiKey
 from paperworks.kit.db import Base, Database
-from paperworks.kit.security import encode_token, keyed_hash
+from paperworks.kit.security import keyed_hash
 from paperworks.settings import Settings
 from tests.identity.conftest import Account
 
@@ -484,22 +483,8 @@ async def test_only_an_hmac_of_the_secret_is_stored(
 
 
 async def test_a_key_an_admin_makes_in_a_foreign_workspace_works(
-    client: httpx.AsyncClient, db: Database, settings: Settings, anna: Account
+    client: httpx.AsyncClient, admin_headers: dict[str, str], anna: Account
 ) -> None:
-    async with db.sessionmaker() as session:
-        admin = await service.create_user(
-            session, email="admin@example.com", password_hash=None, is_admin=True
-        )
-        await session.commit()
-    token = encode_token(
-        settings.secret_key.get_secret_value(),
-        subject=admin.id,
-        token_type="access",
-        ttl=timedelta(minutes=5),
-        jti="t1",
-    )
-    admin_headers = {"Authorization": f"Bearer {token}"}
-
     created = await create_key(
         client, {**admin_headers, "X-Workspace-ID": anna.personal_workspace_id}
     )

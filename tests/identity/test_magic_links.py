@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import logging
 import re
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from paperworks.app import create_app
@@ -29,6 +23,7 @@ from paperworks.kit.security import keyed_hash
 from paperworks.settings import Settings
 from tests.conftest import TEST_SECRET, make_settings
 from tests.identity.conftest import PASSWORD, Account
+from tests.mailbox import Inbox, SmtpSink, free_port, token_of
 
 MAGIC_LINK = "/api/v1/auth/magic-link"
 VERIFY = "/api/v1/auth/magic-link/verify"
@@ -38,79 +33,6 @@ WELCOME = "https://app.example/welcome"
 CALLBACK_WITH_QUERY = "https://app.example/cb?x=1"
 SUBJECT = "Your Paperworks sign-in link"
 PROBLEM = "application/problem+json"
-
-
-# --- a real SMTP server on loopback -----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-    @property
-    def text(self) -> str:
-        content = self.message.get_content()
-        assert isinstance(content, str)
-        return content
-
-    @property
-    def link(self) -> str:
-        (link,) = re.findall(r"https?://\S+", self.text)
-        assert isinstance(link, str)
-        return link
-
-    @property
-    def token(self) -> str:
-        return token_of(self.link)
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    messages: list[Received] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        content = envelope.content
-        assert isinstance(content, bytes)
-        # Lines end in CRLF on the wire; read the message as a mail client would.
-        message = email.message_from_bytes(
-            content.replace(b"\r\n", b"\n"), policy=email.policy.default
-        )
-        assert isinstance(message, EmailMessage)
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-    def only(self) -> Received:
-        (received,) = self.messages
-        return received
-
-
-@dataclass
-class SmtpSink:
-    inbox: Inbox
-    port: int
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpSink]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpSink(inbox, port)
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -140,11 +62,6 @@ async def client_for(settings: Settings, db: Database) -> AsyncIterator[httpx.As
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def token_of(link: str) -> str:
-    (token,) = parse_qs(urlsplit(link).query, strict_parsing=True)["token"]
-    return token
 
 
 async def request_link(

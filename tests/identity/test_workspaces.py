@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from paperworks.identity import service
-from paperworks.kit.db import Database
-from paperworks.kit.security import encode_token
 from paperworks.settings import Settings
 from tests.identity.conftest import Account
 
@@ -608,21 +605,9 @@ async def test_changing_a_role_validates_it(client: httpx.AsyncClient, anna: Acc
 
 
 async def test_an_admin_reaches_every_workspace(
-    client: httpx.AsyncClient, db: Database, settings: Settings, anna: Account, bob: Account
+    client: httpx.AsyncClient, admin_headers: dict[str, str], anna: Account, bob: Account
 ) -> None:
-    async with db.sessionmaker() as session:
-        admin = await service.create_user(
-            session, email="admin@example.com", password_hash=None, is_admin=True
-        )
-        await session.commit()
-    token = encode_token(
-        settings.secret_key.get_secret_value(),
-        subject=admin.id,
-        token_type="access",
-        ttl=timedelta(minutes=5),
-        jti="t1",
-    )
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = admin_headers
     workspace_id = await create_workspace(client, anna, "Team")
     base = f"{API}/workspaces/{workspace_id}"
 

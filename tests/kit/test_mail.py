@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -24,58 +18,9 @@ from paperworks.kit.mail import (
     SmtpMailer,
     SmtpServer,
 )
+from tests.mailbox import Inbox, SmtpSink, free_port
 
 SENDER = "Paperworks <no-reply@paperworks.test>"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps every message it is handed."""
-
-    messages: list[Received] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        content = envelope.content
-        assert isinstance(content, bytes)
-        # On the wire lines end in CRLF; read the message as a mail client would.
-        message = email.message_from_bytes(
-            content.replace(b"\r\n", b"\n"), policy=email.policy.default
-        )
-        assert isinstance(message, EmailMessage)
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-@dataclass
-class SmtpSink:
-    inbox: Inbox
-    port: int
-
-
-@pytest.fixture
-def smtp_sink() -> Iterator[SmtpSink]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpSink(inbox, port)
-    finally:
-        controller.stop()
 
 
 # --- SmtpServer.from_url ----------------------------------------------------------------------
@@ -166,15 +111,15 @@ async def test_outbox_appends_one_json_line_per_message(tmp_path: Path) -> None:
 # --- SmtpMailer -------------------------------------------------------------------------------
 
 
-async def test_smtp_mailer_delivers_headers_and_body(smtp_sink: SmtpSink) -> None:
-    server = SmtpServer.from_url(f"smtp://127.0.0.1:{smtp_sink.port}?starttls=false")
+async def test_smtp_mailer_delivers_headers_and_body(smtp: SmtpSink) -> None:
+    server = SmtpServer.from_url(f"smtp://127.0.0.1:{smtp.port}?starttls=false")
     mailer = SmtpMailer(server, SENDER)
 
     await mailer.send(
         Mail(to="anna@example.com", subject="Your link", text="Open this:\n\nhttps://x.test/\n")
     )
 
-    (received,) = smtp_sink.inbox.messages
+    (received,) = smtp.inbox.messages
     assert received.rcpt_tos == ["anna@example.com"]
     assert received.mail_from == "no-reply@paperworks.test"
     message = received.message
@@ -186,14 +131,14 @@ async def test_smtp_mailer_delivers_headers_and_body(smtp_sink: SmtpSink) -> Non
 
 
 async def test_smtp_mailer_without_starttls_flag_talks_to_a_plain_server(
-    smtp_sink: SmtpSink,
+    smtp: SmtpSink,
 ) -> None:
     """start_tls=None: no STARTTLS offered, so the message goes out in the clear."""
-    mailer = SmtpMailer(SmtpServer.from_url(f"smtp://127.0.0.1:{smtp_sink.port}"), SENDER)
+    mailer = SmtpMailer(SmtpServer.from_url(f"smtp://127.0.0.1:{smtp.port}"), SENDER)
 
     await mailer.send(Mail(to="bob@example.com", subject="Hi", text="Hello\n"))
 
-    (received,) = smtp_sink.inbox.messages
+    (received,) = smtp.inbox.messages
     assert received.rcpt_tos == ["bob@example.com"]
     assert received.message.get_content() == "Hello\n"
 
@@ -219,14 +164,14 @@ async def test_smtp_mailer_raises_mail_unavailable_when_nobody_listens() -> None
     ],
 )
 async def test_smtp_mailer_reports_a_misconfigured_server_as_mail_unavailable(
-    smtp_sink: SmtpSink, url: str
+    smtp: SmtpSink, url: str
 ) -> None:
-    mailer = SmtpMailer(SmtpServer.from_url(url.format(port=smtp_sink.port)), SENDER)
+    mailer = SmtpMailer(SmtpServer.from_url(url.format(port=smtp.port)), SENDER)
 
     with pytest.raises(MailUnavailable):
         await mailer.send(Mail(to="anna@example.com", subject="Nope", text="nope\n"))
 
-    assert smtp_sink.inbox.messages == []
+    assert smtp.inbox.messages == []
 
 
 class RefusingInbox(Inbox):
