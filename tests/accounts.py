@@ -89,3 +89,23 @@ async def admin_headers(db: Database, settings: Settings) -> dict[str, str]:
         jti=admin.id,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+async def create_workspace(client: httpx.AsyncClient, account: Account, name: str) -> str:
+    response = await client.post("/api/v1/workspaces", json={"name": name}, headers=account.headers)
+    assert response.status_code == 201, response.text
+    workspace_id: str = response.json()["id"]
+    return workspace_id
+
+
+async def add_member(
+    client: httpx.AsyncClient, owner: Account, workspace_id: str, email: str, role: str = "member"
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/api/v1/workspaces/{workspace_id}/members",
+        json={"email": email, "role": role},
+        headers=owner.headers,
+    )
+    assert response.status_code == 201, response.text
+    member: dict[str, Any] = response.json()
+    return member

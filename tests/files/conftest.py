@@ -40,12 +40,6 @@ async def uploaded(
     return body
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
-
-
 def stored_paths(settings: Settings) -> list[Path]:
     """Every file under the storage root (temporary ones included)."""
     root = settings.data_dir / "files"

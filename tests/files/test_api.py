@@ -20,7 +20,8 @@ from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.conftest import TEST_SECRET
 from tests.files import samples
-from tests.files.conftest import API, assert_problem, count_rows, stored_paths, upload, uploaded
+from tests.files.conftest import API, count_rows, stored_paths, upload, uploaded
+from tests.problems import assert_problem
 
 
 def names_under(root: Path) -> set[str]:

@@ -11,7 +11,8 @@ from paperworks.kit.db import Database
 from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.conftest import make_settings
-from tests.files.conftest import assert_problem, count_rows, stored_paths, upload
+from tests.files.conftest import count_rows, stored_paths, upload
+from tests.problems import assert_problem
 
 LIMIT = 1024
 

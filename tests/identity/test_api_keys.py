@@ -13,15 +13,11 @@ from paperworks.identity.models import ApiKey
 from paperworks.kit.db import Base, Database
 from paperworks.kit.security import keyed_hash
 from paperworks.settings import Settings
+from tests.accounts import add_member, create_workspace
 from tests.identity.conftest import Account
+from tests.problems import assert_problem
 
 API = "/api/v1"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
 
 
 def with_key(key: str, **headers: str) -> dict[str, str]:
@@ -35,24 +31,6 @@ async def create_key(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
-
-
-async def create_workspace(client: httpx.AsyncClient, account: Account, name: str) -> str:
-    response = await client.post(f"{API}/workspaces", json={"name": name}, headers=account.headers)
-    assert response.status_code == 201, response.text
-    workspace_id: str = response.json()["id"]
-    return workspace_id
-
-
-async def add_member(
-    client: httpx.AsyncClient, owner: Account, workspace_id: str, email: str, role: str = "member"
-) -> None:
-    response = await client.post(
-        f"{API}/workspaces/{workspace_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
 
 
 async def listed_keys(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:

@@ -24,17 +24,9 @@ from paperworks.kit.security import encode_token
 from paperworks.settings import Settings
 from tests.conftest import make_settings
 from tests.identity.conftest import PASSWORD, Account, SignUp
+from tests.problems import assert_problem
 
 API = "/api/v1"
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

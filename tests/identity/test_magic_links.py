@@ -24,6 +24,7 @@ from paperworks.settings import Settings
 from tests.conftest import TEST_SECRET, make_settings
 from tests.identity.conftest import PASSWORD, Account
 from tests.mailbox import Inbox, SmtpSink, free_port, token_of
+from tests.problems import assert_problem
 
 MAGIC_LINK = "/api/v1/auth/magic-link"
 VERIFY = "/api/v1/auth/magic-link/verify"
@@ -75,12 +76,6 @@ async def request_link(
 
 async def verify(client: httpx.AsyncClient, token: Any) -> httpx.Response:
     return await client.post(VERIFY, json={"token": token})
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
 
 
 async def magic_links_for(db: Database, address: str) -> list[MagicLink]:

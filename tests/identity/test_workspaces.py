@@ -10,36 +10,12 @@ import httpx
 import pytest
 
 from paperworks.settings import Settings
+from tests.accounts import add_member, create_workspace
 from tests.identity.conftest import Account
+from tests.problems import assert_problem
 
 API = "/api/v1"
 UNKNOWN_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"  # a well-formed ULID no row has
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
-
-
-async def create_workspace(client: httpx.AsyncClient, account: Account, name: str) -> str:
-    response = await client.post(f"{API}/workspaces", json={"name": name}, headers=account.headers)
-    assert response.status_code == 201, response.text
-    workspace_id: str = response.json()["id"]
-    return workspace_id
-
-
-async def add_member(
-    client: httpx.AsyncClient, owner: Account, workspace_id: str, email: str, role: str = "member"
-) -> dict[str, Any]:
-    response = await client.post(
-        f"{API}/workspaces/{workspace_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
-    member: dict[str, Any] = response.json()
-    return member
 
 
 async def member_roles(

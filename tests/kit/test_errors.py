@@ -5,9 +5,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from paperworks.kit.errors import PROBLEM_MEDIA_TYPE, Conflict, NotFound
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "instance"}
+from paperworks.kit.errors import Conflict, NotFound
+from tests.problems import assert_problem
 
 
 class Widget(BaseModel):
@@ -34,17 +33,6 @@ def app(app: FastAPI) -> FastAPI:
         raise RuntimeError("secret internals: password=hunter2")
 
     return app
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
-    body: dict[str, object] = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"urn:paperworks:problem:{code}"
-    return body
 
 
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
