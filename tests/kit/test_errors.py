@@ -1,11 +1,20 @@
 """Every failure a client can cause is a problem+json 4xx with a stable code, never a 500."""
 
+import sqlite3
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 
+from paperworks import migrations
+from paperworks.app import create_app
+from paperworks.kit.db import Database
+from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.errors import Conflict, NotFound
+from tests.conftest import make_settings
 from tests.problems import assert_problem
 
 
@@ -120,3 +129,30 @@ async def test_a_bug_is_a_500_problem_without_internals(client: httpx.AsyncClien
     assert "Traceback" not in response.text
     assert body["instance"] == "/test/boom"
     assert response.headers["x-request-id"] == "trace-me-1"
+
+
+async def test_a_write_that_loses_sqlites_single_writer_race_is_a_503(tmp_path: Path) -> None:
+    """A transaction that read, then finds another commit in between, cannot write: the
+    client hears "retry" (503 + Retry-After), not a 500, and nothing half-done is kept."""
+    path = tmp_path / "race.db"
+    settings = make_settings(tmp_path / "data", database_url=f"sqlite+aiosqlite:///{path}")
+    db = Database.from_url(settings.database_url)
+    await migrations.upgrade(db.engine)
+    app = create_app(settings, db=db)
+
+    @app.post("/test/race")
+    async def race(session: SessionDep) -> None:
+        await session.execute(text("SELECT count(*) FROM users"))
+        with sqlite3.connect(path) as other:  # another writer commits meanwhile
+            other.execute("CREATE TABLE IF NOT EXISTS race_marks (n INTEGER)")
+        await session.execute(text("CREATE TABLE lost_write (n INTEGER)"))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.post("/test/race")
+    await db.dispose()
+    assert_problem(response, 503, "database.busy")
+    assert response.headers["retry-after"] == "1"
+    with sqlite3.connect(path) as check:
+        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+    assert "lost_write" not in tables

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -209,10 +210,27 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite has one writer: a transaction that read before another committed cannot write and
+    # must start over. That is the client's cue to retry, not a bug; anything else still is.
+    assert isinstance(exc, OperationalError)
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return problem_response(
+        status=503,
+        code="database.busy",
+        title="Database busy",
+        detail="Another write got there first; nothing was saved. Retry the request.",
+        instance=request.scope["path"],
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_error)
 
 
 INTERNAL_ERROR_BODY = problem_body(

@@ -126,6 +126,8 @@ def configure_logging(
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        # Our level decides; a level uvicorn left behind from an earlier Config would not.
+        logger.setLevel(logging.NOTSET)
     # Our middleware writes the access line, with the request id; uvicorn's would repeat it.
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
