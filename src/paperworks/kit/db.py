@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from paperworks.kit.ids import ID_LENGTH, new_id
 
@@ -109,19 +109,41 @@ AFTER_COMMIT = "paperworks_after_commit"
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     """Run `callback` once `session`'s transaction commits; drop it if the transaction rolls back.
 
-    How jobs are dispatched and events fanned out only after the request's single commit."""
-    session.sync_session.info.setdefault(AFTER_COMMIT, []).append(callback)
+    How jobs are dispatched and events fanned out only after the request's single commit. Inside a
+    savepoint, the callback belongs to it: dropped if the savepoint rolls back, run only when the
+    whole transaction commits."""
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    sync.info.setdefault(AFTER_COMMIT, []).append((transaction, callback))
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(AFTER_COMMIT, []):
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
+    for _transaction, callback in session.info.pop(AFTER_COMMIT, []):
         callback()
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(AFTER_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_commit(session: Session, rolled_back: SessionTransaction) -> None:
+    if rolled_back.parent is None:
+        session.info.pop(AFTER_COMMIT, None)
+    elif rolled_back.nested:
+        pending = session.info.get(AFTER_COMMIT, [])
+        pending[:] = [
+            (transaction, callback)
+            for transaction, callback in pending
+            if not _within(transaction, rolled_back)
+        ]
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 class Database:
@@ -141,6 +163,13 @@ class Database:
     @classmethod
     def from_url(cls, url: str) -> Database:
         return cls(create_engine(url))
+
+    def share(self, key: str, value: object) -> None:
+        """Make `value` reachable from every session as `session.info[key]`: how services that
+        only receive a session (`events.publish`) find the process's event hub."""
+        info = dict(self.sessionmaker.kw.get("info") or {})
+        info[key] = value
+        self.sessionmaker.configure(info=info)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,111 @@
+"""Events' operations: publish (stored in the caller's transaction, announced after its commit),
+announce (live only, for ticks not worth a row), and read timelines.
+
+    await events.publish(session, "file.uploaded", Resource("file", f.id, ws.id), {"size": n},
+                         actor=Actor.of(principal))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from paperworks.events.hub import EventHub, LiveMessage
+from paperworks.events.models import Event
+from paperworks.events.schemas import EventOut
+from paperworks.kit.db import on_commit
+from paperworks.kit.pagination import fetch_page
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an event is about. `private_to_user_id`: only that user sees its events."""
+
+    type: str
+    id: str
+    workspace_id: str
+    private_to_user_id: str | None = None
+
+    @property
+    def room(self) -> str:
+        """Where its events are heard live: the owner's room if private, else the workspace's."""
+        if self.private_to_user_id:
+            return f"user:{self.private_to_user_id}"
+        return f"workspace:{self.workspace_id}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused an event; neither id set means the system (a runner, a schedule)."""
+
+    user_id: str | None = None
+    api_key_id: str | None = None
+
+
+SYSTEM = Actor()
+
+
+async def publish(
+    session: AsyncSession,
+    type: str,
+    resource: Resource,
+    payload: dict[str, Any] | None = None,
+    *,
+    actor: Actor = SYSTEM,
+    live: LiveMessage | None = None,
+) -> Event:
+    """Store an event in the caller's transaction; once it commits, announce it to the resource's
+    room under its type (and `live` too, e.g. `job:completed` to the job's room)."""
+    event = Event(
+        workspace_id=resource.workspace_id,
+        type=type,
+        resource_type=resource.type,
+        resource_id=resource.id,
+        private_to_user_id=resource.private_to_user_id,
+        actor_user_id=actor.user_id,
+        actor_api_key_id=actor.api_key_id,
+        payload=payload or {},
+    )
+    session.add(event)
+    await session.flush()
+    data = EventOut.of(event).model_dump(mode="json")
+    announce(session, LiveMessage(type, data, (resource.room,)))
+    if live is not None:
+        announce(session, live)
+    return event
+
+
+def announce(session: AsyncSession, message: LiveMessage) -> None:
+    """Send a live message once the session commits (nothing if it rolls back); not stored."""
+    hub = EventHub.of(session)
+    if hub is not None:
+        on_commit(session, lambda: hub.deliver(message))
+
+
+async def timeline(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    viewer_id: str,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    type: str | None = None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Event], str | None]:
+    """A workspace's events in time order, narrowed to a resource or a type; another
+    user's private events are left out."""
+    query = select(Event).where(
+        Event.workspace_id == workspace_id,
+        or_(Event.private_to_user_id.is_(None), Event.private_to_user_id == viewer_id),
+    )
+    if resource_type is not None:
+        query = query.where(Event.resource_type == resource_type)
+    if resource_id is not None:
+        query = query.where(Event.resource_id == resource_id)
+    if type is not None:
+        query = query.where(Event.type == type)
+    return await fetch_page(session, query, Event.id, limit=limit, cursor=cursor)

@@ -1,0 +1,252 @@
+"""Live progress over socket.io: a real server on a real port, the real python-socketio client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+import uvicorn
+from fastapi import FastAPI
+
+from paperworks import migrations
+from paperworks.app import create_app
+from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.jobs.dependencies import Jobs
+from paperworks.jobs.handlers import JobContext, job_handler
+from paperworks.jobs.schemas import JobOut
+from paperworks.kit.db import Database
+from paperworks.kit.dependencies import SessionDep
+from tests.conftest import make_settings
+from tests.mailbox import free_port
+
+PASSWORD = "correct horse battery"
+gates: dict[str, asyncio.Event] = {}
+
+
+@job_handler("test.live", max_attempts=1)
+async def live_job(ctx: JobContext) -> dict[str, Any]:
+    """Waits until the test has subscribed, then reports three steps."""
+    await gates.setdefault(ctx.job_id, asyncio.Event()).wait()
+    for step in (25, 50, 75):
+        await ctx.report(step, f"at {step}")
+    if ctx.payload.get("fail"):
+        raise ValueError("the printer is on fire")
+    return {"pages": 3}
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+    async def account(self, email: str) -> dict[str, str]:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            tokens = (
+                await http.post(
+                    "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+                )
+            ).json()
+            headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
+            key = await http.post("/api/v1/api-keys", json={"name": "live"}, headers=headers)
+        return {"token": tokens["accessToken"], "apiKey": key.json()["key"]}
+
+    async def start_job(self, token: str, **payload: Any) -> str:
+        async with httpx.AsyncClient(base_url=self.url) as http:
+            response = await http.post(
+                "/test/live-jobs", json=payload, headers={"Authorization": f"Bearer {token}"}
+            )
+        assert response.status_code == 202, response.text
+        job_id: str = response.json()["id"]
+        return job_id
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    """The whole app (lifespan, runner, hub, socket.io) under uvicorn on a free port."""
+    settings = make_settings(
+        tmp_path / "data", database_url=f"sqlite+aiosqlite:///{tmp_path / 'live.db'}", job_slots=2
+    )
+    db = Database.from_url(settings.database_url)
+    await migrations.upgrade(db.engine)
+    app = create_app(settings, db=db)
+
+    @app.post("/test/live-jobs", status_code=202)
+    async def start(
+        ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, body: dict[str, Any]
+    ) -> JobOut:
+        job = await jobs.enqueue(
+            session,
+            workspace_id=ws.workspace.id,
+            user_id=ws.user.id,
+            kind="test.live",
+            payload=body,
+        )
+        return JobOut.of(job)
+
+    port = free_port()
+    # log_config=None: leave our logging pipeline as the app configured it.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    while not uv.started:
+        assert not task.done(), "uvicorn stopped at start-up"
+        await asyncio.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        for gate in gates.values():
+            gate.set()
+        uv.should_exit = True
+        await task
+        gates.clear()
+
+
+@dataclass
+class Listener:
+    """A socket.io client that records what it hears."""
+
+    client: socketio.AsyncClient = field(default_factory=socketio.AsyncClient)
+    heard: list[tuple[str, Any]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        @self.client.on("*")
+        async def record(event: str, data: Any) -> None:
+            self.heard.append((event, data))
+            self.arrived.set()
+
+    async def connect(self, server: LiveServer, auth: dict[str, str]) -> None:
+        await self.client.connect(
+            server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5
+        )
+
+    async def until(self, event: str) -> Any:
+        async with asyncio.timeout(10):
+            while True:
+                for name, data in self.heard:
+                    if name == event:
+                        return data
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.heard]
+
+
+@pytest.fixture
+async def listener() -> AsyncIterator[Listener]:
+    listener = Listener()
+    yield listener
+    with contextlib.suppress(Exception):
+        await listener.client.disconnect()
+
+
+async def test_a_subscribed_client_hears_a_job_progress_and_complete(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    await listener.connect(server, {"token": anna["token"]})
+    job_id = await server.start_job(anna["token"])
+
+    ack = await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
+    assert ack == {"ok": True, "room": f"job:{job_id}"}
+    gates.setdefault(job_id, asyncio.Event()).set()
+
+    completed = await listener.until("job:completed")
+    assert completed == {"jobId": job_id, "kind": "test.live", "result": {"pages": 3}}
+    progress = [data for name, data in listener.heard if name == "job:progress"]
+    assert progress, listener.heard
+    assert progress[0] == {"jobId": job_id, "kind": "test.live", "progress": 25, "message": "at 25"}
+    # The workspace room hears the stored events too, under their types.
+    queued = await listener.until("job.queued")
+    assert (queued["resourceType"], queued["resourceId"]) == ("job", job_id)
+    assert listener.names().index("job:started") < listener.names().index("job:completed")
+
+
+async def test_a_failing_job_is_heard_as_failed_with_its_reason(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    await listener.connect(server, {"apiKey": anna["apiKey"]})
+    job_id = await server.start_job(anna["token"], fail=True)
+    assert (await listener.client.call("subscribe", {"jobId": job_id}, timeout=5))["ok"]
+    gates.setdefault(job_id, asyncio.Event()).set()
+
+    failed = await listener.until("job:failed")
+    assert failed["jobId"] == job_id
+    assert failed["error"] == {"code": "job.failed", "message": "the printer is on fire"}
+
+
+async def test_another_workspaces_job_cannot_be_followed(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    bob = await server.account("bob@example.com")
+    job_id = await server.start_job(anna["token"])
+    await listener.connect(server, {"token": bob["token"]})
+
+    ack = await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
+    assert ack["ok"] is False
+    assert ack["code"] == "live.not_found"
+    assert (await listener.until("error"))["code"] == "live.not_found"
+    for nonsense in ({"jobId": 42}, {"deckId": job_id}, "job", {"jobId": job_id, "x": 1}):
+        assert (await listener.client.call("subscribe", nonsense, timeout=5))["ok"] is False
+
+    gates.setdefault(job_id, asyncio.Event()).set()
+    await asyncio.sleep(0.5)
+    assert not any(name.startswith("job:") for name in listener.names()), listener.heard
+
+
+async def test_unsubscribing_stops_a_jobs_messages(server: LiveServer, listener: Listener) -> None:
+    anna = await server.account("anna@example.com")
+    await listener.connect(server, {"token": anna["token"]})
+    job_id = await server.start_job(anna["token"])
+    await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
+    assert await listener.client.call("unsubscribe", {"jobId": job_id}, timeout=5) == {"ok": True}
+
+    gates.setdefault(job_id, asyncio.Event()).set()
+    await listener.until("job.succeeded")  # the workspace room still hears the outcome
+    heard = set(listener.names())
+    assert not heard & {"job:progress", "job:completed"}, listener.heard
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [None, {}, {"token": "not-a-jwt"}, {"apiKey": "pw_nope"}, {"token": 7}, "token"],
+    ids=["none", "empty", "bad-token", "bad-key", "not-a-string", "not-a-dict"],
+)
+async def test_connecting_without_valid_credentials_is_refused(
+    server: LiveServer, auth: Any
+) -> None:
+    client = socketio.AsyncClient()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5)
+    assert not client.connected
+
+
+async def test_a_token_may_name_a_workspace_it_belongs_to_only(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    bob = await server.account("bob@example.com")
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        me = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {bob['token']}"})
+    bobs_workspace = me.json()["workspaces"][0]["id"]
+
+    intruder = socketio.AsyncClient()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await intruder.connect(
+            server.url,
+            auth={"token": anna["token"], "workspaceId": bobs_workspace},
+            socketio_path="/ws/socket.io",
+            wait_timeout=5,
+        )
+    await listener.connect(server, {"token": bob["token"], "workspaceId": bobs_workspace})
+    assert listener.client.connected
