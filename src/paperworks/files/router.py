@@ -1,4 +1,4 @@
-"""Files' HTTP surface under /api/v1: upload, metadata, content, signed download links, delete."""
+"""Files' HTTP surface under /api/v1: upload, list, metadata, content, download links, delete."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
+from paperworks.events.dependencies import CurrentActor
 from paperworks.files import exceptions as errors
 from paperworks.files import schemas, service
 from paperworks.files.dependencies import FilesConfigDep, StorageDep, WorkspaceFile
@@ -20,6 +21,7 @@ from paperworks.files.storage import CHUNK_SIZE, Storage
 from paperworks.identity.dependencies import ActiveWorkspace
 from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.errors import AppError
+from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 
@@ -84,6 +86,7 @@ async def upload_file(
     session: SessionDep,
     storage: StorageDep,
     config: FilesConfigDep,
+    actor: CurrentActor,
     purpose: Annotated[
         UploadPurpose,
         Form(
@@ -101,8 +104,26 @@ async def upload_file(
         chunks=_chunks(file),
         purpose=Purpose(purpose),
         max_size=config.max_upload_bytes,
+        actor=actor,
     )
     return schemas.FileOut.model_validate(record)
+
+
+@router.get("/files", summary="Files of the active workspace, oldest first")
+async def list_files(
+    ws: ActiveWorkspace,
+    session: SessionDep,
+    purpose: Purpose | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[schemas.FileOut]:
+    records, next_cursor = await service.list_files(
+        session, workspace_id=ws.workspace.id, purpose=purpose, limit=limit, cursor=cursor
+    )
+    return Page(
+        items=[schemas.FileOut.model_validate(record) for record in records],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(
@@ -131,8 +152,10 @@ async def get_file_content(
     summary="A link to the content that works without signing in, until `expiresAt`",
     responses=_problems(errors.FileNotFound),
 )
-async def get_download_url(record: WorkspaceFile, config: FilesConfigDep) -> schemas.DownloadUrl:
-    url, expires_at = service.download_url(config, record)
+async def get_download_url(
+    record: WorkspaceFile, config: FilesConfigDep, storage: StorageDep
+) -> schemas.DownloadUrl:
+    url, expires_at = await service.download_url(config, storage, record)
     return schemas.DownloadUrl(url=url, expires_at=expires_at)
 
 
@@ -164,8 +187,10 @@ async def download(
     summary="Delete a file and its content",
     responses=_problems(errors.FileNotFound),
 )
-async def delete_file(record: WorkspaceFile, session: SessionDep, storage: StorageDep) -> Response:
-    await service.delete_file(session, record)
+async def delete_file(
+    record: WorkspaceFile, session: SessionDep, storage: StorageDep, actor: CurrentActor
+) -> Response:
+    await service.delete_file(session, record, actor=actor)
     # A background task runs after the response is sent, so after the request's commit: the
     # bytes go only once the row is gone for good.
     return Response(

@@ -1,4 +1,4 @@
-"""Files' operations: store (uploads and products' outputs), find, sign and delete files.
+"""Files' operations: store (uploads and products' outputs), find, list, sign and delete files.
 
 Plain async functions taking the request's `session`; they never commit (the request does). The
 bytes go to a `Storage`; a file is sniffed, checked against its purpose and published there before
@@ -15,6 +15,8 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.events import service as events
+from paperworks.events.service import SYSTEM, Actor, Resource
 from paperworks.files import exceptions as errors
 from paperworks.files import signing, sniffing
 from paperworks.files.filenames import extension_of, safe_filename
@@ -23,6 +25,7 @@ from paperworks.files.purposes import ALLOWED_TYPES, Purpose
 from paperworks.files.storage import CHUNK_SIZE, ObjectNotFound, ObjectTooLarge, Storage
 from paperworks.kit.ids import new_id
 from paperworks.kit.logging import get_logger
+from paperworks.kit.pagination import fetch_page
 from paperworks.settings import Settings
 
 log = get_logger(__name__)
@@ -98,8 +101,10 @@ async def store_stream(
     chunks: AsyncIterable[bytes],
     purpose: Purpose,
     max_size: int | None,
+    actor: Actor = SYSTEM,
 ) -> StoredFile:
-    """Store a file for a workspace from a stream of chunks, never holding it whole.
+    """Store a file for a workspace from a stream of chunks, never holding it whole; publish
+    `file.uploaded` (or `file.created` for a product's output).
 
     Raises `FileTooLarge` past `max_size` bytes, `FileEmpty`, `UnsupportedFileType` (the
     purpose does not take what the bytes are) and `ExtensionMismatch`; nothing is stored then."""
@@ -131,6 +136,13 @@ async def store_stream(
     except Exception:
         await storage.delete(key)
         raise
+    await events.publish(
+        session,
+        "file.created" if purpose == Purpose.output else "file.uploaded",
+        Resource("file", file_id, workspace_id),
+        {"filename": name, "contentType": record.content_type, "size": record.size},
+        actor=actor,
+    )
     log.info(
         "file_stored",
         file_id=file_id,
@@ -151,6 +163,7 @@ async def store_bytes(
     data: bytes,
     user_id: str | None = None,
     purpose: Purpose = Purpose.output,
+    actor: Actor = SYSTEM,
 ) -> StoredFile:
     """Store bytes a product made (a .pptx, a booklet PDF, an export) as a file of the workspace.
 
@@ -169,6 +182,7 @@ async def store_bytes(
         chunks=chunks(),
         purpose=purpose,
         max_size=None,
+        actor=actor,
     )
 
 
@@ -182,6 +196,21 @@ async def get_file(session: AsyncSession, *, workspace_id: str, file_id: str) ->
     return record
 
 
+async def list_files(
+    session: AsyncSession,
+    *,
+    workspace_id: str,
+    purpose: Purpose | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[StoredFile], str | None]:
+    """One page of the workspace's files, oldest first, and the cursor of the next page."""
+    query = select(StoredFile).where(StoredFile.workspace_id == workspace_id)
+    if purpose is not None:
+        query = query.where(StoredFile.purpose == purpose)
+    return await fetch_page(session, query, StoredFile.id, limit=limit, cursor=cursor)
+
+
 async def open_content(
     storage: Storage, record: StoredFile, *, start: int = 0, end: int | None = None
 ) -> AsyncIterator[bytes]:
@@ -192,19 +221,33 @@ async def open_content(
         raise errors.FileNotFound(f"No file {record.id}.") from exc
 
 
-async def delete_file(session: AsyncSession, record: StoredFile) -> None:
+async def delete_file(session: AsyncSession, record: StoredFile, *, actor: Actor = SYSTEM) -> None:
     """Delete the file's row. The caller removes its bytes (`storage.delete(record.storage_key)`)
     once the transaction has committed, so a rollback never leaves a row without bytes."""
     await session.delete(record)
     await session.flush()
+    resource = Resource("file", record.id, record.workspace_id)
+    await events.publish(
+        session, "file.deleted", resource, {"filename": record.filename}, actor=actor
+    )
 
 
-def download_url(
-    config: FilesConfig, record: StoredFile, *, now: datetime | None = None
+async def download_url(
+    config: FilesConfig, storage: Storage, record: StoredFile, *, now: datetime | None = None
 ) -> tuple[str, datetime]:
-    """An unauthenticated URL for the file's content, and when it stops working."""
+    """An unauthenticated URL for the file's content, and when it stops working: the storage's
+    own (an S3 presigned URL) when it makes one, else a signed link to our download route."""
     now = now or datetime.now(UTC)
     expires_at = datetime.fromtimestamp(int((now + config.signed_url_ttl).timestamp()), UTC)
+    presigned = await storage.presigned_url(
+        record.storage_key,
+        filename=record.filename,
+        content_type=record.content_type,
+        # Signed after `now`, so it works at least until `expires_at`.
+        expires_in=config.signed_url_ttl,
+    )
+    if presigned is not None:
+        return presigned, expires_at
     token = signing.sign_download(config.secret_key, record.id, expires_at)
     return f"{config.public_url}{DOWNLOADS_PATH}/{token}", expires_at
 
