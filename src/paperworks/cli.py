@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
@@ -22,7 +24,7 @@ from paperworks.kit.db import Database, create_engine
 from paperworks.kit.logging import configure_logging
 from paperworks.kit.metrics import prepare_multiprocess_dir
 from paperworks.kit.security import PasswordHasher, password_problem
-from paperworks.settings import Settings
+from paperworks.settings import JobsBackend, Settings
 
 app = typer.Typer(
     help="Paperworks: a self-hostable document-automation backend.", no_args_is_help=True
@@ -33,6 +35,14 @@ users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 T = TypeVar("T")
+
+
+class WorkerPool(StrEnum):
+    """How `paperworks worker` runs jobs side by side (Celery's pool)."""
+
+    prefork = "prefork"
+    threads = "threads"
+    solo = "solo"
 
 
 def load_settings() -> Settings:
@@ -98,6 +108,42 @@ def serve(
         log_config=None,
         log_level=settings.log_level.lower(),
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs run at once [default: the CPU count]")
+    ] = None,
+    pool: Annotated[
+        WorkerPool,
+        typer.Option(
+            help="prefork: a process per job (CPU-bound work in parallel); threads: one "
+            "process whose event loop runs them all (I/O-bound work); solo: one at a time"
+        ),
+    ] = WorkerPool.prefork,
+) -> None:
+    """Run jobs from the Celery broker (PAPERWORKS_JOBS_BACKEND=celery) until stopped."""
+    settings = load_settings()
+    if settings.jobs_backend is not JobsBackend.celery:
+        typer.secho(
+            "paperworks worker runs jobs sent through a broker: set PAPERWORKS_JOBS_BACKEND=celery "
+            "and PAPERWORKS_CELERY_BROKER_URL (with the local backend, `serve` runs the jobs).",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(2)
+    configure_logging(settings.log_level, settings.log_format)
+    try:  # the worker never migrates: `paperworks db upgrade` (or `serve` on SQLite) does
+        _with_engine(settings, migrations.ensure_up_to_date)
+    except migrations.SchemaOutOfDate as exc:
+        typer.secho(f"Refusing to start: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from exc
+    for module in settings.job_modules:
+        importlib.import_module(module)
+    from paperworks.jobs.celery_runner import CeleryRunner  # Celery only where it is used
+
+    CeleryRunner(settings).run_worker(concurrency=concurrency, pool=pool.value)
 
 
 @app.command()

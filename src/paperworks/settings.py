@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -36,6 +37,10 @@ WEAK_SECRETS = frozenset(
 )
 
 
+# s3://bucket[/prefix]: an S3 bucket name, then path segments as storage keys have them.
+_S3_URL = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:/[A-Za-z0-9][A-Za-z0-9_.-]*)*/?")
+
+
 class Environment(StrEnum):
     development = "development"
     test = "test"
@@ -45,6 +50,11 @@ class Environment(StrEnum):
 class LogFormat(StrEnum):
     json = "json"
     console = "console"
+
+
+class JobsBackend(StrEnum):
+    local = "local"  # job slots inside `paperworks serve`
+    celery = "celery"  # `paperworks worker` processes fed through a broker
 
 
 def _split_list(value: Any) -> Any:
@@ -100,6 +110,13 @@ class Settings(BaseSettings):
     # Files
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Per uploaded file")
     signed_url_ttl_seconds: int = Field(default=60 * 60, ge=1, le=7 * 24 * 60 * 60)
+    storage_url: str = Field(
+        default="", description="Default: DATA_DIR/files; s3://bucket[/prefix] for S3"
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="MinIO etc.; default: AWS")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = Field(default=None, description="Default: boto3's own chain")
+    s3_secret_access_key: SecretStr | None = None
 
     # Jobs
     job_slots: int = Field(default=4, ge=0, le=64, description="Jobs run at once by serve; 0: none")
@@ -107,6 +124,11 @@ class Settings(BaseSettings):
     job_modules: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Extra modules whose @job_handler()s to load"
     )
+    jobs_backend: JobsBackend = JobsBackend.local
+    celery_broker_url: str | None = Field(
+        default=None, description="redis://host:6379/1 or amqp://user:pass@host:5672//"
+    )
+    celery_queue: str = Field(default="paperworks.jobs", min_length=1, max_length=200)
 
     @classmethod
     def settings_customise_sources(
@@ -155,6 +177,29 @@ class Settings(BaseSettings):
             raise ValueError("an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        if value and not _S3_URL.fullmatch(value):
+            raise ValueError(
+                "empty (files under DATA_DIR/files) or s3://bucket[/prefix], with a bucket name "
+                "of 3-63 lower-case letters, digits, '.' and '-', and a prefix of path segments "
+                f"of letters, digits, '_', '-' and '.': {value!r}"
+            )
+        return value.rstrip("/")
+
+    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _s3_endpoint_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -164,6 +209,15 @@ class Settings(BaseSettings):
         return level
 
     @model_validator(mode="after")
+    def _celery_needs_a_broker(self) -> Settings:
+        if self.jobs_backend is JobsBackend.celery and not self.celery_broker_url:
+            raise ValueError(
+                f"{ENV_PREFIX}CELERY_BROKER_URL is required when {ENV_PREFIX}JOBS_BACKEND=celery "
+                "(redis://host:6379/1 or amqp://user:pass@host:5672//)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _derived_defaults(self) -> Settings:
         # Frozen model: fill derived defaults through object.__setattr__ once, at validation.
         if not self.database_url:
@@ -171,6 +225,11 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{db_file}")
         if self.expose_docs is None:
             object.__setattr__(self, "expose_docs", self.environment is Environment.development)
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                f"{ENV_PREFIX}S3_ACCESS_KEY_ID and {ENV_PREFIX}S3_SECRET_ACCESS_KEY go together: "
+                "set both, or neither to let boto3 find credentials"
+            )
         secret = self.secret_key.get_secret_value()
         if self.environment is Environment.production:
             _refuse_weak_secret(secret)

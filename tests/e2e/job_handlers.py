@@ -1,9 +1,10 @@
 """Handlers the e2e tests load into a real server through PAPERWORKS_JOB_MODULES."""
 
 import asyncio
+import os
 from typing import Any
 
-from paperworks.jobs.handlers import JobContext, job_handler
+from paperworks.jobs.handlers import JobContext, RetryableError, job_handler
 
 
 @job_handler("e2e.slow", max_attempts=3)
@@ -14,3 +15,17 @@ async def slow(ctx: JobContext) -> dict[str, Any]:
         await ctx.report(int(100 * step / steps), f"step {step + 1} of {steps}")
         await asyncio.sleep(0.1)
     return {"steps": steps, "attempt": ctx.attempt}
+
+
+@job_handler("e2e.quick", max_attempts=3)
+async def quick(ctx: JobContext) -> dict[str, Any]:
+    """Done at once: what throughput and duplicate-delivery tests run."""
+    return {"attempt": ctx.attempt, "pid": os.getpid()}
+
+
+@job_handler("e2e.flaky", max_attempts=3)
+async def flaky(ctx: JobContext) -> dict[str, Any]:
+    """Fails with a retryable error until attempt `succeed_on` (default 2)."""
+    if ctx.attempt < int(ctx.payload.get("succeed_on", 2)):
+        raise RetryableError("upstream said 503")
+    return {"attempt": ctx.attempt}

@@ -1,7 +1,9 @@
 """Jobs' operations: enqueue, read, cancel, and what runners do to rows (claim, renew, finish).
 
 Every state change is one conditional UPDATE, so two runners (or a runner and a cancelling user)
-can never both win: the loser's WHERE no longer matches.
+can never both win: the loser's WHERE no longer matches. Each change that happened is published as
+an event (`job.started`, `job.succeeded`...) in the same transaction, and heard live in the job's
+room (`job:progress`, `job:completed`, `job:failed`) once it commits.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.events import service as events
+from paperworks.events.hub import LiveMessage
+from paperworks.events.service import SYSTEM, Actor, Resource
 from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
 from paperworks.jobs.handlers import DEFAULT_MAX_ATTEMPTS, registration
 from paperworks.jobs.models import FINISHED, Job, JobStatus
@@ -26,6 +31,28 @@ BACKOFF_MAX_SECONDS = 300.0
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def job_room(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+def _live(name: str, job_id: str, kind: str, **data: Any) -> LiveMessage:
+    return LiveMessage(name, {"jobId": job_id, "kind": kind, **data}, (job_room(job_id),))
+
+
+async def _publish(
+    session: AsyncSession,
+    type: str,
+    job_id: str,
+    workspace_id: str,
+    payload: dict[str, Any],
+    *,
+    actor: Actor = SYSTEM,
+    live: LiveMessage | None = None,
+) -> None:
+    resource = Resource("job", job_id, workspace_id)
+    await events.publish(session, type, resource, payload, actor=actor, live=live)
 
 
 # --- what requests do -------------------------------------------------------------------------
@@ -66,6 +93,9 @@ async def enqueue(
     )
     session.add(job)
     await session.flush()
+    await _publish(
+        session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=Actor(user_id=user_id)
+    )
     if wake is not None:
         on_commit(session, wake)
     return job
@@ -95,7 +125,17 @@ async def list_jobs(
     return await fetch_page(session, query, Job.id, limit=limit, cursor=cursor)
 
 
-async def cancel_job(session: AsyncSession, *, workspace_id: str, job_id: str) -> Job:
+async def job_visible(session: AsyncSession, workspace_id: str, job_id: str) -> bool:
+    """May a live client in this workspace follow the job?"""
+    found = await session.scalar(
+        select(Job.id).where(Job.id == job_id, Job.workspace_id == workspace_id)
+    )
+    return found is not None
+
+
+async def cancel_job(
+    session: AsyncSession, *, workspace_id: str, job_id: str, actor: Actor = SYSTEM
+) -> Job:
     """Queued: cancelled at once. Running: flagged; the handler stops at its next report."""
     job = await get_job(session, workspace_id=workspace_id, job_id=job_id)
     now = _now()
@@ -113,8 +153,18 @@ async def cancel_job(session: AsyncSession, *, workspace_id: str, job_id: str) -
         if flagged.rowcount == 0:  # type: ignore[attr-defined]
             await session.refresh(job)
             raise JobAlreadyFinished(f"The job already {job.status}.")
+        await _publish(session, "job.cancel_requested", job.id, workspace_id, {}, actor=actor)
+    else:
+        await _announce_cancelled(session, job.id, workspace_id, job.kind, actor=actor)
     await session.refresh(job)
     return job
+
+
+async def _announce_cancelled(
+    session: AsyncSession, job_id: str, workspace_id: str, kind: str, *, actor: Actor = SYSTEM
+) -> None:
+    live = _live("job:cancelled", job_id, kind)
+    await _publish(session, "job.cancelled", job_id, workspace_id, {}, actor=actor, live=live)
 
 
 # --- what runners do --------------------------------------------------------------------------
@@ -124,9 +174,14 @@ async def claim_next(session: AsyncSession, *, lease: timedelta) -> Job | None:
     """Take the oldest job that may run now, atomically: one UPDATE whose subquery skips rows
     another runner has locked (PostgreSQL); SQLite has a single writer anyway."""
     now = _now()
+    due = (Job.status == JobStatus.queued) & (Job.run_after <= now)
+    # A plain read first: an idle runner must not take SQLite's write lock every poll, or a
+    # request that has read and then writes finds the lock gone stale under it.
+    if not await session.scalar(select(exists().where(due))):
+        return None
     candidate = (
         select(Job.id)
-        .where(Job.status == JobStatus.queued, Job.run_after <= now)
+        .where(due)
         .order_by(Job.run_after, Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -145,7 +200,7 @@ async def claim_next(session: AsyncSession, *, lease: timedelta) -> Job | None:
         .returning(Job.id)
     )
     job_id = claimed.scalar_one_or_none()
-    return await session.get(Job, job_id, populate_existing=True) if job_id else None
+    return await _started(session, job_id) if job_id else None
 
 
 async def claim(session: AsyncSession, job_id: str, *, lease: timedelta) -> Job | None:
@@ -164,7 +219,16 @@ async def claim(session: AsyncSession, job_id: str, *, lease: timedelta) -> Job 
     )
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
         return None
-    return await session.get(Job, job_id, populate_existing=True)
+    return await _started(session, job_id)
+
+
+async def _started(session: AsyncSession, job_id: str) -> Job:
+    job = await session.get_one(Job, job_id, populate_existing=True)
+    live = _live("job:started", job.id, job.kind, attempt=job.attempts)
+    await _publish(
+        session, "job.started", job.id, job.workspace_id, {"attempt": job.attempts}, live=live
+    )
+    return job
 
 
 async def renew_leases(session: AsyncSession, job_ids: list[str], *, lease: timedelta) -> None:
@@ -176,42 +240,89 @@ async def renew_leases(session: AsyncSession, job_ids: list[str], *, lease: time
         )
 
 
+PROGRESS_EVENT_STEP = 10  # a stored `job.progress` event per 10 points, or per new message
+
+
 async def record_progress(
     session: AsyncSession, job_id: str, *, progress: int, message: str | None
 ) -> bool:
-    """Store progress; True if the job has been cancelled meanwhile."""
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.running)
-        .values(progress=progress, message=message, updated_at=_now())
-    )
-    return bool(await session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+    """Store progress and announce it live; True if the job has been cancelled meanwhile.
+
+    The timeline keeps only steps (every 10 points, or a new message): a job reporting each row
+    it processes must not write thousands of events."""
+    # Written before anything is read: on SQLite a transaction that has read cannot wait for
+    # another writer's lock. The first UPDATE takes the lock and hands back the old values.
+    running = (Job.id == job_id) & (Job.status == JobStatus.running)
+    before = (
+        await session.execute(
+            update(Job)
+            .where(running)
+            .values(updated_at=_now())
+            .returning(Job.progress, Job.message, Job.workspace_id, Job.kind, Job.cancel_requested)
+        )
+    ).first()
+    if before is None:  # no longer running: nothing to record, nothing to stop
+        return False
+    await session.execute(update(Job).where(running).values(progress=progress, message=message))
+    live = _live("job:progress", job_id, before.kind, progress=progress, message=message)
+    if message != before.message or (
+        progress // PROGRESS_EVENT_STEP != before.progress // PROGRESS_EVENT_STEP
+    ):
+        payload = {"progress": progress, "message": message}
+        await _publish(session, "job.progress", job_id, before.workspace_id, payload, live=live)
+    else:
+        events.announce(session, live)
+    return bool(before.cancel_requested)
 
 
-async def _finish(session: AsyncSession, job_id: str, **values: Any) -> bool:
+async def _finish(session: AsyncSession, job_id: str, **values: Any) -> tuple[str, str] | None:
+    """End a running job; its (workspace_id, kind), or None if it was not running."""
     now = _now()
     done = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.running)
         .values(lease_until=None, finished_at=now, updated_at=now, **values)
+        .returning(Job.workspace_id, Job.kind)
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    row = done.first()
+    return (row.workspace_id, row.kind) if row else None
 
 
 async def succeed(session: AsyncSession, job_id: str, result: dict[str, Any] | None) -> bool:
-    return await _finish(
-        session, job_id, status=JobStatus.succeeded, progress=100, result=result or {}
+    result = result or {}
+    finished = await _finish(
+        session, job_id, status=JobStatus.succeeded, progress=100, result=result
     )
+    if finished:
+        workspace_id, kind = finished
+        live = _live("job:completed", job_id, kind, result=result)
+        await _publish(session, "job.succeeded", job_id, workspace_id, {}, live=live)
+    return finished is not None
 
 
 async def fail(session: AsyncSession, job_id: str, *, code: str, message: str) -> bool:
-    return await _finish(
-        session, job_id, status=JobStatus.failed, error_code=code, error_message=message[:2000]
+    message = message[:2000]
+    finished = await _finish(
+        session, job_id, status=JobStatus.failed, error_code=code, error_message=message
     )
+    if finished:
+        await _announce_failed(session, job_id, *finished, code=code, message=message)
+    return finished is not None
+
+
+async def _announce_failed(
+    session: AsyncSession, job_id: str, workspace_id: str, kind: str, *, code: str, message: str
+) -> None:
+    error = {"code": code, "message": message}
+    live = _live("job:failed", job_id, kind, error=error)
+    await _publish(session, "job.failed", job_id, workspace_id, {"error": error}, live=live)
 
 
 async def cancelled(session: AsyncSession, job_id: str) -> bool:
-    return await _finish(session, job_id, status=JobStatus.cancelled)
+    finished = await _finish(session, job_id, status=JobStatus.cancelled)
+    if finished:
+        await _announce_cancelled(session, job_id, *finished)
+    return finished is not None
 
 
 def backoff(attempt: int) -> timedelta:
@@ -226,18 +337,27 @@ async def retry_or_fail(session: AsyncSession, job: Job, *, code: str, message: 
         await fail(session, job.id, code=code, message=f"{message} (after {job.attempts} attempts)")
         return JobStatus.failed
     now = _now()
-    await session.execute(
+    run_after = now + backoff(job.attempts)
+    requeued = await session.execute(
         update(Job)
         .where(Job.id == job.id, Job.status == JobStatus.running)
         .values(
             status=JobStatus.queued,
             lease_until=None,
-            run_after=now + backoff(job.attempts),
+            run_after=run_after,
             error_code=code,
             error_message=message[:2000],
             updated_at=now,
         )
     )
+    if requeued.rowcount:  # type: ignore[attr-defined]
+        payload = {
+            "attempt": job.attempts,
+            "runAfter": run_after.isoformat().replace("+00:00", "Z"),
+            "error": {"code": code, "message": message[:2000]},
+        }
+        live = _live("job:retrying", job.id, job.kind, **payload)
+        await _publish(session, "job.retry_scheduled", job.id, job.workspace_id, payload, live=live)
     return JobStatus.queued
 
 
@@ -246,29 +366,50 @@ async def recover_expired(session: AsyncSession) -> tuple[int, int]:
     failed with a reason. Never left `running`. Returns (requeued, failed)."""
     now = _now()
     expired = (Job.status == JobStatus.running) & (Job.lease_until < now)
-    requeued = await session.execute(
-        update(Job)
-        .where(expired, Job.attempts < Job.max_attempts, Job.cancel_requested.is_(False))
-        .values(status=JobStatus.queued, lease_until=None, run_after=now, updated_at=now)
-    )
-    await session.execute(
-        update(Job)
-        .where(expired, Job.cancel_requested.is_(True))
-        .values(status=JobStatus.cancelled, lease_until=None, finished_at=now, updated_at=now)
-    )
-    failed = await session.execute(
-        update(Job)
-        .where(expired)
-        .values(
-            status=JobStatus.failed,
-            lease_until=None,
-            finished_at=now,
-            updated_at=now,
-            error_code="job.lost",
-            error_message="The worker running this job stopped and no attempts were left.",
+    if not await session.scalar(select(exists().where(expired))):  # read first, as in claim_next
+        return 0, 0
+    returning = (Job.id, Job.workspace_id, Job.kind)
+    requeued = (
+        await session.execute(
+            update(Job)
+            .where(expired, Job.attempts < Job.max_attempts, Job.cancel_requested.is_(False))
+            .values(status=JobStatus.queued, lease_until=None, run_after=now, updated_at=now)
+            .returning(*returning)
         )
-    )
-    return requeued.rowcount, failed.rowcount  # type: ignore[attr-defined]
+    ).all()
+    for job_id, workspace_id, kind in requeued:
+        payload = {"reason": "lease_expired"}
+        live = _live("job:requeued", job_id, kind, **payload)
+        await _publish(session, "job.requeued", job_id, workspace_id, payload, live=live)
+    cancelled_now = (
+        await session.execute(
+            update(Job)
+            .where(expired, Job.cancel_requested.is_(True))
+            .values(status=JobStatus.cancelled, lease_until=None, finished_at=now, updated_at=now)
+            .returning(*returning)
+        )
+    ).all()
+    for job_id, workspace_id, kind in cancelled_now:
+        await _announce_cancelled(session, job_id, workspace_id, kind)
+    lost = "The worker running this job stopped and no attempts were left."
+    failed = (
+        await session.execute(
+            update(Job)
+            .where(expired)
+            .values(
+                status=JobStatus.failed,
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+                error_code="job.lost",
+                error_message=lost,
+            )
+            .returning(*returning)
+        )
+    ).all()
+    for job_id, workspace_id, kind in failed:
+        await _announce_failed(session, job_id, workspace_id, kind, code="job.lost", message=lost)
+    return len(requeued), len(failed)
 
 
 def is_finished(job: Job) -> bool:
