@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import kombu
 import pytest
 import redis
 from fastapi import FastAPI
@@ -30,6 +31,7 @@ pytest_plugins = ["tests.accounts", "tests.mailbox"]
 
 TEST_DATABASE_URL = os.environ.get("PAPERWORKS_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("PAPERWORKS_TEST_REDIS_URL")
+TEST_AMQP_URL = os.environ.get("PAPERWORKS_TEST_AMQP_URL")
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
@@ -142,3 +144,16 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         pytest.fail(f"PAPERWORKS_TEST_REDIS_URL is set but unreachable: {exc}", pytrace=False)
     return TEST_REDIS_URL
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    """A RabbitMQ broker (the Celery job backend's other broker besides Redis)."""
+    if not TEST_AMQP_URL:
+        pytest.skip("RabbitMQ tests need PAPERWORKS_TEST_AMQP_URL (CI sets it)")
+    try:
+        with kombu.Connection(TEST_AMQP_URL, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        pytest.fail(f"PAPERWORKS_TEST_AMQP_URL is set but unreachable: {exc}", pytrace=False)
+    return TEST_AMQP_URL

@@ -14,15 +14,19 @@ from redis.asyncio import Redis
 
 from paperworks import migrations
 from paperworks.build_info import build_info
+from paperworks.events import hub as event_hub
+from paperworks.events.hub import EventHub
+from paperworks.events.router import router as events_router
+from paperworks.events.socket_server import MOUNT_PATH, Followable, SocketServer
 from paperworks.files.router import router as files_router
-from paperworks.files.storage import LocalStorage
+from paperworks.files.storage import storage_from_settings
 from paperworks.identity.dependencies import RateLimitPrincipal
 from paperworks.identity.router import pages as identity_pages
 from paperworks.identity.router import router as identity_router
 from paperworks.identity.service import IdentityConfig
+from paperworks.jobs import service as jobs_service
 from paperworks.jobs.queue import JobQueue
 from paperworks.jobs.router import router as jobs_router
-from paperworks.jobs.runner import JobMetrics, LocalRunner
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
 from paperworks.kit.db import Database
 from paperworks.kit.errors import install_error_handlers
@@ -40,6 +44,10 @@ Paperworks turns prompts, spreadsheets and uploads into documents: AI slide deck
 assistant reachable over MCP, per-customer PDF booklets and table extraction.
 
 Every error is `application/problem+json` (RFC 9457) with a stable `code`.
+
+Live progress: socket.io at `/ws` (client path `/ws/socket.io`), `auth={"token": ...}` or
+`{"apiKey": ...}` on connect, then `subscribe {"jobId": ...}` for `job:progress`, `job:completed`
+and `job:failed`; or Server-Sent Events from `GET /api/v1/jobs/{id}/stream`.
 """
 
 
@@ -52,21 +60,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await migrations.ensure_up_to_date(db.engine)
     for module in settings.job_modules:
         importlib.import_module(module)
-    runner: LocalRunner | None = app.state.job_queue.runner
-    if runner is not None:
-        await runner.start()
+    hub: EventHub = app.state.event_hub
+    await hub.start()
+    jobs: JobQueue = app.state.job_queue
+    await jobs.start()
     log.info(
         "started",
         version=build_info().version,
         environment=settings.environment,
         database=db.engine.dialect.name,
         redis=bool(settings.redis_url),
+        jobs=settings.jobs_backend,
     )
     try:
         yield
     finally:
-        if runner is not None:
-            await runner.stop()
+        await jobs.stop()
+        await hub.stop()
+        await app.state.live.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()
@@ -112,20 +123,23 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
 
     app.state.identity = IdentityConfig.from_settings(settings)
     app.state.rate_limiter.resolve_principal = RateLimitPrincipal(app.state.identity, app.state.db)
-    app.state.storage = LocalStorage(settings.data_dir / "files")
 
-    job_metrics = JobMetrics(app.state.metrics_registry)
-    runner = (
-        LocalRunner(
-            app.state.db,
-            slots=settings.job_slots,
-            lease_seconds=settings.job_lease_seconds,
-            metrics=job_metrics,
-        )
-        if settings.job_slots
-        else None
+    # Events published in any session of this database reach this process's hub after commit,
+    # and from it the live clients of every API process.
+    app.state.event_hub = EventHub()
+    app.state.db.share(event_hub.SESSION_KEY, app.state.event_hub)
+    app.state.live = SocketServer(
+        db=app.state.db,
+        identity_config=app.state.identity,
+        redis_url=settings.redis_url,
+        cors_origins=settings.cors_origins,
+        followable={"jobId": Followable("job", jobs_service.job_visible)},
     )
-    app.state.job_queue = JobQueue(runner, job_metrics)
+    app.state.event_hub.transports.append(app.state.live.send)
+    app.state.storage = storage_from_settings(settings)
+
+    # Local job slots in this process, or (PAPERWORKS_JOBS_BACKEND=celery) a broker to send to.
+    app.state.job_queue = JobQueue.from_settings(settings, app.state.db, app.state.metrics_registry)
 
     install_error_handlers(app)
     app.include_router(operations_router)
@@ -133,6 +147,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(identity_pages)
     app.include_router(files_router)
     app.include_router(jobs_router)
+    app.include_router(events_router)
+    app.mount(MOUNT_PATH, app.state.live.asgi_app)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
