@@ -13,6 +13,7 @@ async def slow(ctx: JobContext) -> dict[str, Any]:
     steps = int(ctx.payload.get("steps", 20))
     for step in range(steps):
         await ctx.report(int(100 * step / steps), f"step {step + 1} of {steps}")
+        ctx.emit("e2e:step", {"step": step + 1, "total": steps})  # as decks emit `slide:*`
         await asyncio.sleep(0.1)
     return {"steps": steps, "attempt": ctx.attempt}
 

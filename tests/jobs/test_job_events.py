@@ -4,8 +4,6 @@ hear, with jobs run by the real runner: queued, started, progress steps, and how
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -22,8 +20,8 @@ from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.identity import service as identity
 from paperworks.identity.dependencies import ActiveWorkspace
 from paperworks.identity.models import User
+from paperworks.jobs import execution, service
 from paperworks.jobs import router as jobs_router
-from paperworks.jobs import service
 from paperworks.jobs.dependencies import Jobs
 from paperworks.jobs.handlers import JobContext, RetryableError, job_handler
 from paperworks.jobs.models import Job, JobStatus
@@ -54,6 +52,13 @@ async def steps(ctx: JobContext) -> dict[str, Any]:
     await ctx.report(25, "reading")
     await ctx.report(75, "writing")
     return {"pages": 3}
+
+
+@job_handler("events.slides")
+async def slides(ctx: JobContext) -> dict[str, Any]:
+    for slide in (1, 2):
+        ctx.emit("slide:progress", {"slide": slide, "total": 2})
+    return {"slides": 2}
 
 
 @job_handler("events.count")
@@ -110,16 +115,7 @@ def hub(app: FastAPI) -> EventHub:
 @pytest.fixture(autouse=True)
 def every_report_written(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runners store progress at most once a second; here every report, so counts are exact."""
-    # Where the throttle lives moved with the runner's refactor (runner.py -> execution.py).
-    throttled = []
-    for name in ("paperworks.jobs.execution", "paperworks.jobs.runner"):
-        with contextlib.suppress(ModuleNotFoundError):
-            module = importlib.import_module(name)
-            if hasattr(module, "PROGRESS_WRITE_INTERVAL"):
-                throttled.append(module)
-    assert throttled, "no PROGRESS_WRITE_INTERVAL to lift: where did the progress throttle go?"
-    for module in throttled:
-        monkeypatch.setattr(module, "PROGRESS_WRITE_INTERVAL", 0.0)
+    monkeypatch.setattr(execution, "PROGRESS_WRITE_INTERVAL", 0.0)
 
 
 @pytest.fixture
@@ -208,6 +204,22 @@ async def test_a_successful_jobs_timeline_reads_queued_started_progress_succeede
         ),
         ("job:completed", {"jobId": job_id, "kind": "events.steps", "result": {"pages": 3}}),
     ]
+
+
+async def test_a_handlers_own_live_events_reach_the_jobs_room_unstored(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, hub: EventHub, anna: Account
+) -> None:
+    job_id = await start(client, anna, "events.slides")
+    with hub.subscribe(f"job:{job_id}") as live:
+        assert await run_next(db, runner) == JobStatus.succeeded
+        heard = [(m.name, m.data) for m in drained(live) if m.name.startswith("slide:")]
+
+    assert heard == [
+        ("slide:progress", {"jobId": job_id, "slide": 1, "total": 2}),
+        ("slide:progress", {"jobId": job_id, "slide": 2, "total": 2}),
+    ]
+    types = [item["type"] for item in await timeline(client, anna, job_id)]
+    assert types == ["job.queued", "job.started", "job.succeeded"]
 
 
 async def test_a_job_reporting_every_point_keeps_ten_steps_but_is_heard_at_every_point(

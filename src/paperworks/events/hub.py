@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -46,6 +47,12 @@ class EventHub:
     def of(cls, session: AsyncSession) -> EventHub | None:
         """The hub the session's database shares (`Database.share`); None outside a service."""
         hub = session.info.get(SESSION_KEY)
+        return hub if isinstance(hub, EventHub) else None
+
+    @classmethod
+    def shared_by(cls, db: Database) -> EventHub | None:
+        """The hub `db` shares with its sessions; None if it shares none."""
+        hub = db.shared(SESSION_KEY)
         return hub if isinstance(hub, EventHub) else None
 
     async def start(self) -> None:

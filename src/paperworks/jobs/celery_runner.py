@@ -43,6 +43,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from paperworks.events import hub as event_hub
+from paperworks.events.hub import EventHub
+from paperworks.events.socket_server import emitter, redis_manager
 from paperworks.jobs import service
 from paperworks.jobs.execution import JobExecutor
 from paperworks.jobs.metrics import JobMetrics
@@ -174,15 +177,19 @@ class WorkerRuntime:
         *,
         lease_seconds: float,
         metrics: JobMetrics,
+        hub: EventHub | None = None,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
+        self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
         self.executor = JobExecutor(db, metrics)
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
+        if self.hub is not None:
+            await self.hub.start()
         self._stopping.clear()
         self._heartbeat = asyncio.create_task(self._beat(), name="job-heartbeat")
 
@@ -195,6 +202,8 @@ class WorkerRuntime:
 
     async def close(self) -> None:
         await self.stop()
+        if self.hub is not None:
+            await self.hub.stop()  # what the last job said still reaches its listeners
         await self.db.dispose()
 
     async def run_job(self, job_id: str) -> JobStatus | None:
@@ -340,15 +349,27 @@ class CeleryRunner:
             if self._process is None or self._process[0] != os.getpid():
                 loop = BackgroundLoop()
                 loop.start()
+                db = Database.from_url(self.settings.database_url)
+                hub = self._live_hub()
+                db.share(event_hub.SESSION_KEY, hub)
                 runtime = WorkerRuntime(
-                    Database.from_url(self.settings.database_url),
+                    db,
                     self.dispatcher,
                     lease_seconds=self.settings.job_lease_seconds,
                     metrics=JobMetrics(CollectorRegistry()),
+                    hub=hub,
                 )
                 loop.call(runtime.start())
                 self._process = (os.getpid(), loop, runtime)
             return self._process[1], self._process[2]
+
+    def _live_hub(self) -> EventHub:
+        """A worker serves no client; with Redis it emits through a write-only socket.io manager
+        so the clients of every API process hear its jobs. Without Redis, live clients hear of
+        a worker's jobs only through what is stored (SSE polls the row)."""
+        redis_url = self.settings.redis_url
+        manager = redis_manager(redis_url, write_only=True) if redis_url else None
+        return EventHub(transports=[emitter(manager)] if manager else [])
 
     def call(self, work: Callable[[WorkerRuntime], Coroutine[Any, Any, T]]) -> T:
         """Run `work(runtime)` (a coroutine) on this process's loop; return its result."""

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.jobs import service
 from paperworks.jobs.handlers import JobCancelled, JobContext, RetryableError, registration
 from paperworks.jobs.metrics import JobMetrics
@@ -66,6 +67,7 @@ class JobExecutor:
             user_id=job.user_id,
             attempt=job.attempts,
             report=self._progress_reporter(job.id),
+            emit=self._live_emitter(job.id),
         )
         try:
             result = await registered.handler(context)
@@ -89,6 +91,16 @@ class JobExecutor:
         async with self.db.session_scope() as session:
             await service.fail(session, job.id, code=code, message=message)
         return JobStatus.failed
+
+    def _live_emitter(self, job_id: str) -> Callable[[str, dict[str, Any]], None]:
+        hub = EventHub.shared_by(self.db)
+        rooms = (service.job_room(job_id),)
+
+        def emit(name: str, data: dict[str, Any]) -> None:
+            if hub is not None:  # a process without a hub has nobody live to tell
+                hub.deliver(LiveMessage(name, data, rooms))
+
+        return emit
 
     def _progress_reporter(self, job_id: str) -> Callable[[int, str | None], Awaitable[bool]]:
         last_write = 0.0

@@ -4,6 +4,7 @@
 async def build_deck(ctx: JobContext) -> dict[str, Any]:
     await ctx.report(10, "planning")
     data = await ctx.run_blocking(render_pptx, ctx.payload["plan"])  # never on the loop
+    ctx.emit("slide:progress", {"slide": 3, "total": 5})  # live only, to the job's followers
     ...
 """
 
@@ -43,6 +44,7 @@ class JobContext:
         user_id: str | None,
         attempt: int,
         report: Callable[[int, str | None], Awaitable[bool]],
+        emit: Callable[[str, dict[str, Any]], None],
     ) -> None:
         self.job_id = job_id
         self.kind = kind
@@ -51,11 +53,18 @@ class JobContext:
         self.user_id = user_id
         self.attempt = attempt
         self._report = report
+        self._emit = emit
 
     async def report(self, progress: int, message: str | None = None) -> None:
         """Record progress (0-100); raises `JobCancelled` if the job was cancelled meanwhile."""
         if await self._report(max(0, min(100, progress)), message):
             raise JobCancelled(self.job_id)
+
+    def emit(self, name: str, data: dict[str, Any]) -> None:
+        """Tell live clients following this job something of the product's own (`slide:progress`):
+        sent at once to the job's room with `jobId` added, never stored, never throttled. What
+        must outlive the moment belongs in the result or in a stored event."""
+        self._emit(name, {"jobId": self.job_id, **data})
 
     async def run_blocking(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run CPU-bound or blocking work in a worker thread, off the event loop."""

@@ -171,6 +171,10 @@ class Database:
         info[key] = value
         self.sessionmaker.configure(info=info)
 
+    def shared(self, key: str) -> object | None:
+        """What `share` made reachable under `key`, for code that holds the database itself."""
+        return (self.sessionmaker.kw.get("info") or {}).get(key)
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
