@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
+from paperworks.events.dependencies import CurrentActor
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.identity import service as identity
 from paperworks.identity.dependencies import ActiveWorkspace
@@ -92,12 +93,13 @@ async def gated(ctx: JobContext) -> dict[str, Any]:
 def app(app: FastAPI) -> FastAPI:
     @app.post("/test/event-jobs", status_code=202)
     async def start(
-        body: dict[str, Any], ws: ActiveWorkspace, session: SessionDep, jobs: Jobs
+        body: dict[str, Any], ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, by: CurrentActor
     ) -> JobOut:
         job = await jobs.enqueue(
             session,
             workspace_id=ws.workspace.id,
             user_id=ws.user.id,
+            actor=by,
             kind=body["kind"],
             payload=body.get("payload", {}),
         )
@@ -300,6 +302,20 @@ async def test_a_retryable_failure_schedules_a_retry_in_the_timeline(
             },
         ),
     ]
+
+
+async def test_a_job_started_with_an_api_key_says_so_on_its_timeline(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    created = await client.post(f"{API}/api-keys", json={"name": "ci"}, headers=anna.headers)
+    key = created.json()
+    response = await client.post(
+        "/test/event-jobs", json={"kind": "events.steps"}, headers={"X-API-Key": key["key"]}
+    )
+    assert response.status_code == 202, response.text
+    (queued,) = await timeline(client, anna, response.json()["id"])
+    assert queued["type"] == "job.queued"
+    assert queued["actor"] == {"type": "apiKey", "userId": anna.id, "apiKeyId": key["id"]}
 
 
 @pytest.mark.parametrize("credential", ["access token", "API key"])

@@ -217,7 +217,7 @@ async def test_jobs_are_dispatched_only_after_commit(db: Database, workspace_id:
                 workspace_id=workspace_id,
                 user_id=None,
                 kind="test.echo",
-                wake=lambda: woken.append("rolled back"),
+                wake=lambda _job_id: woken.append("rolled back"),
             )
             raise RuntimeError("abort")
     async with db.session_scope() as session:
@@ -226,7 +226,7 @@ async def test_jobs_are_dispatched_only_after_commit(db: Database, workspace_id:
             workspace_id=workspace_id,
             user_id=None,
             kind="test.echo",
-            wake=lambda: woken.append("committed"),
+            wake=lambda _job_id: woken.append("committed"),
         )
         await queue.enqueue(session, workspace_id=workspace_id, user_id=None, kind="test.echo")
         assert woken == []

@@ -234,25 +234,18 @@ class WorkerRuntime:
 
     async def sweep(self) -> None:
         """Queue again the jobs whose runner vanished, and send the broker what it lacks."""
-        running_out = (Job.status == JobStatus.running) & (Job.lease_until < _now())
-        async with self.db.sessionmaker() as session:
-            expired = list(await session.scalars(select(Job.id).where(running_out)))
         async with self.db.session_scope() as session:
             requeued, failed = await service.recover_expired(session)
         if requeued or failed:
-            log.warning("jobs_recovered", requeued=requeued, failed=failed)
+            log.warning("jobs_recovered", requeued=len(requeued), failed=len(failed))
         waiting = await asyncio.to_thread(self.dispatcher.waiting)
-        due = select(Job.id).where(Job.status == JobStatus.queued, Job.run_after <= _now())
         if waiting == 0:
             # Nothing waits in the broker, so no message is on its way to a due job: send them.
             # (A copy of one that is just being claimed elsewhere does nothing.)
-            query = due.order_by(Job.run_after, Job.id).limit(REDISPATCH_BATCH)
-        elif requeued:
-            query = due.where(Job.id.in_(expired))
+            async with self.db.sessionmaker() as session:
+                job_ids = await service.due_job_ids(session, limit=REDISPATCH_BATCH)
         else:
-            return
-        async with self.db.sessionmaker() as session:
-            job_ids = list(await session.scalars(query))
+            job_ids = requeued  # due now, and their old messages are gone with their worker
         for job_id in job_ids:
             await self._send(job_id)
         if job_ids:
@@ -272,9 +265,7 @@ class WorkerRuntime:
     async def _send_when_due(self, job_id: str) -> None:
         """A retry was scheduled: send it for when its backoff ends."""
         async with self.db.sessionmaker() as session:
-            due = await session.scalar(
-                select(Job.run_after).where(Job.id == job_id, Job.status == JobStatus.queued)
-            )
+            due = await service.queued_until(session, job_id)
         if due is not None:
             await self._send(job_id, eta=due)
 

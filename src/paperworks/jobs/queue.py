@@ -6,16 +6,18 @@ id to the broker, for a `paperworks worker` to run.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.events.service import Actor
 from paperworks.jobs import service
 from paperworks.jobs.metrics import JobMetrics, QueueDepthSampler
 from paperworks.jobs.models import Job
 from paperworks.jobs.runner import LocalRunner
-from paperworks.kit.db import Database, on_commit
+from paperworks.kit.db import Database
 from paperworks.settings import JobsBackend, Settings
 
 if TYPE_CHECKING:  # Celery is imported only where the Celery backend is used
@@ -85,24 +87,25 @@ class JobQueue:
         kind: str,
         payload: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        actor: Actor | None = None,
     ) -> Job:
-        created: list[str] = []  # the new job's id: known by the time its commit sends it
-
-        def send() -> None:
-            for job_id in created:
-                if self.dispatcher is not None:
-                    self.dispatcher.send_soon(job_id)
-
-        wake_local = self.runner.wake if self.runner else None
-        job = await service.enqueue(
+        """Queue a job in the request's transaction; it is dispatched once that commits.
+        `actor`: the route's `CurrentActor`, so an API key's job says so on its timeline."""
+        return await service.enqueue(
             session,
             workspace_id=workspace_id,
             user_id=user_id,
             kind=kind,
             payload=payload,
             idempotency_key=idempotency_key,
-            wake=send if self.dispatcher is not None else wake_local,
+            actor=actor,
+            wake=functools.partial(self._dispatch, kind),
         )
-        created.append(job.id)
-        on_commit(session, self.metrics.enqueued.labels(kind).inc)
-        return job
+
+    def _dispatch(self, kind: str, job_id: str) -> None:
+        """After the commit of a new job (not of an idempotent repeat): count it, start it."""
+        self.metrics.enqueued.labels(kind).inc()
+        if self.dispatcher is not None:
+            self.dispatcher.send_soon(job_id)
+        elif self.runner is not None:
+            self.runner.wake()

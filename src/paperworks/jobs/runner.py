@@ -92,7 +92,7 @@ class LocalRunner:
         async with self.db.session_scope() as session:
             requeued, failed = await service.recover_expired(session)
         if requeued or failed:
-            log.warning("jobs_recovered", requeued=requeued, failed=failed)
+            log.warning("jobs_recovered", requeued=len(requeued), failed=len(failed))
             self.wake()
 
     async def _claim(self) -> Job | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,10 +67,12 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     max_attempts: int | None = None,
-    wake: Callable[[], None] | None = None,
+    actor: Actor | None = None,
+    wake: Callable[[str], None] | None = None,
 ) -> Job:
-    """A queued job, dispatched (`wake`) only once the request commits. With an idempotency key
-    already used in this workspace, the job it created instead."""
+    """A queued job, dispatched (`wake(job id)`) only once the request commits. With an
+    idempotency key already used in this workspace, the job it created instead. `actor`: who
+    the `job.queued` event names (default: `user_id`; an API key's request passes its own)."""
     if idempotency_key is not None:
         existing = await session.scalar(
             select(Job).where(
@@ -93,11 +95,11 @@ async def enqueue(
     )
     session.add(job)
     await session.flush()
-    await _publish(
-        session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=Actor(user_id=user_id)
-    )
+    actor = actor or Actor(user_id=user_id)
+    await _publish(session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=actor)
     if wake is not None:
-        on_commit(session, wake)
+        job_id = job.id
+        on_commit(session, lambda: wake(job_id))
     return job
 
 
@@ -361,13 +363,18 @@ async def retry_or_fail(session: AsyncSession, job: Job, *, code: str, message: 
     return JobStatus.queued
 
 
-async def recover_expired(session: AsyncSession) -> tuple[int, int]:
+class Recovered(NamedTuple):
+    requeued: list[str]  # ids of jobs queued again, due now
+    failed: list[str]  # ids of jobs failed as `job.lost`
+
+
+async def recover_expired(session: AsyncSession) -> Recovered:
     """Jobs whose runner vanished (its lease ran out): queued again if attempts remain, else
-    failed with a reason. Never left `running`. Returns (requeued, failed)."""
+    failed with a reason (or cancelled, if that was asked). Never left `running`."""
     now = _now()
     expired = (Job.status == JobStatus.running) & (Job.lease_until < now)
     if not await session.scalar(select(exists().where(expired))):  # read first, as in claim_next
-        return 0, 0
+        return Recovered([], [])
     returning = (Job.id, Job.workspace_id, Job.kind)
     requeued = (
         await session.execute(
@@ -409,7 +416,20 @@ async def recover_expired(session: AsyncSession) -> tuple[int, int]:
     ).all()
     for job_id, workspace_id, kind in failed:
         await _announce_failed(session, job_id, workspace_id, kind, code="job.lost", message=lost)
-    return len(requeued), len(failed)
+    return Recovered([row.id for row in requeued], [row.id for row in failed])
+
+
+async def due_job_ids(session: AsyncSession, *, limit: int) -> list[str]:
+    """Queued jobs that may run now, the longest waiting first."""
+    due = (Job.status == JobStatus.queued) & (Job.run_after <= _now())
+    query = select(Job.id).where(due).order_by(Job.run_after, Job.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def queued_until(session: AsyncSession, job_id: str) -> datetime | None:
+    """When a queued job may run (a retry's backoff end); None if it is not queued."""
+    query = select(Job.run_after).where(Job.id == job_id, Job.status == JobStatus.queued)
+    return await session.scalar(query)
 
 
 def is_finished(job: Job) -> bool:
