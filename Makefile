@@ -40,8 +40,13 @@ format: install-dev
 test: lint
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
+# Each prints its figures as ratios to an anchor measured in the same run. The job benchmarks
+# need the machine's Redis (Celery's broker); job_crashes runs both runners.
 bench: install-dev
 	$(BIN)/python bench/http_overhead.py
+	$(BIN)/python bench/jobs_throughput.py
+	$(BIN)/python bench/job_crashes.py --backend local
+	$(BIN)/python bench/job_crashes.py --backend celery
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

@@ -234,8 +234,7 @@ class WorkerRuntime:
 
     async def sweep(self) -> None:
         """Queue again the jobs whose runner vanished, and send the broker what it lacks."""
-        async with self.db.session_scope() as session:
-            requeued, failed = await service.recover_expired(session)
+        requeued, failed = await self._recover()
         if requeued or failed:
             log.warning("jobs_recovered", requeued=len(requeued), failed=len(failed))
         waiting = await asyncio.to_thread(self.dispatcher.waiting)
@@ -250,6 +249,13 @@ class WorkerRuntime:
             await self._send(job_id)
         if job_ids:
             log.info("jobs_sent_again", count=len(job_ids))
+
+    async def _recover(self) -> service.Recovered:
+        async with self.db.sessionmaker() as session:
+            if not await service.has_expired_leases(session):
+                return service.Recovered([], [])
+        async with self.db.session_scope() as session:
+            return await service.recover_expired(session)
 
     async def _beat(self) -> None:
         interval = self.lease.total_seconds() / 3

@@ -89,6 +89,9 @@ class LocalRunner:
                 log.exception("job_heartbeat_failed")
 
     async def sweep(self) -> None:
+        async with self.db.sessionmaker() as session:
+            if not await service.has_expired_leases(session):
+                return
         async with self.db.session_scope() as session:
             requeued, failed = await service.recover_expired(session)
         if requeued or failed:
@@ -96,6 +99,9 @@ class LocalRunner:
             self.wake()
 
     async def _claim(self) -> Job | None:
+        async with self.db.sessionmaker() as session:
+            if not await service.has_due_jobs(session):
+                return None
         async with self.db.session_scope() as session:
             return await service.claim_next(session, lease=self.lease)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
@@ -172,18 +172,33 @@ async def _announce_cancelled(
 # --- what runners do --------------------------------------------------------------------------
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return (Job.status == JobStatus.queued) & (Job.run_after <= now)
+
+
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return (Job.status == JobStatus.running) & (Job.lease_until < now)
+
+
+async def has_due_jobs(session: AsyncSession) -> bool:
+    """Whether `claim_next` would find work. Runners ask first, in a read-only transaction of
+    its own: on SQLite an idle runner's claim UPDATE would take the write lock every poll, and a
+    request that had read and then writes meanwhile would have to start over."""
+    return bool(await session.scalar(select(exists().where(_due(_now())))))
+
+
+async def has_expired_leases(session: AsyncSession) -> bool:
+    """Whether `recover_expired` would find work (asked first for the same reason)."""
+    return bool(await session.scalar(select(exists().where(_expired(_now())))))
+
+
 async def claim_next(session: AsyncSession, *, lease: timedelta) -> Job | None:
     """Take the oldest job that may run now, atomically: one UPDATE whose subquery skips rows
     another runner has locked (PostgreSQL); SQLite has a single writer anyway."""
     now = _now()
-    due = (Job.status == JobStatus.queued) & (Job.run_after <= now)
-    # A plain read first: an idle runner must not take SQLite's write lock every poll, or a
-    # request that has read and then writes finds the lock gone stale under it.
-    if not await session.scalar(select(exists().where(due))):
-        return None
     candidate = (
         select(Job.id)
-        .where(due)
+        .where(_due(now))
         .order_by(Job.run_after, Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -372,9 +387,7 @@ async def recover_expired(session: AsyncSession) -> Recovered:
     """Jobs whose runner vanished (its lease ran out): queued again if attempts remain, else
     failed with a reason (or cancelled, if that was asked). Never left `running`."""
     now = _now()
-    expired = (Job.status == JobStatus.running) & (Job.lease_until < now)
-    if not await session.scalar(select(exists().where(expired))):  # read first, as in claim_next
-        return Recovered([], [])
+    expired = _expired(now)
     returning = (Job.id, Job.workspace_id, Job.kind)
     requeued = (
         await session.execute(
@@ -421,8 +434,7 @@ async def recover_expired(session: AsyncSession) -> Recovered:
 
 async def due_job_ids(session: AsyncSession, *, limit: int) -> list[str]:
     """Queued jobs that may run now, the longest waiting first."""
-    due = (Job.status == JobStatus.queued) & (Job.run_after <= _now())
-    query = select(Job.id).where(due).order_by(Job.run_after, Job.id).limit(limit)
+    query = select(Job.id).where(_due(_now())).order_by(Job.run_after, Job.id).limit(limit)
     return list(await session.scalars(query))
 
 
