@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from celery import Celery
@@ -13,7 +14,9 @@ from celery import Celery
 from paperworks import migrations
 from paperworks.identity import service as identity
 from paperworks.identity.models import User
+from paperworks.jobs import service
 from paperworks.jobs.celery_runner import CeleryDispatcher
+from paperworks.jobs.models import Job
 from paperworks.kit.db import Database, create_engine
 
 
@@ -88,3 +91,18 @@ async def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     tenant = await _tenant(url)
     yield tenant
     await tenant.db.dispose()
+
+
+async def enqueue(db: Database, workspace_id: str, kind: str, **payload: Any) -> str:
+    async with db.session_scope() as session:
+        job = await service.enqueue(
+            session, workspace_id=workspace_id, user_id=None, kind=kind, payload=payload
+        )
+        return job.id
+
+
+async def load(db: Database, job_id: str) -> Job:
+    async with db.sessionmaker() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None
+        return job

@@ -34,7 +34,7 @@ from paperworks.kit.db import Database, create_engine
 from paperworks.settings import JobsBackend, Settings
 from tests.conftest import make_settings
 from tests.e2e import job_handlers  # noqa: F401 - registers the e2e.* handlers
-from tests.jobs.conftest import Tenant
+from tests.jobs.conftest import Tenant, enqueue, load
 
 
 class RecordingDispatcher:
@@ -80,21 +80,6 @@ def runtime(db: Database, dispatcher: RecordingDispatcher) -> WorkerRuntime:
         lease_seconds=30,
         metrics=JobMetrics(CollectorRegistry()),
     )
-
-
-async def enqueue(db: Database, workspace_id: str, kind: str, **payload: Any) -> str:
-    async with db.session_scope() as session:
-        job = await service.enqueue(
-            session, workspace_id=workspace_id, user_id=None, kind=kind, payload=payload
-        )
-        return job.id
-
-
-async def load(db: Database, job_id: str) -> Job:
-    async with db.sessionmaker() as session:
-        job = await session.get(Job, job_id)
-        assert job is not None
-        return job
 
 
 async def test_a_message_runs_its_job_once_however_often_it_arrives(

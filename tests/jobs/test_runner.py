@@ -17,6 +17,7 @@ from paperworks.jobs.models import Job, JobStatus
 from paperworks.jobs.queue import JobQueue
 from paperworks.jobs.runner import JobMetrics, LocalRunner
 from paperworks.kit.db import Database
+from tests.jobs.conftest import enqueue, load
 
 LEASE = timedelta(seconds=30)
 attempts_seen: dict[str, int] = {}
@@ -59,21 +60,6 @@ async def workspace_id(db: Database) -> str:
 @pytest.fixture
 def runner(db: Database) -> LocalRunner:
     return LocalRunner(db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()))
-
-
-async def enqueue(db: Database, workspace_id: str, kind: str, **payload: Any) -> str:
-    async with db.session_scope() as session:
-        job = await service.enqueue(
-            session, workspace_id=workspace_id, user_id=None, kind=kind, payload=payload
-        )
-        return job.id
-
-
-async def load(db: Database, job_id: str) -> Job:
-    async with db.sessionmaker() as session:
-        job = await session.get(Job, job_id)
-        assert job is not None
-        return job
 
 
 async def claim(db: Database) -> Job | None:
