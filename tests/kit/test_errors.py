@@ -1,6 +1,10 @@
 """Every failure a client can cause is a problem+json 4xx with a stable code, never a 500."""
 
+import asyncio
 import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -131,9 +135,9 @@ async def test_a_bug_is_a_500_problem_without_internals(client: httpx.AsyncClien
     assert response.headers["x-request-id"] == "trace-me-1"
 
 
-async def test_a_write_that_loses_sqlites_single_writer_race_is_a_503(tmp_path: Path) -> None:
-    """A transaction that read, then finds another commit in between, cannot write: the
-    client hears "retry" (503 + Retry-After), not a 500, and nothing half-done is kept."""
+@pytest.fixture
+async def sqlite_app(tmp_path: Path) -> AsyncIterator[tuple[FastAPI, Path]]:
+    """An app on a SQLite file of its own, with a route that reads, then writes."""
     path = tmp_path / "race.db"
     settings = make_settings(tmp_path / "data", database_url=f"sqlite+aiosqlite:///{path}")
     db = Database.from_url(settings.database_url)
@@ -143,16 +147,65 @@ async def test_a_write_that_loses_sqlites_single_writer_race_is_a_503(tmp_path: 
     @app.post("/test/race")
     async def race(session: SessionDep) -> None:
         await session.execute(text("SELECT count(*) FROM users"))
-        with sqlite3.connect(path) as other:  # another writer commits meanwhile
-            other.execute("CREATE TABLE IF NOT EXISTS race_marks (n INTEGER)")
-        await session.execute(text("CREATE TABLE lost_write (n INTEGER)"))
+        await asyncio.sleep(0.05)  # another writer commits meanwhile
+        await session.execute(text("CREATE TABLE IF NOT EXISTS written (n INTEGER)"))
 
+    yield app, path
+    await db.dispose()
+
+
+def hold_the_write_lock(path: Path, seconds: float) -> threading.Thread:
+    """Another process's writer: takes SQLite's write lock, keeps it a while, commits."""
+    taken = threading.Event()
+
+    def hold() -> None:
+        with sqlite3.connect(path, isolation_level=None) as other:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("CREATE TABLE IF NOT EXISTS other_writer (n INTEGER)")
+            taken.set()
+            time.sleep(seconds)
+            other.execute("COMMIT")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    taken.wait()
+    return thread
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as check:
+        return {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+
+
+async def test_a_sqlite_write_waits_for_another_writer_instead_of_failing(
+    sqlite_app: tuple[FastAPI, Path],
+) -> None:
+    """Read, another writer commits, then write: the write queues for the lock and succeeds
+    (a deferred transaction would fail at once with "database is locked")."""
+    app, path = sqlite_app
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        request = asyncio.create_task(client.post("/test/race"))
+        await asyncio.sleep(0.01)  # the route has read
+        writer = hold_the_write_lock(path, 0.3)
+        response = await request
+        writer.join()
+    assert response.status_code == 200, response.text
+    assert {"written", "other_writer"} <= tables(path)
+
+
+@pytest.mark.slow
+async def test_a_sqlite_write_that_cannot_get_the_lock_in_time_is_a_503(
+    sqlite_app: tuple[FastAPI, Path],
+) -> None:
+    """Past busy_timeout (5 s) the client hears "retry" (503 + Retry-After), not a 500, and
+    nothing half-done is kept."""
+    app, path = sqlite_app
+    writer = hold_the_write_lock(path, 6.0)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.post("/test/race")
-    await db.dispose()
+    writer.join()
     assert_problem(response, 503, "database.busy")
     assert response.headers["retry-after"] == "1"
-    with sqlite3.connect(path) as check:
-        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
-    assert "lost_write" not in tables
+    assert "written" not in tables(path)

@@ -71,9 +71,21 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+READS_OUTSIDE_TRANSACTIONS = frozenset({"SELECT", "PRAGMA"})
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    # pysqlite's own transaction handling breaks SAVEPOINT and runs DDL outside transactions;
-    # SQLAlchemy's documented fix is to turn it off and emit BEGIN ourselves.
+    """SQLite with one writer at a time, without "database is locked" for the loser.
+
+    pysqlite's own transaction handling breaks SAVEPOINT and runs DDL outside transactions, so
+    it is off and we begin transactions ourselves. Not with a plain (deferred) BEGIN: a
+    transaction that has read and then writes cannot wait for the write lock if another write
+    committed meanwhile - it fails at once. Instead reads run on their own until the first write
+    (read committed, as PostgreSQL's default), and that write first takes the lock with BEGIN
+    IMMEDIATE, which waits its turn (busy_timeout). So a request that reads, then writes, queues
+    behind a running job's write instead of failing; a transaction that never writes never
+    locks anyone out (Rails and Django moved to IMMEDIATE for the same reason)."""
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -84,9 +96,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _lock_before_the_first_write(connection: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if connection.connection.driver_connection.in_transaction:
+            return
+        if statement.lstrip()[:6].upper() in READS_OUTSIDE_TRANSACTIONS:
+            return
+        cursor.execute("BEGIN IMMEDIATE")  # before anything that writes, SAVEPOINTs included
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
