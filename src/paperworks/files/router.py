@@ -20,7 +20,7 @@ from paperworks.files.ranges import byte_range
 from paperworks.files.storage import CHUNK_SIZE, Storage
 from paperworks.identity.dependencies import ActiveWorkspace
 from paperworks.kit.dependencies import SessionDep
-from paperworks.kit.errors import AppError
+from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
@@ -29,13 +29,6 @@ CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The whole file", "content": {"application/octet-stream": {}}},
     206: {"description": "The requested byte range", "content": {"application/octet-stream": {}}},
 }
-
-
-def _problems(*errors: type[AppError]) -> dict[int | str, dict[str, object]]:
-    """OpenAPI `responses` for the problems a route can answer with."""
-    return {
-        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
-    }
 
 
 async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
@@ -73,7 +66,7 @@ async def _content(request: Request, storage: Storage, record: StoredFile) -> St
     "/files",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a file to the active workspace (multipart `file`, optional `purpose`)",
-    responses=_problems(
+    responses=problem_responses(
         errors.FileEmpty,
         errors.FileTooLarge,
         errors.UnsupportedFileType,
@@ -129,7 +122,7 @@ async def list_files(
 @router.get(
     "/files/{file_id}",
     summary="A file's metadata",
-    responses=_problems(errors.FileNotFound),
+    responses=problem_responses(errors.FileNotFound),
 )
 async def get_file(record: WorkspaceFile) -> schemas.FileOut:
     return schemas.FileOut.model_validate(record)
@@ -139,7 +132,10 @@ async def get_file(record: WorkspaceFile) -> schemas.FileOut:
     "/files/{file_id}/content",
     summary="A file's content, as an attachment; one byte range with `Range: bytes=a-b`",
     response_class=StreamingResponse,
-    responses={**CONTENT_RESPONSES, **_problems(errors.FileNotFound, errors.RangeNotSatisfiable)},
+    responses={
+        **CONTENT_RESPONSES,
+        **problem_responses(errors.FileNotFound, errors.RangeNotSatisfiable),
+    },
 )
 async def get_file_content(
     record: WorkspaceFile, request: Request, storage: StorageDep
@@ -150,7 +146,7 @@ async def get_file_content(
 @router.get(
     "/files/{file_id}/download-url",
     summary="A link to the content that works without signing in, until `expiresAt`",
-    responses=_problems(errors.FileNotFound),
+    responses=problem_responses(errors.FileNotFound),
 )
 async def get_download_url(
     record: WorkspaceFile, config: FilesConfigDep, storage: StorageDep
@@ -165,7 +161,7 @@ async def get_download_url(
     response_class=StreamingResponse,
     responses={
         **CONTENT_RESPONSES,
-        **_problems(
+        **problem_responses(
             errors.InvalidDownloadSignature, errors.FileNotFound, errors.RangeNotSatisfiable
         ),
     },
@@ -185,7 +181,7 @@ async def download(
     "/files/{file_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a file and its content",
-    responses=_problems(errors.FileNotFound),
+    responses=problem_responses(errors.FileNotFound),
 )
 async def delete_file(
     record: WorkspaceFile, session: SessionDep, storage: StorageDep, actor: CurrentActor

@@ -20,7 +20,7 @@ from paperworks.identity.dependencies import (
 from paperworks.identity.models import ApiKey, Membership, User, Workspace
 from paperworks.identity.roles import Role
 from paperworks.kit.dependencies import SessionDep
-from paperworks.kit.errors import AppError
+from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/v1")
@@ -31,13 +31,6 @@ MAGIC_LINK_PAGE = (Path(__file__).parent / "templates" / "magic_link.html").read
 AUTH = "auth"
 WORKSPACES = "workspaces"
 API_KEYS = "api keys"
-
-
-def _problems(*errors: type[AppError]) -> dict[int | str, dict[str, str]]:
-    """OpenAPI `responses` for the problems a route can answer with."""
-    return {
-        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
-    }
 
 
 def _signed_in(user: User, tokens: service.IssuedTokens) -> schemas.SignedIn:
@@ -78,7 +71,7 @@ def _member_out(membership: Membership, user: User) -> schemas.MemberOut:
     tags=[AUTH],
     status_code=status.HTTP_201_CREATED,
     summary="Sign up with email and password",
-    responses=_problems(errors.EmailTaken),
+    responses=problem_responses(errors.EmailTaken),
 )
 async def register(
     body: schemas.RegisterRequest, session: SessionDep, config: IdentityConfigDep
@@ -93,7 +86,7 @@ async def register(
     "/auth/login",
     tags=[AUTH],
     summary="Sign in with email and password",
-    responses=_problems(errors.InvalidCredentials),
+    responses=problem_responses(errors.InvalidCredentials),
 )
 async def login(
     body: schemas.LoginRequest, session: SessionDep, config: IdentityConfigDep
@@ -106,7 +99,7 @@ async def login(
     "/auth/token",
     tags=[AUTH],
     summary="Sign in with the OAuth2 password form (for the docs' Authorize button)",
-    responses=_problems(errors.InvalidCredentials),
+    responses=problem_responses(errors.InvalidCredentials),
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -126,7 +119,7 @@ async def token(
     "/auth/refresh",
     tags=[AUTH],
     summary="Trade a refresh token for a new pair (the old one is spent)",
-    responses=_problems(errors.InvalidToken, errors.RefreshTokenReused),
+    responses=problem_responses(errors.InvalidToken, errors.RefreshTokenReused),
 )
 async def refresh(
     body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep
@@ -140,7 +133,7 @@ async def refresh(
     tags=[AUTH],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Sign out: revoke this refresh token and every token rotated from it",
-    responses=_problems(errors.InvalidToken),
+    responses=problem_responses(errors.InvalidToken),
 )
 async def logout(
     body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep
@@ -154,7 +147,7 @@ async def logout(
     tags=[AUTH],
     status_code=status.HTTP_202_ACCEPTED,
     summary="Mail a one-time sign-in link (signs up a new address on first use)",
-    responses=_problems(errors.RedirectNotAllowed),
+    responses=problem_responses(errors.RedirectNotAllowed),
 )
 async def magic_link(
     body: schemas.MagicLinkRequest, session: SessionDep, config: IdentityConfigDep
@@ -167,7 +160,7 @@ async def magic_link(
     "/auth/magic-link/verify",
     tags=[AUTH],
     summary="Sign in with the token from a sign-in link",
-    responses=_problems(errors.InvalidMagicLink),
+    responses=problem_responses(errors.InvalidMagicLink),
 )
 async def verify_magic_link(
     body: schemas.MagicLinkVerifyRequest, session: SessionDep, config: IdentityConfigDep
@@ -226,7 +219,7 @@ async def create_workspace(
     "/workspaces/{workspace_id}",
     tags=[WORKSPACES],
     summary="One of my workspaces",
-    responses=_problems(errors.WorkspaceNotFound),
+    responses=problem_responses(errors.WorkspaceNotFound),
 )
 async def get_workspace(ws: PathWorkspace) -> schemas.WorkspaceOut:
     return _workspace_out(ws.workspace, ws.role)
@@ -236,7 +229,7 @@ async def get_workspace(ws: PathWorkspace) -> schemas.WorkspaceOut:
     "/workspaces/{workspace_id}",
     tags=[WORKSPACES],
     summary="Rename a workspace (owners)",
-    responses=_problems(errors.WorkspaceNotFound, errors.MissingPermission),
+    responses=problem_responses(errors.WorkspaceNotFound, errors.MissingPermission),
 )
 async def update_workspace(
     body: schemas.WorkspaceUpdate, ws: PathWorkspace, session: SessionDep
@@ -251,7 +244,7 @@ async def update_workspace(
     tags=[WORKSPACES],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a workspace and everything in it (owners; not the personal one)",
-    responses=_problems(
+    responses=problem_responses(
         errors.WorkspaceNotFound,
         errors.MissingPermission,
         errors.PersonalWorkspace,
@@ -267,7 +260,7 @@ async def delete_workspace(ws: PathWorkspace, session: SessionDep) -> Response:
     "/workspaces/{workspace_id}/members",
     tags=[WORKSPACES],
     summary="Who is in a workspace",
-    responses=_problems(errors.WorkspaceNotFound),
+    responses=problem_responses(errors.WorkspaceNotFound),
 )
 async def list_members(
     ws: PathWorkspace, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
@@ -284,7 +277,7 @@ async def list_members(
     tags=[WORKSPACES],
     status_code=status.HTTP_201_CREATED,
     summary="Add someone by email (owners); an address without an account gets one",
-    responses=_problems(
+    responses=problem_responses(
         errors.WorkspaceNotFound,
         errors.MissingPermission,
         errors.AlreadyMember,
@@ -307,7 +300,7 @@ async def add_member(
     "/workspaces/{workspace_id}/members/{user_id}",
     tags=[WORKSPACES],
     summary="Change a member's role (owners)",
-    responses=_problems(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
+    responses=problem_responses(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
 )
 async def change_member_role(
     user_id: str, body: schemas.MemberUpdate, ws: PathWorkspace, session: SessionDep
@@ -324,7 +317,7 @@ async def change_member_role(
     tags=[WORKSPACES],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member (owners), or leave (anyone)",
-    responses=_problems(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
+    responses=problem_responses(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
 )
 async def remove_member(user_id: str, ws: PathWorkspace, session: SessionDep) -> Response:
     if user_id != ws.user.id:
@@ -384,7 +377,7 @@ async def list_api_keys(
     tags=[API_KEYS],
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key",
-    responses=_problems(errors.ApiKeyNotFound),
+    responses=problem_responses(errors.ApiKeyNotFound),
 )
 async def revoke_api_key(key_id: str, ws: ActiveWorkspace, session: SessionDep) -> Response:
     await service.revoke_api_key(session, user=ws.user, workspace=ws.workspace, key_id=key_id)

@@ -226,6 +226,13 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route can answer with."""
+    return {
+        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
