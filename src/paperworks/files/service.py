@@ -188,12 +188,21 @@ async def store_bytes(
 
 async def get_file(session: AsyncSession, *, workspace_id: str, file_id: str) -> StoredFile:
     """The workspace's file; another workspace's is as missing as one that never existed."""
-    record = await session.scalar(
-        select(StoredFile).where(StoredFile.id == file_id, StoredFile.workspace_id == workspace_id)
-    )
+    record = await get_file_or_none(session, workspace_id, file_id)
     if record is None:
         raise errors.FileNotFound(f"No file {file_id}.")
     return record
+
+
+async def get_file_or_none(
+    session: AsyncSession, workspace_id: str, file_id: str | None
+) -> StoredFile | None:
+    """The workspace's file if there is one by that id (a product's link may have gone stale)."""
+    if file_id is None:
+        return None
+    return await session.scalar(
+        select(StoredFile).where(StoredFile.id == file_id, StoredFile.workspace_id == workspace_id)
+    )
 
 
 async def list_files(

@@ -178,12 +178,13 @@ class WorkerRuntime:
         lease_seconds: float,
         metrics: JobMetrics,
         hub: EventHub | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
         self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
-        self.executor = JobExecutor(db, metrics)
+        self.executor = JobExecutor(db, metrics, settings)
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -355,6 +356,7 @@ class CeleryRunner:
                     lease_seconds=self.settings.job_lease_seconds,
                     metrics=JobMetrics(CollectorRegistry()),
                     hub=hub,
+                    settings=self.settings,
                 )
                 loop.call(runtime.start())
                 self._process = (os.getpid(), loop, runtime)

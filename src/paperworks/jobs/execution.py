@@ -23,6 +23,7 @@ from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
+from paperworks.settings import Settings
 
 log = get_logger(__name__)
 
@@ -30,9 +31,10 @@ PROGRESS_WRITE_INTERVAL = 1.0  # progress ticks are throttled; state changes nev
 
 
 class JobExecutor:
-    def __init__(self, db: Database, metrics: JobMetrics) -> None:
+    def __init__(self, db: Database, metrics: JobMetrics, settings: Settings | None = None) -> None:
         self.db = db
         self.metrics = metrics
+        self.settings = settings
         self.running: dict[str, asyncio.Task[Any]] = {}  # job id -> the task running it
 
     async def run(self, job: Job) -> JobStatus:
@@ -66,8 +68,11 @@ class JobExecutor:
             workspace_id=job.workspace_id,
             user_id=job.user_id,
             attempt=job.attempts,
+            max_attempts=job.max_attempts,
             report=self._progress_reporter(job.id),
             emit=self._live_emitter(job.id),
+            db=self.db,
+            settings=self.settings,
         )
         try:
             result = await registered.handler(context)

@@ -13,7 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from paperworks.kit.db import Database
+    from paperworks.settings import Settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,8 +47,11 @@ class JobContext:
         workspace_id: str,
         user_id: str | None,
         attempt: int,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         report: Callable[[int, str | None], Awaitable[bool]],
         emit: Callable[[str, dict[str, Any]], None],
+        db: Database,
+        settings: Settings | None = None,
     ) -> None:
         self.job_id = job_id
         self.kind = kind
@@ -52,8 +59,23 @@ class JobContext:
         self.workspace_id = workspace_id
         self.user_id = user_id
         self.attempt = attempt
+        self.max_attempts = max_attempts
         self._report = report
         self._emit = emit
+        self.db = db  # for the handler's own transactions: `async with ctx.db.session_scope()`
+        self._settings = settings
+
+    @property
+    def last_attempt(self) -> bool:
+        """Whether a `RetryableError` now fails the job instead of queueing another attempt."""
+        return self.attempt >= self.max_attempts
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration of the process running the job (API keys, storage)."""
+        if self._settings is None:
+            raise RuntimeError("this runner was started without settings")
+        return self._settings
 
     async def report(self, progress: int, message: str | None = None) -> None:
         """Record progress (0-100); raises `JobCancelled` if the job was cancelled meanwhile."""

@@ -56,6 +56,7 @@ class JobQueue:
                 slots=settings.job_slots,
                 lease_seconds=settings.job_lease_seconds,
                 metrics=metrics,
+                settings=settings,
             )
             if settings.job_slots
             else None

@@ -18,6 +18,7 @@ from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
+from paperworks.settings import Settings
 
 __all__ = ["IDLE_POLL_SECONDS", "JobMetrics", "LocalRunner"]
 
@@ -34,12 +35,13 @@ class LocalRunner:
         slots: int,
         lease_seconds: float,
         metrics: JobMetrics,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.slots = slots
         self.lease = timedelta(seconds=lease_seconds)
         self.metrics = metrics
-        self.executor = JobExecutor(db, metrics)
+        self.executor = JobExecutor(db, metrics, settings)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -74,11 +74,7 @@ async def enqueue(
     idempotency key already used in this workspace, the job it created instead. `actor`: who
     the `job.queued` event names (default: `user_id`; an API key's request passes its own)."""
     if idempotency_key is not None:
-        existing = await session.scalar(
-            select(Job).where(
-                Job.workspace_id == workspace_id, Job.idempotency_key == idempotency_key
-            )
-        )
+        existing = await job_for_key(session, workspace_id, idempotency_key)
         if existing is not None:
             return existing
     registered = registration(kind)
@@ -101,6 +97,13 @@ async def enqueue(
         job_id = job.id
         on_commit(session, lambda: wake(job_id))
     return job
+
+
+async def job_for_key(session: AsyncSession, workspace_id: str, idempotency_key: str) -> Job | None:
+    """The job a request with this `Idempotency-Key` created in the workspace, if any."""
+    return await session.scalar(
+        select(Job).where(Job.workspace_id == workspace_id, Job.idempotency_key == idempotency_key)
+    )
 
 
 async def get_job(session: AsyncSession, *, workspace_id: str, job_id: str) -> Job:
