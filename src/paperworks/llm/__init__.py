@@ -1,0 +1,5 @@
+"""Access to language models: one client for any OpenAI-compatible Chat Completions API, with
+retries, structured (JSON-schema) answers, typed errors and a response cache.
+
+No API key configured: `LLMClient.from_settings` returns None and callers use their offline engine.
+"""
