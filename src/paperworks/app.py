@@ -14,6 +14,8 @@ from redis.asyncio import Redis
 
 from paperworks import migrations
 from paperworks.build_info import build_info
+from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.router import router as decks_router
 from paperworks.events import hub as event_hub
 from paperworks.events.hub import EventHub
 from paperworks.events.router import router as events_router
@@ -34,6 +36,8 @@ from paperworks.kit.logging import configure_logging, get_logger
 from paperworks.kit.metrics import HttpMetrics, mark_process_dead
 from paperworks.kit.observability import ObservabilityMiddleware
 from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
+from paperworks.llm.cache import cache_from_settings
+from paperworks.llm.client import LLMClient
 from paperworks.operations import router as operations_router
 from paperworks.settings import Settings
 
@@ -58,8 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # `paperworks serve` upgrades the embedded SQLite database before it starts workers; any
     # other database is the operator's to migrate, and serving an old schema would corrupt data.
     await migrations.ensure_up_to_date(db.engine)
-    for module in settings.job_modules:
-        importlib.import_module(module)
+    load_job_handlers(settings)
     hub: EventHub = app.state.event_hub
     await hub.start()
     jobs: JobQueue = app.state.job_queue
@@ -76,12 +79,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await jobs.stop()
+        if app.state.llm is not None:
+            await app.state.llm.aclose()
         await hub.stop()
         await app.state.live.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()
         mark_process_dead()
+
+
+# The products' job handlers: every process that runs jobs (serve, worker) loads them.
+PRODUCT_JOB_MODULES = ("paperworks.decks.jobs",)
+
+
+def load_job_handlers(settings: Settings) -> None:
+    for module in (*PRODUCT_JOB_MODULES, *settings.job_modules):
+        importlib.import_module(module)
 
 
 def _init_sentry(settings: Settings) -> None:
@@ -137,6 +151,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     )
     app.state.event_hub.transports.append(app.state.live.send)
     app.state.storage = storage_from_settings(settings)
+    app.state.llm = LLMClient.from_settings(settings)  # None without a key: the offline engine
+    app.state.outline_planner = OutlinePlanner(
+        app.state.llm, cache_from_settings(settings), settings.llm_cache_seconds
+    )
 
     # Local job slots in this process, or (PAPERWORKS_JOBS_BACKEND=celery) a broker to send to.
     app.state.job_queue = JobQueue.from_settings(settings, app.state.db, app.state.metrics_registry)
@@ -148,6 +166,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(files_router)
     app.include_router(jobs_router)
     app.include_router(events_router)
+    app.include_router(decks_router)
     app.mount(MOUNT_PATH, app.state.live.asgi_app)
 
     # Innermost first: each add_middleware wraps everything added before it.

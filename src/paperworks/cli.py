@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -139,8 +138,9 @@ def worker(
     except migrations.SchemaOutOfDate as exc:
         typer.secho(f"Refusing to start: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from exc
-    for module in settings.job_modules:
-        importlib.import_module(module)
+    from paperworks.app import load_job_handlers
+
+    load_job_handlers(settings)
     from paperworks.jobs.celery_runner import CeleryRunner  # Celery only where it is used
 
     CeleryRunner(settings).run_worker(concurrency=concurrency, pool=pool.value)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from limits import RateLimitItem, parse
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -130,6 +130,40 @@ class Settings(BaseSettings):
     )
     celery_queue: str = Field(default="paperworks.jobs", min_length=1, max_length=200)
 
+    # LLM (decks; later the assistant and extraction). No key: the offline engines.
+    llm_base_url: str = Field(
+        default="https://openrouter.ai/api/v1", description="Any OpenAI-compatible API"
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "llm_api_key", "PAPERWORKS_LLM_API_KEY", "OPENROUTER_API_KEY"
+        ),
+        description="Also read from OPENROUTER_API_KEY; unset: the offline engine",
+    )
+    llm_model: str = Field(default="openai/gpt-4o-mini", min_length=1)
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=3, ge=0, le=10, description="On 429, 5xx and timeouts")
+    llm_cache_seconds: int = Field(default=60 * 60, ge=0, description="Outline cache; 0: off")
+
+    # Images for decks: Runware first, then an OpenAI-compatible images API, else a placeholder.
+    runware_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "runware_api_key", "PAPERWORKS_RUNWARE_API_KEY", "RUNWARE_API_KEY"
+        ),
+        description="Also read from RUNWARE_API_KEY",
+    )
+    runware_url: str = "https://api.runware.ai/v1"
+    runware_model: str = "runware:100@1"
+    image_api_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible images API, the fallback after Runware"
+    )
+    image_api_key: SecretStr | None = None
+    image_model: str = "gpt-image-1"
+    image_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Per image")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -188,7 +222,16 @@ class Settings(BaseSettings):
             )
         return value.rstrip("/")
 
-    @field_validator("s3_endpoint_url", "s3_access_key_id", "s3_secret_access_key", mode="before")
+    @field_validator(
+        "s3_endpoint_url",
+        "s3_access_key_id",
+        "s3_secret_access_key",
+        "llm_api_key",
+        "runware_api_key",
+        "image_api_base_url",
+        "image_api_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -1,0 +1,1 @@
+"""Decks: a prompt becomes a slide plan, the plan a .pptx with pictures and speaker notes."""

@@ -1,0 +1,598 @@
+"""Pictures for slides: image providers behind one interface, and a branded placeholder.
+
+`ImageService.image_for` asks each configured provider in turn (Runware, then any OpenAI-compatible
+images API) and falls back to `placeholder_image`, drawn locally with Pillow from the deck's
+palette and the slide's title. A picture is an ornament: its failure never fails the deck, so
+`image_for` never raises. Whatever a provider returns is size-capped while it streams in and must
+really be a PNG, JPEG or WebP before a deck gets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import io
+import json
+import math
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential_jitter
+
+from paperworks.kit.logging import get_logger
+
+if TYPE_CHECKING:
+    from paperworks.settings import Settings
+
+log = get_logger(__name__)
+
+MAX_RETRIES = 2  # per request, on 429, 5xx, timeouts and dropped connections
+PLACEHOLDER = "placeholder"
+# A provider's JSON answer carries a URL or one base64 image; anything far bigger is not one.
+_JSON_OVERHEAD_BYTES = 64 * 1024
+# Decoded later by the deck builder: refuse what would cost far more memory than a slide needs.
+_MAX_PIXELS = 4096 * 4096
+_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+_FONTS = (
+    Path(__file__).with_name("fonts") / "DejaVuSans-Bold.ttf",
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
+_DEFAULT_PALETTE = ((255, 255, 255), (37, 99, 235), (15, 23, 42))
+_MAX_TITLE_CHARS = 300
+_UNSAFE_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+class ImageError(Exception):
+    """A provider could not deliver a usable image; the message is a short reason, never a key."""
+
+
+class ImageProvider(Protocol):
+    name: str
+
+    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
+        """The image's bytes (PNG, JPEG or WebP); `ImageError` when there is none."""
+        ...
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    data: bytes
+    content_type: str
+    provider: str  # a provider's name, or "placeholder"
+    width: int  # as read from the bytes, which may differ from what was asked for
+    height: int
+
+
+def image_type(data: bytes) -> str | None:
+    """The content type by magic bytes: a server's Content-Type header is not evidence."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def default_wait() -> wait_base:
+    return wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)
+
+
+class _TransientStatus(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, _TransientStatus | httpx.TransportError | TimeoutError)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return "timeout"
+    return str(exc) if isinstance(exc, _TransientStatus) else type(exc).__name__
+
+
+def _code(value: object) -> str:
+    # Provider text goes into our messages and logs: keep an identifier, drop the prose.
+    return _UNSAFE_CODE.sub("", str(value))[:60] or "unknown"
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+
+
+def _answer(reply: _Reply, what: str) -> dict[str, Any]:
+    """The JSON object answered; an error page that is not JSON still reports its status."""
+    try:
+        answer = json.loads(reply.body)
+    except ValueError:
+        if 200 <= reply.status < 300:
+            raise ImageError(f"{what}: the answer was not JSON") from None
+        answer = None
+    return answer if isinstance(answer, dict) else {}
+
+
+class _HttpProvider:
+    """What both providers share: capped streaming reads, retries, and the download."""
+
+    name = "http"
+
+    def __init__(
+        self, http: httpx.AsyncClient, max_bytes: int, timeout: float, wait: wait_base | None
+    ) -> None:
+        self.http = http
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.wait = wait if wait is not None else default_wait()  # tests pass `wait_none()`
+
+    async def _fetch(self, method: str, url: str, *, limit: int, what: str, **kw: Any) -> _Reply:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_is_transient),
+            stop=stop_after_attempt(MAX_RETRIES + 1),
+            wait=self.wait,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            return await retrying(self._fetch_once, method, url, limit, what, kw)
+        except (httpx.HTTPError, TimeoutError, _TransientStatus) as exc:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise ImageError(f"{what}: {_describe(exc)} ({attempts} attempts)") from None
+
+    async def _fetch_once(
+        self, method: str, url: str, limit: int, what: str, kw: dict[str, Any]
+    ) -> _Reply:
+        # httpx's timeout bounds each read; this bounds the whole answer, however slowly it drips.
+        async with (
+            asyncio.timeout(self.timeout),
+            self.http.stream(method, url, timeout=self.timeout, **kw) as response,
+        ):
+            if response.status_code == 429 or response.status_code >= 500:
+                raise _TransientStatus(response.status_code)
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise ImageError(f"{what}: {declared} bytes is over the {limit}-byte limit")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:  # leaving the block closes the stream: nothing more is read
+                    raise ImageError(f"{what}: over the {limit}-byte limit")
+            return _Reply(response.status_code, bytes(body))
+
+    async def _download(self, url: object) -> bytes:
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise ImageError("the answer had no image URL")
+        # No headers of ours: the image host is not the API and must not see its key.
+        reply = await self._fetch(
+            "GET", url, limit=self.max_bytes, what="image download", follow_redirects=True
+        )
+        if not 200 <= reply.status < 300:
+            raise ImageError(f"image download: HTTP {reply.status}")
+        return _checked(reply.body)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        log.info(
+            "image_retry",
+            provider=self.name,
+            attempt=state.attempt_number,
+            error=_describe(state.outcome.exception() if state.outcome else None),
+        )
+
+
+def _checked(data: bytes) -> bytes:
+    if image_type(data) is None:
+        raise ImageError("the content was not a PNG, JPEG or WebP image")
+    return data
+
+
+def runware_size(width: int, height: int) -> tuple[int, int]:
+    """The nearest size Runware accepts (multiples of 64 in 128..2048), keeping the aspect."""
+    scale = min(1.0, 2048 / max(width, height, 1))
+
+    def snap(side: int) -> int:
+        return min(2048, max(128, round(side * scale / 64) * 64))
+
+    return snap(width), snap(height)
+
+
+class RunwareProvider(_HttpProvider):
+    """Runware's REST API: one POST of a task array (authentication, then imageInference)."""
+
+    name = "runware"
+    max_prompt_chars = 3000  # Runware refuses longer positive prompts
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        url: str,
+        model: str,
+        http: httpx.AsyncClient,
+        max_bytes: int,
+        timeout: float,
+        wait: wait_base | None = None,
+    ) -> None:
+        super().__init__(http, max_bytes, timeout, wait)
+        self._api_key = api_key
+        self.url = url
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"RunwareProvider(url={self.url!r}, model={self.model!r})"
+
+    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
+        task_uuid = str(uuid.uuid4())
+        w, h = runware_size(width, height)
+        tasks = [
+            {"taskType": "authentication", "apiKey": self._api_key},
+            {
+                "taskType": "imageInference",
+                "taskUUID": task_uuid,
+                "positivePrompt": prompt[: self.max_prompt_chars],
+                "width": w,
+                "height": h,
+                "model": self.model,
+                "numberResults": 1,
+                "outputType": "URL",
+                "outputFormat": "PNG",
+            },
+        ]
+        reply = await self._fetch(
+            "POST", self.url, limit=_JSON_OVERHEAD_BYTES, what="runware", json=tasks
+        )
+        answer = _answer(reply, "runware")
+        errors = answer.get("errors") or answer.get("error")
+        if errors:
+            first = errors[0] if isinstance(errors, list) else errors
+            code = first.get("code") if isinstance(first, dict) else first
+            raise ImageError(f"runware refused the task (HTTP {reply.status}): {_code(code)}")
+        if not 200 <= reply.status < 300:
+            raise ImageError(f"runware: HTTP {reply.status}")
+        # Answers are matched by task, not position: the authentication task may answer too.
+        for item in answer.get("data") or []:
+            if (
+                isinstance(item, dict)
+                and item.get("taskType") == "imageInference"
+                and item.get("taskUUID", task_uuid) == task_uuid
+            ):
+                return await self._download(item.get("imageURL"))
+        raise ImageError("runware: no image in the answer")
+
+
+_OPENAI_SIZES = ((1024, 1024), (1536, 1024), (1024, 1536))
+
+
+def openai_size(width: int, height: int) -> str:
+    """The supported size nearest in aspect ratio: square, landscape or portrait."""
+    ratio = math.log(max(width, 1) / max(height, 1))
+    w, h = min(_OPENAI_SIZES, key=lambda size: abs(math.log(size[0] / size[1]) - ratio))
+    return f"{w}x{h}"
+
+
+class OpenAIImagesProvider(_HttpProvider):
+    """Any OpenAI-compatible `/images/generations`: a base64 image or a URL to fetch."""
+
+    name = "openai"
+    max_prompt_chars = 4000  # the strictest of the OpenAI image models
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        model: str,
+        http: httpx.AsyncClient,
+        max_bytes: int,
+        timeout: float,
+        wait: wait_base | None = None,
+    ) -> None:
+        super().__init__(http, max_bytes, timeout, wait)
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"OpenAIImagesProvider(base_url={self.base_url!r}, model={self.model!r})"
+
+    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
+        body = {
+            "model": self.model,
+            "prompt": prompt[: self.max_prompt_chars],
+            "n": 1,
+            "size": openai_size(width, height),
+        }
+        reply = await self._fetch(
+            "POST",
+            f"{self.base_url}/images/generations",
+            # base64 is 4/3 of the bytes it carries
+            limit=self.max_bytes * 4 // 3 + _JSON_OVERHEAD_BYTES,
+            what="openai images",
+            json=body,
+            headers={"Authorization": f"Bearer {self._api_key}"},
+        )
+        answer = _answer(reply, "openai images")
+        if not 200 <= reply.status < 300:
+            error = answer.get("error")
+            code = (error.get("code") or error.get("type")) if isinstance(error, dict) else None
+            raise ImageError(f"openai images: HTTP {reply.status} ({_code(code)})")
+        data = answer.get("data")
+        first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+        encoded = first.get("b64_json")
+        if isinstance(encoded, str) and encoded:
+            if len(encoded) * 3 // 4 > self.max_bytes:
+                raise ImageError(f"openai images: over the {self.max_bytes}-byte limit")
+            try:
+                return _checked(base64.b64decode(encoded, validate=True))
+            except binascii.Error:
+                raise ImageError("openai images: b64_json was not base64") from None
+        return await self._download(first.get("url"))
+
+
+# -- the placeholder -------------------------------------------------------------------------------
+
+
+def _rgb(value: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    for candidate in (value, f"#{value}"):
+        try:
+            r, g, b, *_ = ImageColor.getrgb(candidate)
+        except (ValueError, TypeError):
+            continue
+        return r, g, b
+    return default
+
+
+@lru_cache(maxsize=1)
+def _font_path() -> Path | None:
+    return next((path for path in _FONTS if path.is_file()), None)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    # Not cached: placeholders are drawn in worker threads, and a font object is not shared.
+    path = _font_path()
+    if path is not None:
+        try:
+            return ImageFont.truetype(str(path), size)
+        except OSError:
+            pass
+    return ImageFont.load_default(size=size)
+
+
+def _clean_title(title: str) -> str:
+    # Control, format and surrogate characters either render as nothing or make Pillow raise.
+    text = "".join(ch for ch in title if not unicodedata.category(ch).startswith("C"))
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TITLE_CHARS else text[: _MAX_TITLE_CHARS - 1] + "…"
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: float) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        # A word wider than the line (or CJK, written without spaces) breaks between characters.
+        pieces = [word]
+        if draw.textlength(word, font=font) > max_width:
+            pieces, piece = [], ""
+            for ch in word:
+                if piece and draw.textlength(piece + ch, font=font) > max_width:
+                    pieces.append(piece)
+                    piece = ""
+                piece += ch
+            pieces.append(piece)
+        for i, piece in enumerate(pieces):
+            joined = piece if not line else f"{line}{'' if i else ' '}{piece}"
+            if line and draw.textlength(joined, font=font) > max_width:
+                lines.append(line)
+                line = piece
+            else:
+                line = joined
+    return [*lines, line] if line else lines
+
+
+def _layout(
+    draw: ImageDraw.ImageDraw, text: str, max_width: float, max_height: float, size: int
+) -> tuple[Any, list[str], int]:
+    """The biggest font (down to a legible floor) that fits; past the floor, an ellipsis."""
+    floor = max(10, size // 3)
+    while True:
+        font = _font(size)
+        lines = _wrap(draw, text, font, max_width)
+        line_height = round(size * 1.25)
+        if len(lines) * line_height <= max_height or size <= floor:
+            break
+        size = max(floor, int(size * 0.85))
+    fitting = max(1, int(max_height // line_height))
+    if len(lines) > fitting:
+        lines = lines[:fitting]
+        last = lines[-1]
+        while last and draw.textlength(last + "…", font=font) > max_width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return font, lines, line_height
+
+
+def placeholder_image(
+    title: str, *, palette: tuple[str, str, str], width: int, height: int
+) -> bytes:
+    """A PNG in the deck's colours `(background, accent, text)` with the title across it.
+
+    The same input always gives the same bytes: shapes are placed by a hash of the title."""
+    width, height = _clamped(width, height)
+    background = _rgb(palette[0], _DEFAULT_PALETTE[0])
+    accent = _rgb(palette[1], _DEFAULT_PALETTE[1])
+    ink = _rgb(palette[2], _DEFAULT_PALETTE[2])
+    size = (width, height)
+
+    # A diagonal wash from the background into the accent, strongest at the bottom right.
+    ramp = Image.linear_gradient("L")
+    diagonal = ImageChops.add(ramp.resize(size), ramp.rotate(90).resize(size), scale=2.0)
+    wash = diagonal.point([round(v * 0.45) for v in range(256)])
+    canvas = Image.composite(
+        Image.new("RGB", size, accent), Image.new("RGB", size, background), wash
+    )
+
+    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
+    shapes = ImageDraw.Draw(overlay)
+    seed = hashlib.sha256(title.encode("utf-8", "replace")).digest()
+    short = min(width, height)
+    for i in range(3):
+        cx = seed[i * 3] / 255 * width
+        cy = (seed[i * 3 + 1] / 255 * 0.5 + (0.5 if i % 2 else 0)) * height
+        radius = short * (0.25 + seed[i * 3 + 2] / 255 * 0.35)
+        shapes.ellipse(
+            (cx - radius, cy - radius, cx + radius, cy + radius), fill=(*accent, 36 + 12 * i)
+        )
+
+    text = _clean_title(title)
+    if text:
+        draw = ImageDraw.Draw(canvas)
+        font, lines, line_height = _layout(
+            draw, text, width * 0.78, height * 0.6, max(12, height // 9)
+        )
+        block = line_height * len(lines)
+        top = (height - block) / 2
+        # A veil of the background behind the title keeps it legible over the shapes.
+        pad = line_height * 0.5
+        shapes.rounded_rectangle(
+            (width * 0.08, top - pad, width * 0.92, top + block + pad),
+            radius=pad,
+            fill=(*background, 190),
+        )
+        rule_top = top + block + pad * 0.4
+        shapes.rectangle(
+            (width / 2 - short * 0.08, rule_top, width / 2 + short * 0.08, rule_top + short / 90),
+            fill=(*accent, 255),
+        )
+        canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
+        draw = ImageDraw.Draw(canvas)
+        for n, line in enumerate(lines):
+            left, _, right, _ = draw.textbbox((0, 0), line, font=font)
+            x = (width - (right - left)) / 2 - left
+            draw.text((x, top + n * line_height), line, font=font, fill=ink)
+    else:
+        canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
+
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()
+
+
+# -- the service -----------------------------------------------------------------------------------
+
+
+def _inspect(data: bytes, provider: str) -> GeneratedImage:
+    content_type = image_type(data)
+    if content_type is None:
+        raise ImageError("the content was not a PNG, JPEG or WebP image")
+    with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as image:
+        width, height = image.size
+        if _FORMATS.get(image.format or "") != content_type:
+            raise ImageError("the image's format did not match its magic bytes")
+        if width * height > _MAX_PIXELS:
+            raise ImageError(f"the image is too large ({width}x{height})")
+        image.verify()
+    return GeneratedImage(data, content_type, provider, width, height)
+
+
+def _clamped(width: int, height: int) -> tuple[int, int]:
+    return min(4096, max(16, width)), min(4096, max(16, height))
+
+
+def _solid_png(width: int, height: int) -> GeneratedImage:
+    width, height = _clamped(width, height)
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), _DEFAULT_PALETTE[0]).save(out, "PNG")
+    return GeneratedImage(out.getvalue(), "image/png", PLACEHOLDER, width, height)
+
+
+class ImageService:
+    """The configured providers in order of preference, then the placeholder."""
+
+    def __init__(self, providers: list[ImageProvider]) -> None:
+        self.providers = providers
+
+    async def image_for(
+        self,
+        prompt: str | None,
+        *,
+        title: str,
+        palette: tuple[str, str, str],
+        width: int = 1344,
+        height: int = 768,
+    ) -> GeneratedImage:
+        """An image for a slide; never raises: a failing provider hands over to the next."""
+        prompt = (prompt or "").strip()
+        for provider in self.providers if prompt else []:
+            try:
+                data = await provider.generate(prompt, width=width, height=height)
+                # Decoding is blocking work: off the event loop, like the placeholder below.
+                image = await asyncio.to_thread(_inspect, data, provider.name)
+            except Exception as exc:  # a picture is never worth failing the deck for
+                reason = str(exc) if isinstance(exc, ImageError) else None
+                log.warning(
+                    "image_provider_failed",
+                    provider=provider.name,
+                    error=type(exc).__name__,
+                    reason=reason,
+                )
+                continue
+            log.info(
+                "image_generated",
+                provider=provider.name,
+                width=image.width,
+                height=image.height,
+                bytes=len(image.data),
+            )
+            return image
+        try:
+            data = await asyncio.to_thread(
+                placeholder_image, title, palette=palette, width=width, height=height
+            )
+        except Exception as exc:
+            log.error("image_placeholder_failed", error=type(exc).__name__)
+            return _solid_png(width, height)
+        return GeneratedImage(data, "image/png", PLACEHOLDER, *_clamped(width, height))
+
+
+def image_service_from_settings(settings: Settings, http: httpx.AsyncClient) -> ImageService:
+    """Runware if its key is set, then the OpenAI-compatible API if configured; else only the
+    placeholder, which is the offline default."""
+    providers: list[ImageProvider] = []
+    max_bytes, timeout = settings.image_max_bytes, settings.image_timeout_seconds
+    if settings.runware_api_key is not None and settings.runware_api_key.get_secret_value():
+        providers.append(
+            RunwareProvider(
+                settings.runware_api_key.get_secret_value(),
+                url=settings.runware_url,
+                model=settings.runware_model,
+                http=http,
+                max_bytes=max_bytes,
+                timeout=timeout,
+            )
+        )
+    key = settings.image_api_key
+    if settings.image_api_base_url and key is not None and key.get_secret_value():
+        providers.append(
+            OpenAIImagesProvider(
+                settings.image_api_base_url,
+                key.get_secret_value(),
+                model=settings.image_model,
+                http=http,
+                max_bytes=max_bytes,
+                timeout=timeout,
+            )
+        )
+    return ImageService(providers)

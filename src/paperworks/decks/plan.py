@@ -1,0 +1,51 @@
+"""The slide plan: what a deck says, slide by slide, before it is drawn.
+
+The model (or the offline planner) writes it, a user may edit it, and `pptx_builder` draws it.
+The same shape travels as JSON (camelCase) in the API and is the JSON schema asked of the model.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from paperworks.kit.schemas import ApiModel
+
+MAX_SLIDES = 30
+MAX_BULLETS = 12
+
+
+class Layout(StrEnum):
+    # The wire name wins over str.title, which a member of this name hides (on purpose).
+    title = "title"  # type: ignore[assignment]  # the deck's title, a subtitle (bullets[0])
+    agenda = "agenda"  # the content slides' titles, as a list
+    bullets = "bullets"
+    bullets_image = "bullets_image"  # bullets beside an image (imagePrompt)
+    two_columns = "two_columns"  # bullets split in two columns, first half left
+    section = "section"  # a divider: a big title, an optional line under it
+    quote = "quote"  # bullets[0] as a quotation, bullets[1] as its attribution
+    closing = "closing"  # thanks / questions / next steps
+
+
+class Slide(ApiModel):
+    index: int = Field(ge=0, description="Position in the deck, from 0")
+    layout: Layout = Layout.bullets
+    title: str = Field(min_length=1, max_length=300)
+    bullets: list[str] = Field(default_factory=list, max_length=MAX_BULLETS)
+    notes: str = Field(default="", max_length=5000, description="Speaker notes")
+    image_prompt: str | None = Field(
+        default=None, max_length=1000, description="What the slide's image should show"
+    )
+
+
+class SlidePlan(ApiModel):
+    title: str = Field(min_length=1, max_length=300)
+    slides: list[Slide] = Field(min_length=1, max_length=MAX_SLIDES)
+
+    @model_validator(mode="after")
+    def _numbered_in_order(self) -> SlidePlan:
+        # Indexes are positions: whatever a model or an editor sent, they read 0..n-1.
+        for position, slide in enumerate(self.slides):
+            slide.index = position
+        return self

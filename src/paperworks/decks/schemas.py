@@ -1,0 +1,100 @@
+"""Decks on the wire: outline requests and answers, build requests, decks, themes."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from paperworks.decks.models import DeckStatus
+from paperworks.decks.plan import MAX_SLIDES, Slide
+from paperworks.kit.schemas import ApiModel, UtcDateTime
+
+DEFAULT_SLIDE_COUNT = 5
+
+
+class OutlineOptions(ApiModel):
+    prompt: str = Field(min_length=1, max_length=4000, description="What the deck is about")
+    slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    language: str | None = Field(default=None, max_length=50, examples=["English", "el"])
+    tone: str | None = Field(default=None, max_length=100, examples=["friendly", "formal"])
+    audience: str | None = Field(default=None, max_length=200, examples=["new customers"])
+
+
+class OutlineOut(ApiModel):
+    title: str
+    slide_plan: list[Slide]
+    model: str = Field(description='Who wrote it: the model\'s name, or "offline"')
+    cached: bool = Field(description="Served from the outline cache")
+
+
+class BuildRequest(ApiModel):
+    """Either a plan (as `POST /chat/generate` answered, maybe edited) or a prompt to plan from."""
+
+    slide_plan: list[Slide] | None = Field(default=None, min_length=1, max_length=MAX_SLIDES)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    theme: str | None = Field(default=None, description="See `GET /slides/themes`")
+    include_images: bool = True
+    prompt: str | None = Field(default=None, min_length=1, max_length=4000)
+    slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    language: str | None = Field(default=None, max_length=50)
+    tone: str | None = Field(default=None, max_length=100)
+    audience: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _plan_or_prompt(self) -> Self:
+        if (self.slide_plan is None) == (self.prompt is None):
+            raise ValueError("send either slidePlan or prompt, not both or neither")
+        return self
+
+    def outline_options(self) -> OutlineOptions | None:
+        if self.prompt is None:
+            return None
+        return OutlineOptions(
+            prompt=self.prompt,
+            slide_count=self.slide_count,
+            language=self.language,
+            tone=self.tone,
+            audience=self.audience,
+        )
+
+
+class BuildAccepted(ApiModel):
+    job_id: str
+    deck_id: str
+
+
+class PlanUpdate(ApiModel):
+    slide_plan: list[Slide] = Field(min_length=1, max_length=MAX_SLIDES)
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    theme: str | None = None
+
+
+class RegenerateRequest(ApiModel):
+    instruction: str | None = Field(
+        default=None, max_length=500, examples=["shorter, with one concrete example"]
+    )
+
+
+class DeckOut(ApiModel):
+    id: str
+    title: str
+    theme: str
+    slide_plan: list[Slide] | None = Field(description="null until a prompt's plan is made")
+    status: DeckStatus
+    include_images: bool
+    model: str | None
+    job_id: str | None = Field(description="The last build's job")
+    file_id: str | None
+    download_url: str | None = Field(
+        default=None, description="A signed link to the .pptx, while it is valid"
+    )
+    error: str | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class ThemeOut(ApiModel):
+    name: str
+    label: str
+    preview_url: str = Field(description="A PNG of the theme's title slide")

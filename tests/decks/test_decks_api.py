@@ -1,0 +1,349 @@
+"""Decks through the API, offline (no LLM or image keys): plan, build as a job, follow it live,
+download the .pptx by its signed link, edit the plan, regenerate a slide, and the 4xx cases."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pptx import Presentation
+from prometheus_client import CollectorRegistry
+
+from paperworks.events.hub import EventHub, LiveMessage
+from paperworks.jobs import service as jobs
+from paperworks.jobs.metrics import JobMetrics
+from paperworks.jobs.models import JobStatus
+from paperworks.jobs.runner import LocalRunner
+from paperworks.kit.db import Database
+from paperworks.settings import Settings
+from tests.accounts import Account
+from tests.problems import assert_problem
+
+API = "/api/v1"
+PROMPT = (
+    "Quarterly review of our bakery chain: sales grew in the north, sourdough is the best "
+    "seller, two new shops open in spring, staff training, and the delivery van problems."
+)
+
+
+@pytest.fixture
+def runner(db: Database, settings: Settings) -> LocalRunner:
+    return LocalRunner(
+        db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()), settings=settings
+    )
+
+
+@pytest.fixture
+def hub(app: FastAPI) -> EventHub:
+    hub: EventHub = app.state.event_hub
+    return hub
+
+
+async def run_next(db: Database, runner: LocalRunner) -> JobStatus:
+    async with db.session_scope() as session:
+        job = await jobs.claim_next(session, lease=timedelta(seconds=30))
+    assert job is not None, "nothing to run"
+    return await runner.run(job)
+
+
+def heard(queue: asyncio.Queue[LiveMessage]) -> list[tuple[str, dict[str, Any]]]:
+    messages = []
+    while not queue.empty():
+        message = queue.get_nowait()
+        messages.append((message.name, message.data))
+    return messages
+
+
+async def build(client: httpx.AsyncClient, who: Account, **body: Any) -> dict[str, Any]:
+    response = await client.post(f"{API}/slides/build", json=body, headers=who.headers)
+    assert response.status_code == 202, response.text
+    accepted: dict[str, Any] = response.json()
+    return accepted
+
+
+async def deck(client: httpx.AsyncClient, who: Account, deck_id: str) -> dict[str, Any]:
+    response = await client.get(f"{API}/decks/{deck_id}", headers=who.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def download(client: httpx.AsyncClient, url: str) -> Any:
+    """Follow a signed link without credentials and open what it gives as a presentation."""
+    parts = urlsplit(url)
+    response = await client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    assert response.status_code == 200, response.text
+    return Presentation(io.BytesIO(response.content))
+
+
+def slide_texts(presentation: Any) -> list[str]:
+    return [
+        " ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+        for slide in presentation.slides
+    ]
+
+
+# --- outlines ---------------------------------------------------------------------------------
+
+
+async def test_an_outline_offline_has_the_asked_number_of_slides(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    response = await client.post(
+        f"{API}/chat/generate", json={"prompt": PROMPT, "slideCount": 7}, headers=anna.headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"] == "offline"
+    assert body["cached"] is False
+    assert [slide["index"] for slide in body["slidePlan"]] == list(range(7))
+    assert body["slidePlan"][0]["layout"] == "title"
+    assert body["slidePlan"][-1]["layout"] == "closing"
+    assert all(slide["notes"] for slide in body["slidePlan"])
+    assert "sourdough" in str(body["slidePlan"]).lower()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"prompt": ""}, {"prompt": "x", "slideCount": 0}, {"prompt": "x", "slideCount": 31}, {}],
+)
+async def test_a_bad_outline_request_is_a_422(
+    client: httpx.AsyncClient, anna: Account, body: dict[str, Any]
+) -> None:
+    response = await client.post(f"{API}/chat/generate", json=body, headers=anna.headers)
+    assert_problem(response, 422, "request.validation_failed")
+
+
+async def test_outlines_need_credentials(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{API}/chat/generate", json={"prompt": PROMPT})
+    assert response.status_code == 401
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+async def test_a_deck_built_from_a_prompt_is_heard_live_and_downloads_as_a_pptx(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, hub: EventHub, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT, slideCount=5, theme="midnight")
+    assert (await deck(client, anna, accepted["deckId"]))["status"] == "building"
+
+    with hub.subscribe(f"job:{accepted['jobId']}") as live:
+        assert await run_next(db, runner) == JobStatus.succeeded
+        messages = heard(live)
+
+    progress = [data for name, data in messages if name == "slide:progress"]
+    assert [p["slide"] for p in progress] == [1, 2, 3, 4, 5]
+    assert {p["total"] for p in progress} == {5}
+    assert [p["progress"] for p in progress] == sorted(p["progress"] for p in progress)
+    assert all(p["deckId"] == accepted["deckId"] for p in progress)
+    (completed,) = [data for name, data in messages if name == "slide:completed"]
+
+    built = await deck(client, anna, accepted["deckId"])
+    assert built["status"] == "ready"
+    assert built["model"] == "offline"
+    assert built["theme"] == "midnight"
+    assert len(built["slidePlan"]) == 5
+    assert completed["fileId"] == built["fileId"]
+    presentation = await download(client, completed["url"])
+    assert len(presentation.slides) >= 5
+    assert "sourdough" in " ".join(slide_texts(presentation)).lower()
+    assert all(
+        slide.has_notes_slide and slide.notes_slide.notes_text_frame.text
+        for slide in presentation.slides
+    )
+    assert len((await download(client, built["downloadUrl"])).slides) == len(presentation.slides)
+
+    events = await client.get(
+        f"{API}/events",
+        params={"resourceType": "deck", "resourceId": accepted["deckId"]},
+        headers=anna.headers,
+    )
+    assert [e["type"] for e in events.json()["items"]] == [
+        "deck.created",
+        "deck.build_started",
+        "deck.built",
+    ]
+
+
+async def test_a_deck_from_a_plan_keeps_it_and_a_plan_edit_rebuilds_a_new_file(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    outline = (
+        await client.post(
+            f"{API}/chat/generate", json={"prompt": PROMPT, "slideCount": 4}, headers=anna.headers
+        )
+    ).json()
+    accepted = await build(client, anna, slidePlan=outline["slidePlan"], title="Bakery Q3")
+    await run_next(db, runner)
+    first = await deck(client, anna, accepted["deckId"])
+    assert first["title"] == "Bakery Q3"
+    assert first["slidePlan"] == outline["slidePlan"]
+
+    plan = first["slidePlan"]
+    plan[1] = {**plan[1], "title": "What changed since spring", "bullets": ["New ovens"]}
+    edited = await client.put(
+        f"{API}/decks/{accepted['deckId']}/plan",
+        json={"slidePlan": plan, "theme": "paper"},
+        headers=anna.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["status"] == "draft"
+    assert edited.json()["theme"] == "paper"
+
+    rebuilt = await client.post(f"{API}/decks/{accepted['deckId']}/build", headers=anna.headers)
+    assert rebuilt.status_code == 202, rebuilt.text
+    await run_next(db, runner)
+    second = await deck(client, anna, accepted["deckId"])
+    assert second["status"] == "ready"
+    assert second["fileId"] != first["fileId"]
+    presentation = await download(client, second["downloadUrl"])
+    assert "What changed since spring" in " ".join(slide_texts(presentation))
+    # The first build's file is gone: a deck keeps one file.
+    old = await client.get(f"{API}/files/{first['fileId']}", headers=anna.headers)
+    assert_problem(old, 404, "file.not_found")
+
+
+async def test_regenerating_one_slide_changes_that_slide_only(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT, slideCount=5)
+    await run_next(db, runner)
+    before = (await deck(client, anna, accepted["deckId"]))["slidePlan"]
+
+    response = await client.post(
+        f"{API}/decks/{accepted['deckId']}/slides/2/regenerate",
+        json={"instruction": "shorter"},
+        headers=anna.headers,
+    )
+    assert response.status_code == 202, response.text
+    assert await run_next(db, runner) == JobStatus.succeeded
+    after = (await deck(client, anna, accepted["deckId"]))["slidePlan"]
+    assert after[:2] == before[:2]
+    assert after[3:] == before[3:]
+    assert after[2] != before[2]
+    assert after[2]["index"] == 2
+
+
+async def test_a_busy_deck_refuses_edits_and_another_build(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT)
+    deck_id = accepted["deckId"]
+    plan = [{"index": 0, "layout": "title", "title": "Hello"}]
+    edit = await client.put(
+        f"{API}/decks/{deck_id}/plan", json={"slidePlan": plan}, headers=anna.headers
+    )
+    assert_problem(edit, 409, "deck.building")
+    again = await client.post(f"{API}/decks/{deck_id}/build", headers=anna.headers)
+    assert_problem(again, 409, "deck.building")
+    deleted = await client.delete(f"{API}/decks/{deck_id}", headers=anna.headers)
+    assert_problem(deleted, 409, "deck.building")
+
+
+async def test_a_cancelled_build_leaves_a_failed_deck_that_can_be_built_again(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT)
+    cancelled = await client.post(f"{API}/jobs/{accepted['jobId']}/cancel", headers=anna.headers)
+    assert cancelled.status_code == 202
+    assert (await deck(client, anna, accepted["deckId"]))["status"] == "failed"
+    again = await client.post(f"{API}/decks/{accepted['deckId']}/build", headers=anna.headers)
+    assert again.status_code == 202, again.text
+
+
+async def test_the_same_idempotency_key_gives_the_same_deck_and_job(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    headers = {**anna.headers, "Idempotency-Key": "deck-build-1"}
+    first = await client.post(f"{API}/slides/build", json={"prompt": PROMPT}, headers=headers)
+    second = await client.post(f"{API}/slides/build", json={"prompt": PROMPT}, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert first.json() == second.json()
+    decks = await client.get(f"{API}/decks", headers=anna.headers)
+    assert [d["id"] for d in decks.json()["items"]] == [first.json()["deckId"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"prompt": PROMPT, "theme": "comic-sans"}, "deck.unknown_theme"),
+        ({}, "request.validation_failed"),
+        (
+            {"prompt": PROMPT, "slidePlan": [{"index": 0, "title": "x"}]},
+            "request.validation_failed",
+        ),
+        ({"slidePlan": []}, "request.validation_failed"),
+        ({"slidePlan": [{"index": 0, "title": ""}]}, "request.validation_failed"),
+        (
+            {"slidePlan": [{"index": 0, "title": "x", "layout": "hologram"}]},
+            "request.validation_failed",
+        ),
+    ],
+)
+async def test_a_bad_build_request_is_a_422_and_makes_no_deck(
+    client: httpx.AsyncClient, anna: Account, body: dict[str, Any], code: str
+) -> None:
+    response = await client.post(f"{API}/slides/build", json=body, headers=anna.headers)
+    assert_problem(response, 422, code)
+    assert (await client.get(f"{API}/decks", headers=anna.headers)).json()["items"] == []
+
+
+async def test_regenerating_a_slide_that_is_not_there_is_a_404(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT, slideCount=3)
+    await run_next(db, runner)
+    response = await client.post(
+        f"{API}/decks/{accepted['deckId']}/slides/3/regenerate", json={}, headers=anna.headers
+    )
+    assert_problem(response, 404, "deck.slide_not_found")
+
+
+async def test_another_workspaces_deck_is_not_found(
+    client: httpx.AsyncClient, anna: Account, bob: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT)
+    deck_id = accepted["deckId"]
+    for method, path in [
+        ("GET", f"{API}/decks/{deck_id}"),
+        ("POST", f"{API}/decks/{deck_id}/build"),
+        ("DELETE", f"{API}/decks/{deck_id}"),
+    ]:
+        response = await client.request(method, path, headers=bob.headers)
+        assert_problem(response, 404, "deck.not_found")
+    assert (await client.get(f"{API}/decks", headers=bob.headers)).json()["items"] == []
+
+
+async def test_a_deck_can_be_deleted_once_built(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    accepted = await build(client, anna, prompt=PROMPT, slideCount=2)
+    await run_next(db, runner)
+    response = await client.delete(f"{API}/decks/{accepted['deckId']}", headers=anna.headers)
+    assert response.status_code == 204
+    gone = await client.get(f"{API}/decks/{accepted['deckId']}", headers=anna.headers)
+    assert_problem(gone, 404, "deck.not_found")
+
+
+# --- themes -----------------------------------------------------------------------------------
+
+
+async def test_themes_are_listed_with_previews_that_are_pngs(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    themes = (await client.get(f"{API}/slides/themes", headers=anna.headers)).json()
+    assert len(themes) >= 3
+    for theme in themes:
+        preview = await client.get(theme["previewUrl"])
+        assert preview.status_code == 200
+        assert preview.headers["content-type"] == "image/png"
+        assert preview.content.startswith(b"\x89PNG")
+    missing = await client.get(f"{API}/slides/themes/nope/preview.png")
+    assert_problem(missing, 404, "deck.theme_not_found")

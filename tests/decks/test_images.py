@@ -1,0 +1,548 @@
+"""Slide pictures: Runware and OpenAI-compatible providers over mocked HTTP, falling back from one
+to the next and finally to the placeholder, which never fails; keys stay out of logs and errors."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import structlog
+from PIL import Image
+from structlog.testing import capture_logs
+from tenacity import wait_none
+
+from paperworks.decks import images
+from paperworks.decks.images import (
+    MAX_RETRIES,
+    GeneratedImage,
+    ImageError,
+    ImageService,
+    OpenAIImagesProvider,
+    RunwareProvider,
+    image_service_from_settings,
+    openai_size,
+    placeholder_image,
+    runware_size,
+)
+from tests.conftest import make_settings
+
+RUNWARE_URL = "https://api.runware.ai/v1"
+RUNWARE_KEY = "rw-secret-4f1c9a7e2b"
+OPENAI_BASE = "https://images.example.com/v1"
+OPENAI_URL = f"{OPENAI_BASE}/images/generations"
+OPENAI_KEY = "sk-img-secret-8d2e6b0c"
+IMAGE_URL = "https://im.runware.ai/image/ws/2/ii/0b6c.png"
+PALETTE = ("#0F172A", "#38BDF8", "#F1F5F9")
+MAX_BYTES = 256 * 1024
+ATTEMPTS = MAX_RETRIES + 1
+
+Logs = list[MutableMapping[str, Any]]
+
+
+def picture(fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(out, fmt)
+    return out.getvalue()
+
+
+Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+def steps(*answers: Step) -> Callable[[httpx.Request], httpx.Response]:
+    """A side effect answering each call with the next step; the last one repeats."""
+    queue = list(answers)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        step = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(step, Exception):
+            raise step
+        return step(request) if callable(step) else step
+
+    return answer
+
+
+def runware_ok(request: httpx.Request) -> httpx.Response:
+    task = json.loads(request.content)[1]
+    return httpx.Response(
+        200,
+        json={
+            "data": [
+                {
+                    "taskType": "imageInference",
+                    "taskUUID": task["taskUUID"],
+                    "imageUUID": str(uuid.uuid4()),
+                    "imageURL": IMAGE_URL,
+                }
+            ]
+        },
+    )
+
+
+def runware_refused(code: str, message: str = "refused", status: int = 400) -> httpx.Response:
+    error = {"code": code, "message": message, "taskType": "imageInference"}
+    return httpx.Response(status, json={"errors": [error]})
+
+
+def openai_b64(data: bytes) -> httpx.Response:
+    return httpx.Response(
+        200, json={"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]}
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mocked:
+        yield mocked
+
+
+@pytest.fixture
+def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Logs]:
+    with capture_logs() as captured:
+        # Loggers are cached on first use: if the app's pipeline already bound the module's,
+        # it would bypass the capture; a fresh one follows capture_logs' configuration.
+        monkeypatch.setattr(images, "log", structlog.get_logger(images.__name__))
+        yield captured
+
+
+def runware(http: httpx.AsyncClient) -> RunwareProvider:
+    return RunwareProvider(
+        RUNWARE_KEY,
+        url=RUNWARE_URL,
+        model="runware:100@1",
+        http=http,
+        max_bytes=MAX_BYTES,
+        timeout=5,
+        wait=wait_none(),
+    )
+
+
+def openai(http: httpx.AsyncClient) -> OpenAIImagesProvider:
+    return OpenAIImagesProvider(
+        OPENAI_BASE,
+        OPENAI_KEY,
+        model="gpt-image-1",
+        http=http,
+        max_bytes=MAX_BYTES,
+        timeout=5,
+        wait=wait_none(),
+    )
+
+
+def both(http: httpx.AsyncClient) -> ImageService:
+    return ImageService([runware(http), openai(http)])
+
+
+async def image_for(service: ImageService, prompt: str | None = "a lighthouse") -> GeneratedImage:
+    return await service.image_for(prompt, title="Our lighthouse", palette=PALETTE)
+
+
+def assert_placeholder(image: GeneratedImage, width: int = 1344, height: int = 768) -> None:
+    assert (image.provider, image.content_type) == ("placeholder", "image/png")
+    with Image.open(io.BytesIO(image.data)) as opened:
+        assert (opened.format, opened.size) == ("PNG", (width, height))
+    assert (image.width, image.height) == (width, height)
+
+
+def failures(logs: Logs) -> list[tuple[str, str]]:
+    return [(e["provider"], e["error"]) for e in logs if e["event"] == "image_provider_failed"]
+
+
+# -- Runware ---------------------------------------------------------------------------------------
+
+
+async def test_runware_generates_then_downloads_the_image(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    png = picture(size=(1024, 576))
+    api = router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    download = router.get(IMAGE_URL).respond(200, content=png, headers={"content-type": "x/y"})
+
+    image = await ImageService([runware(http)]).image_for(
+        "a lighthouse at dusk", title="T", palette=PALETTE, width=1000, height=562
+    )
+
+    assert image == GeneratedImage(png, "image/png", "runware", 1024, 576)
+    auth, task = json.loads(api.calls.last.request.content)
+    assert auth == {"taskType": "authentication", "apiKey": RUNWARE_KEY}
+    assert uuid.UUID(task.pop("taskUUID")).version == 4
+    assert task == {
+        "taskType": "imageInference",
+        "positivePrompt": "a lighthouse at dusk",
+        "width": 1024,  # 1000x562 snapped to Runware's multiples of 64
+        "height": 576,
+        "model": "runware:100@1",
+        "numberResults": 1,
+        "outputType": "URL",
+        "outputFormat": "PNG",
+    }
+    assert download.call_count == 1
+    fetched = download.calls.last.request
+    assert "authorization" not in fetched.headers
+    assert RUNWARE_KEY not in str(fetched.url)
+
+
+async def test_runware_retries_a_429(
+    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+) -> None:
+    api = router.post(RUNWARE_URL).mock(
+        side_effect=steps(runware_refused("rateLimit", status=429), runware_ok)
+    )
+    router.get(IMAGE_URL).respond(200, content=picture())
+
+    image = await image_for(ImageService([runware(http)]))
+
+    assert image.provider == "runware"
+    assert api.call_count == 2
+    retries = [e for e in logs if e["event"] == "image_retry"]
+    assert [(e["provider"], e["error"]) for e in retries] == [("runware", "HTTP 429")]
+
+
+async def test_runware_errors_answer_falls_back_to_openai(
+    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+) -> None:
+    api = router.post(RUNWARE_URL).mock(return_value=runware_refused("invalidPositivePrompt"))
+    jpeg = picture("JPEG", (96, 64))
+    router.post(OPENAI_URL).mock(return_value=openai_b64(jpeg))
+
+    image = await image_for(both(http))
+
+    assert image == GeneratedImage(jpeg, "image/jpeg", "openai", 96, 64)
+    assert api.call_count == 1  # a refusal is not retried
+    assert failures(logs) == [("runware", "ImageError")]
+    (failed,) = [e for e in logs if e["event"] == "image_provider_failed"]
+    assert "invalidPositivePrompt" in failed["reason"]
+
+
+async def test_runware_timeout_is_retried_then_falls_back(
+    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+) -> None:
+    api = router.post(RUNWARE_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
+    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+
+    image = await image_for(both(http))
+
+    assert image.provider == "openai"
+    assert api.call_count == ATTEMPTS
+    assert failures(logs) == [("runware", "ImageError")]
+
+
+async def test_a_download_over_the_cap_stops_reading_and_falls_back(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    produced: list[int] = []
+
+    async def endless_png() -> AsyncIterator[bytes]:
+        yield picture()
+        for _ in range(200):  # 12.8 MB if all of it were read
+            produced.append(1)
+            yield b"\0" * 65536
+
+    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    router.get(IMAGE_URL).mock(
+        side_effect=lambda _: httpx.Response(
+            200, content=endless_png(), headers={"content-type": "image/png"}
+        )
+    )
+    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+
+    image = await image_for(both(http))
+
+    assert image.provider == "openai"
+    # No Content-Length: the cap is enforced while reading, a chunk or so past it at most.
+    assert len(produced) <= MAX_BYTES // 65536 + 2
+
+
+async def test_a_declared_length_over_the_cap_is_refused_unread(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    big = picture() + b"\0" * MAX_BYTES
+    router.get(IMAGE_URL).respond(200, content=big)
+
+    with pytest.raises(ImageError, match=f"{len(big)} bytes is over"):
+        await runware(http).generate("a lighthouse", width=512, height=512)
+
+
+async def test_a_download_that_is_not_an_image_falls_back(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    html = b"<!doctype html><html><body>Access denied</body></html>"
+    router.get(IMAGE_URL).respond(200, content=html, headers={"content-type": "image/png"})
+    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+
+    image = await image_for(both(http))
+
+    assert image.provider == "openai"
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent"),
+    [
+        ((1344, 768), (1344, 768)),
+        ((1000, 562), (1024, 576)),
+        ((1920, 1080), (1920, 1088)),
+        ((4000, 1000), (2048, 512)),
+        ((50, 50), (128, 128)),
+    ],
+)
+def test_runware_sizes_are_multiples_of_64_within_its_range(
+    asked: tuple[int, int], sent: tuple[int, int]
+) -> None:
+    assert runware_size(*asked) == sent
+
+
+# -- OpenAI-compatible -----------------------------------------------------------------------------
+
+
+async def test_openai_b64_json(http: httpx.AsyncClient, router: respx.MockRouter) -> None:
+    png = picture(size=(1536, 1024))
+    api = router.post(OPENAI_URL).mock(return_value=openai_b64(png))
+
+    image = await ImageService([openai(http)]).image_for(
+        "a lighthouse", title="T", palette=PALETTE, width=1344, height=768
+    )
+
+    assert image == GeneratedImage(png, "image/png", "openai", 1536, 1024)
+    request = api.calls.last.request
+    assert request.headers["authorization"] == f"Bearer {OPENAI_KEY}"
+    assert json.loads(request.content) == {
+        "model": "gpt-image-1",
+        "prompt": "a lighthouse",
+        "n": 1,
+        "size": "1536x1024",
+    }
+
+
+async def test_openai_url_is_downloaded(http: httpx.AsyncClient, router: respx.MockRouter) -> None:
+    webp = picture("WEBP", (80, 120))
+    url = "https://cdn.images.example.com/generated/1.webp"
+    router.post(OPENAI_URL).respond(200, json={"data": [{"url": url}]})
+    download = router.get(url).respond(200, content=webp, headers={"content-type": "text/plain"})
+
+    image = await image_for(ImageService([openai(http)]))
+
+    assert image == GeneratedImage(webp, "image/webp", "openai", 80, 120)
+    assert "authorization" not in download.calls.last.request.headers  # the key stays with the API
+
+
+async def test_a_download_follows_redirects(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    final = "https://cdn.images.example.com/generated/final.png"
+    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    router.get(IMAGE_URL).respond(302, headers={"location": final})
+    router.get(final).respond(200, content=picture())
+
+    assert (await image_for(ImageService([runware(http)]))).provider == "runware"
+
+
+async def test_an_error_page_that_is_not_json_reports_its_status(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    router.post(OPENAI_URL).respond(404, html="<h1>Not Found</h1>")
+
+    with pytest.raises(ImageError, match="HTTP 404"):
+        await openai(http).generate("a lighthouse", width=512, height=512)
+
+
+@pytest.mark.parametrize(
+    ("asked", "size"),
+    [((1344, 768), "1536x1024"), ((1024, 1024), "1024x1024"), ((768, 1344), "1024x1536")],
+)
+def test_openai_size_is_the_nearest_supported(asked: tuple[int, int], size: str) -> None:
+    assert openai_size(*asked) == size
+
+
+# -- the service -----------------------------------------------------------------------------------
+
+
+async def test_when_every_provider_fails_the_placeholder_is_used(
+    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+) -> None:
+    runware_api = router.post(RUNWARE_URL).respond(500)
+    openai_api = router.post(OPENAI_URL).respond(503)
+
+    image = await image_for(both(http))
+
+    assert_placeholder(image)
+    assert (runware_api.call_count, openai_api.call_count) == (ATTEMPTS, ATTEMPTS)
+    assert failures(logs) == [("runware", "ImageError"), ("openai", "ImageError")]
+
+
+async def test_without_providers_the_placeholder_is_used() -> None:
+    image = await ImageService([]).image_for(
+        "a lighthouse", title="Hello", palette=PALETTE, width=800, height=600
+    )
+
+    assert_placeholder(image, 800, 600)
+
+
+async def test_without_a_prompt_no_provider_is_asked(
+    http: httpx.AsyncClient, router: respx.MockRouter
+) -> None:
+    api = router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+
+    for prompt in (None, "", "   "):
+        assert_placeholder(await image_for(ImageService([runware(http)]), prompt))
+    assert api.call_count == 0
+
+
+class FakeProvider:
+    def __init__(self, name: str, result: bytes | Exception) -> None:
+        self.name = name
+        self.result = result
+
+    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+async def test_unexpected_errors_and_broken_images_hand_over_to_the_next(
+    logs: Logs,
+) -> None:
+    truncated = picture()[:40]  # PNG magic bytes, but Pillow cannot read it
+    jpeg = picture("JPEG")
+    service = ImageService(
+        [
+            FakeProvider("crashes", RuntimeError("boom")),
+            FakeProvider("truncated", truncated),
+            FakeProvider("works", jpeg),
+        ]
+    )
+
+    image = await image_for(service)
+
+    assert (image.provider, image.data) == ("works", jpeg)
+    assert [provider for provider, _ in failures(logs)] == ["crashes", "truncated"]
+    assert failures(logs)[0] == ("crashes", "RuntimeError")
+
+
+async def test_image_for_never_raises_even_if_the_placeholder_cannot_be_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(images, "placeholder_image", broken)
+
+    image = await ImageService([]).image_for(None, title="T", palette=PALETTE)
+
+    assert_placeholder(image)
+
+
+async def test_api_keys_never_reach_logs_or_errors(
+    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+) -> None:
+    # Both providers echo the key back in their error text, as some do.
+    router.post(RUNWARE_URL).mock(
+        side_effect=steps(
+            runware_refused("rateLimit", f"slow down {RUNWARE_KEY}", 429),
+            runware_refused("invalidApiKey", f"Invalid API key {RUNWARE_KEY}", 401),
+        )
+    )
+    router.post(OPENAI_URL).respond(
+        401,
+        json={"error": {"message": f"Incorrect API key: {OPENAI_KEY}", "code": "invalid_api_key"}},
+    )
+
+    assert_placeholder(await image_for(both(http)))
+    for provider in (runware(http), openai(http)):
+        with pytest.raises(ImageError) as raised:
+            await provider.generate("a lighthouse", width=512, height=512)
+        assert RUNWARE_KEY not in str(raised.value)
+        assert OPENAI_KEY not in str(raised.value)
+        assert RUNWARE_KEY not in repr(provider)
+        assert OPENAI_KEY not in repr(provider)
+
+    assert failures(logs) == [("runware", "ImageError"), ("openai", "ImageError")]
+    assert RUNWARE_KEY not in repr(logs)
+    assert OPENAI_KEY not in repr(logs)
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [
+        ({}, []),
+        ({"runware_api_key": RUNWARE_KEY}, ["runware"]),
+        ({"image_api_base_url": OPENAI_BASE, "image_api_key": OPENAI_KEY}, ["openai"]),
+        ({"image_api_base_url": OPENAI_BASE}, []),  # a base URL without a key is not enough
+        (
+            {
+                "runware_api_key": RUNWARE_KEY,
+                "image_api_base_url": OPENAI_BASE,
+                "image_api_key": OPENAI_KEY,
+            },
+            ["runware", "openai"],
+        ),
+    ],
+)
+def test_providers_from_settings(
+    tmp_path: Path, http: httpx.AsyncClient, configured: dict[str, str], expected: list[str]
+) -> None:
+    settings = make_settings(tmp_path, image_max_bytes=4096, **configured)
+
+    service = image_service_from_settings(settings, http)
+
+    assert [provider.name for provider in service.providers] == expected
+    for provider in service.providers:
+        assert isinstance(provider, RunwareProvider | OpenAIImagesProvider)
+        assert provider.max_bytes == 4096
+        assert provider.http is http
+
+
+# -- the placeholder -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "",
+        "x" * 500,
+        " ".join(["word"] * 100),
+        "Ελληνικά: η ανάπτυξη της εταιρείας",
+        "Кириллица: рост выручки по регионам",
+        "日本語のタイトル 売上の伸び",
+        "控制\x00字符\u200b和😀表情\ud800",
+    ],
+    ids=["empty", "500-chars", "many-words", "greek", "cyrillic", "cjk", "control-and-emoji"],
+)
+def test_placeholder_draws_any_title(title: str) -> None:
+    data = placeholder_image(title, palette=PALETTE, width=1344, height=768)
+
+    with Image.open(io.BytesIO(data)) as image:
+        assert (image.format, image.size) == ("PNG", (1344, 768))
+        image.verify()
+    assert placeholder_image(title, palette=PALETTE, width=1344, height=768) == data
+
+
+def test_placeholder_is_branded_by_palette_and_title() -> None:
+    first = placeholder_image("Growth", palette=PALETTE, width=400, height=300)
+
+    assert placeholder_image("Hiring", palette=PALETTE, width=400, height=300) != first
+    light = ("#FFFFFF", "#2563EB", "#0F172A")
+    assert placeholder_image("Growth", palette=light, width=400, height=300) != first
+    with Image.open(io.BytesIO(first)) as image:
+        assert image.convert("RGB").getpixel((0, 0)) == (15, 23, 42)  # the background's corner
+
+
+def test_placeholder_survives_odd_palettes_and_sizes() -> None:
+    data = placeholder_image("T", palette=("not a colour", "", "38BDF8"), width=0, height=99999)
+
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (16, 4096)  # clamped to what a slide could use

@@ -1,0 +1,370 @@
+"""The offline outline planner: exactly N slides from any prompt, made of the prompt's own words,
+with notes everywhere, and the same plan every time; and its one-slide rewrites."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from paperworks.decks.offline_planner import (
+    agenda_bullets,
+    offline_plan,
+    offline_slide,
+    speaker_notes,
+)
+from paperworks.decks.outline import OutlineRequest
+from paperworks.decks.plan import MAX_SLIDES, Layout, Slide, SlidePlan
+
+CONTENT = {Layout.bullets, Layout.bullets_image, Layout.two_columns}
+
+ONE_WORD = "Photosynthesis"
+SENTENCES = (
+    "Create a presentation about climate change. Cover causes, effects, and solutions. "
+    "Rising sea levels threaten coastal cities around the world. Renewable energy is now "
+    "cheaper than coal in most countries. Individuals can cut emissions by changing how they "
+    "travel and what they eat."
+)
+BULLETED = """Quarterly business review for the leadership team.
+Q3 results:
+- Revenue up 12% year over year
+- Churn down to 3.1%
+- NPS rose from 38 to 45
+Hiring:
+- Three engineers joined the platform team
+- Support is still understaffed
+Next quarter:
+- Launch the self-serve plan
+- Expand to Germany and France
+- Cut onboarding time in half"""
+GREEK_TITLE = "Η ιστορία της Αθήνας"  # noqa: RUF001 - Greek letters, on purpose
+GREEK_PHRASE = "Η αρχαία Αγορά ήταν το κέντρο της πόλης"  # noqa: RUF001
+GREEK = (
+    f"{GREEK_TITLE}. {GREEK_PHRASE}. "
+    "Η Ακρόπολη χτίστηκε τον 5ο αιώνα π.Χ. Σήμερα η Αθήνα είναι η πρωτεύουσα της Ελλάδας."  # noqa: RUF001
+)
+CHINESE = "人工智能的发展。机器学习是核心。深度学习改变了很多行业！"  # noqa: RUF001
+LONG = " ".join(
+    [
+        "Remote work is changing how teams collaborate, and companies need new habits for "
+        "written communication, meetings that respect time zones, clear ownership of decisions, "
+        "and tools that keep everyone aligned without constant video calls.",
+        "Managers should measure outcomes rather than hours online.",
+        "Onboarding new hires remotely needs structure and a buddy system.",
+    ]
+    * 20
+)[:4000]
+PROMPTS = {
+    "one word": ONE_WORD,
+    "sentences": SENTENCES,
+    "bulleted": BULLETED,
+    "greek": GREEK,
+    "long": LONG,
+    "chinese": CHINESE,
+    "punctuation only": "???",
+}
+
+
+def plan_for(prompt: str, count: int, **options: str) -> SlidePlan:
+    return offline_plan(OutlineRequest(prompt=prompt, slide_count=count, **options))
+
+
+def words(text: str) -> set[str]:
+    return {word.casefold() for word in re.findall(r"\w+", text)}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 12, 30])
+@pytest.mark.parametrize("name", list(PROMPTS))
+def test_exactly_the_slides_asked_for_framed_and_with_notes(name: str, count: int) -> None:
+    plan = plan_for(PROMPTS[name], count)
+
+    assert len(plan.slides) == count
+    assert [slide.index for slide in plan.slides] == list(range(count))
+    assert plan.slides[0].layout is Layout.title
+    assert plan.slides[0].title == plan.title
+    if count >= 2:
+        assert plan.slides[-1].layout is Layout.closing
+    for slide in plan.slides:
+        assert slide.title.strip()
+        assert len(slide.notes) > 20, slide
+        if slide.layout in CONTENT:
+            assert 2 <= len(slide.bullets) <= 5, slide
+        if slide.layout is Layout.two_columns:
+            assert len(slide.bullets) >= 4
+        if slide.layout is Layout.bullets_image:
+            assert slide.image_prompt
+        else:
+            assert slide.image_prompt is None
+    SlidePlan.model_validate_json(plan.model_dump_json())  # and it survives the wire
+
+
+@pytest.mark.parametrize("name", list(PROMPTS))
+def test_the_same_request_gives_the_same_plan(name: str) -> None:
+    assert plan_for(PROMPTS[name], 9, tone="calm") == plan_for(PROMPTS[name], 9, tone="calm")
+
+
+def test_every_count_from_1_to_30_fits() -> None:
+    for count in range(1, MAX_SLIDES + 1):
+        assert len(plan_for(SENTENCES, count).slides) == count
+
+
+def test_one_slide_is_a_title_slide_and_two_add_a_closing_slide() -> None:
+    assert [s.layout for s in plan_for(SENTENCES, 1).slides] == [Layout.title]
+    assert [s.layout for s in plan_for(SENTENCES, 2).slides] == [Layout.title, Layout.closing]
+    assert [s.layout for s in plan_for(SENTENCES, 3).slides][1] in CONTENT
+    assert plan_for(SENTENCES, 4).slides[1].layout is Layout.agenda
+
+
+def test_the_title_comes_from_the_prompt_and_the_subtitle_from_tone_and_audience() -> None:
+    plan = plan_for(SENTENCES, 5, tone="friendly", audience="high school students")
+
+    assert plan.title == "Climate change"
+    assert plan.slides[0].bullets == ["A friendly overview for high school students"]
+    assert plan_for(SENTENCES, 5, audience="teachers").slides[0].bullets == ["For teachers"]
+    assert plan_for(SENTENCES, 5).slides[0].bullets == []
+
+
+def test_bullets_are_the_prompts_own_phrases() -> None:
+    plan = plan_for(SENTENCES, 8)
+    content = [slide for slide in plan.slides if slide.layout in CONTENT]
+    said = [text for slide in content for text in [slide.title, *slide.bullets]]
+
+    for phrase in (
+        "Rising sea levels threaten coastal cities around the world",
+        "Renewable energy is now cheaper than coal in most countries",
+        "Individuals can cut emissions by changing how they travel and what they eat",
+        "Causes",
+        "Effects",
+        "Solutions",
+    ):
+        assert phrase in said
+    # The slides made from the prompt are titled with the prompt's own words.
+    assert sum(words(slide.title) <= words(SENTENCES) for slide in content) >= 4
+
+
+def test_a_prompts_headings_title_its_slides_and_keep_their_items_together() -> None:
+    plan = plan_for(BULLETED, 6)
+    by_title = {slide.title: slide.bullets for slide in plan.slides}
+
+    assert plan.title == "Quarterly business review for the leadership team"
+    assert by_title["Q3 results"] == [
+        "Revenue up 12% year over year",
+        "Churn down to 3.1%",
+        "NPS rose from 38 to 45",
+    ]
+    assert by_title["Hiring"] == [
+        "Three engineers joined the platform team",
+        "Support is still understaffed",
+    ]
+    assert by_title["Next quarter"] == [
+        "Launch the self-serve plan",
+        "Expand to Germany and France",
+        "Cut onboarding time in half",
+    ]
+
+
+def test_spare_slides_split_the_biggest_heading() -> None:
+    plan = plan_for("Risks:\n- a1 a\n- b2 b\n- c3 c\n- d4 d\n- e5 e\n- f6 f", 5)
+
+    titles = [slide.title for slide in plan.slides if slide.layout in CONTENT]
+    assert titles == ["Risks", "Risks (continued)"]
+
+
+def test_more_phrases_than_room_go_to_the_notes_not_lost() -> None:
+    items = [f"Point number {n} matters" for n in range(1, 15)]
+    plan = plan_for("Topics:\n" + "\n".join(f"- {item}" for item in items), 3)
+
+    said = " ".join(slide.notes + " " + " ".join(slide.bullets) for slide in plan.slides)
+    for item in items:
+        assert item in said
+
+
+def test_a_one_word_prompt_gets_structure_about_that_word() -> None:
+    plan = plan_for(ONE_WORD, 8)
+    titles = [slide.title for slide in plan.slides]
+
+    assert plan.title == "Photosynthesis"
+    assert "Why Photosynthesis matters" in titles
+    assert "Key facts about Photosynthesis" in titles
+    assert len(set(titles)) == len(titles)
+
+
+def test_a_statement_as_topic_gets_templates_that_still_read() -> None:
+    plan = plan_for("Our company sells sustainable packaging to restaurants and cafes", 6)
+    titles = [slide.title for slide in plan.slides]
+
+    assert "Why this matters" in titles
+    assert not any(title.startswith(("Why Our", "Key facts about Our")) for title in titles)
+
+
+def test_non_english_phrases_are_kept_as_written() -> None:
+    plan = plan_for(GREEK, 5)
+    bullets = [bullet for slide in plan.slides for bullet in slide.bullets]
+
+    assert plan.title == GREEK_TITLE
+    assert GREEK_PHRASE in bullets
+
+
+def test_long_decks_get_sections_an_agenda_of_them_and_a_quote() -> None:
+    plan = plan_for(SENTENCES, 12)
+    layouts = [slide.layout for slide in plan.slides]
+    sections = [slide.title for slide in plan.slides if slide.layout is Layout.section]
+
+    assert len(sections) == 2
+    assert plan.slides[1].bullets == sections
+    assert layouts.count(Layout.quote) == 1
+    assert len(plan_for(SENTENCES, 30).slides) == 30
+    assert [s.layout for s in plan_for(SENTENCES, 30).slides].count(Layout.section) == 3
+
+
+def test_layouts_vary() -> None:
+    layouts = {slide.layout for slide in plan_for(ONE_WORD, 10).slides}
+
+    assert {Layout.bullets, Layout.bullets_image, Layout.two_columns} <= layouts
+
+
+def test_the_plan_never_claims_to_be_written_by_ai() -> None:
+    for prompt in (ONE_WORD, SENTENCES, BULLETED):
+        text = plan_for(prompt, 30).model_dump_json().casefold()
+        assert not re.search(r"\bai\b|artificial intelligence|language model|generated", text)
+
+
+def test_slide_count_outside_1_to_30_is_refused() -> None:
+    with pytest.raises(ValueError, match="slide_count"):
+        OutlineRequest(prompt="x", slide_count=0)
+    with pytest.raises(ValueError, match="slide_count"):
+        OutlineRequest(prompt="x", slide_count=31)
+    with pytest.raises(ValueError, match="prompt"):
+        OutlineRequest(prompt="  ")
+
+
+# --- rewriting one slide ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plan() -> SlidePlan:
+    return plan_for(SENTENCES, 8)
+
+
+def content_index(plan: SlidePlan, layout: Layout | None = None) -> int:
+    return next(
+        slide.index
+        for slide in plan.slides
+        if slide.layout in CONTENT and (layout is None or slide.layout is layout)
+    )
+
+
+def test_a_rewrite_without_instruction_reorders_and_rephrases(plan: SlidePlan) -> None:
+    index = content_index(plan)
+    before = plan.slides[index]
+
+    after = offline_slide(plan, index, None)
+
+    assert after.index == index
+    assert after.layout is before.layout
+    assert after.title == before.title
+    assert sorted(after.bullets) == sorted(before.bullets)
+    assert after.bullets != before.bullets
+    assert after.notes
+    assert after.notes != before.notes
+    assert offline_slide(plan, index, None) == after  # deterministic
+
+
+def test_make_it_shorter(plan: SlidePlan) -> None:
+    index = next(
+        i for i, s in enumerate(plan.slides) if s.layout in CONTENT and len(s.bullets) >= 3
+    )
+    before = plan.slides[index]
+
+    after = offline_slide(plan, index, "Make it shorter please")
+
+    assert 2 <= len(after.bullets) < len(before.bullets)
+    assert sum(map(len, after.bullets)) < sum(map(len, before.bullets))
+
+
+def test_add_an_example(plan: SlidePlan) -> None:
+    index = content_index(plan)
+
+    after = offline_slide(plan, index, "add an example")
+
+    assert after.bullets[-1].startswith("For example")
+    assert set(plan.slides[index].bullets) <= set(after.bullets)
+
+
+def test_more_detail_adds_bullets(plan: SlidePlan) -> None:
+    index = content_index(plan)
+
+    after = offline_slide(plan, index, "more detail")
+
+    assert len(after.bullets) > len(plan.slides[index].bullets)
+
+
+def test_image_instructions_switch_the_layout(plan: SlidePlan) -> None:
+    with_image = content_index(plan, Layout.bullets_image)
+    without = content_index(plan, Layout.bullets)
+
+    dropped = offline_slide(plan, with_image, "no image, text only")
+    added = offline_slide(plan, without, "add a picture")
+
+    assert dropped.layout is Layout.bullets
+    assert dropped.image_prompt is None
+    assert added.layout is Layout.bullets_image
+    assert added.image_prompt
+
+
+def test_two_columns_on_request_and_not_for_too_few_bullets(plan: SlidePlan) -> None:
+    index = content_index(plan)
+    assert offline_slide(plan, index, "compare in two columns").layout is Layout.two_columns
+
+    slides = list(plan.slides)
+    slides[index] = Slide(
+        index=index, layout=Layout.two_columns, title="Few", bullets=["One", "Two", "Three"]
+    )
+    edited = SlidePlan(title=plan.title, slides=slides)
+
+    assert offline_slide(edited, index, "make it shorter").layout is Layout.bullets
+
+
+def test_a_slide_emptied_by_an_editor_gets_bullets_again(plan: SlidePlan) -> None:
+    index = content_index(plan)
+    slides = list(plan.slides)
+    slides[index] = Slide(index=index, layout=Layout.bullets, title="Costs", bullets=[])
+    edited = SlidePlan(title=plan.title, slides=slides)
+
+    after = offline_slide(edited, index, None)
+
+    assert len(after.bullets) >= 2
+    assert after.notes
+
+
+def test_the_agenda_is_rewritten_from_the_current_titles(plan: SlidePlan) -> None:
+    slides = list(plan.slides)
+    index = content_index(plan)
+    slides[index] = slides[index].model_copy(update={"title": "Edited title"})
+    edited = SlidePlan(title=plan.title, slides=slides)
+
+    agenda = offline_slide(edited, 1, None)
+
+    assert agenda.layout is Layout.agenda
+    assert "Edited title" in agenda.bullets
+    assert agenda_bullets(edited) == agenda.bullets
+
+
+def test_title_and_closing_slides_keep_their_role(plan: SlidePlan) -> None:
+    first = offline_slide(plan, 0, "make it shorter")
+    last = offline_slide(plan, len(plan.slides) - 1, None)
+
+    assert first.layout is Layout.title
+    assert first.title == plan.slides[0].title
+    assert last.layout is Layout.closing
+    assert last.index == len(plan.slides) - 1
+
+
+def test_speaker_notes_are_written_from_the_bullets() -> None:
+    slide = Slide(index=3, layout=Layout.bullets, title="Costs", bullets=["Rent", "Salaries"])
+
+    notes = speaker_notes(slide, "Budget")
+
+    assert "Rent" in notes
+    assert "Salaries" in notes
+    assert speaker_notes(Slide(index=0, layout=Layout.title, title="Budget"), "Budget")
