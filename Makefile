@@ -47,6 +47,7 @@ bench: install-dev
 	$(BIN)/python bench/jobs_throughput.py
 	$(BIN)/python bench/job_crashes.py --backend local
 	$(BIN)/python bench/job_crashes.py --backend celery
+	$(BIN)/python bench/decks.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
