@@ -1,0 +1,1 @@
+"""The user's to-do tasks: private to their owner in one workspace."""
