@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from paperworks import migrations
+from paperworks.assistant.mcp_server import create_mcp_server, mount_mcp
 from paperworks.build_info import build_info
 from paperworks.decks.outline import OutlinePlanner
 from paperworks.decks.router import router as decks_router
@@ -40,6 +41,7 @@ from paperworks.llm.cache import cache_from_settings
 from paperworks.llm.client import LLMClient
 from paperworks.operations import router as operations_router
 from paperworks.settings import Settings
+from paperworks.tasks.router import router as tasks_router
 
 log = get_logger(__name__)
 
@@ -76,7 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         jobs=settings.jobs_backend,
     )
     try:
-        yield
+        async with app.state.mcp.session_manager.run():
+            yield
     finally:
         await jobs.stop()
         if app.state.llm is not None:
@@ -167,7 +170,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(jobs_router)
     app.include_router(events_router)
     app.include_router(decks_router)
+    app.include_router(tasks_router)
     app.mount(MOUNT_PATH, app.state.live.asgi_app)
+    # After logging is configured: the SDK sets up its own logging only when nothing else has.
+    app.state.mcp = create_mcp_server()
+    mount_mcp(app, app.state.mcp)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
 
 from paperworks.identity import service
@@ -52,12 +53,14 @@ class Principal:
     api_key: ApiKey | None = None
 
 
-async def get_principal(
-    session: SessionDep,
-    config: IdentityConfigDep,
-    bearer: Annotated[str | None, Depends(bearer_scheme)],
-    api_key: Annotated[str | None, Depends(api_key_scheme)],
+async def authenticate(
+    session: AsyncSession,
+    config: service.IdentityConfig,
+    *,
+    bearer: str | None,
+    api_key: str | None,
 ) -> Principal:
+    """The caller behind an API key or an access token; routes and the MCP endpoint share it."""
     if api_key:
         user, key = await service.authenticate_api_key(session, config, api_key)
         return Principal(user, key)
@@ -66,6 +69,15 @@ async def get_principal(
     raise Unauthenticated(
         "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)."
     )
+
+
+async def get_principal(
+    session: SessionDep,
+    config: IdentityConfigDep,
+    bearer: Annotated[str | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    return await authenticate(session, config, bearer=bearer, api_key=api_key)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -106,6 +118,13 @@ async def get_active_workspace(
         ),
     ] = None,
 ) -> WorkspaceAccess:
+    return await workspace_access(session, principal, workspace_id)
+
+
+async def workspace_access(
+    session: AsyncSession, principal: Principal, workspace_id: str | None
+) -> WorkspaceAccess:
+    """The workspace a caller acts in: the API key's, else the one asked for, else their own."""
     user = principal.user
     if principal.api_key is not None:
         workspace_id = principal.api_key.workspace_id  # a key is bound to its workspace
