@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request, status
@@ -21,6 +20,7 @@ from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
 from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.kit.sse import SSE_HEADERS, sse_event
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -97,10 +97,6 @@ async def job_events(
     return Page(items=[EventOut.of(event) for event in found], next_cursor=next_cursor)
 
 
-def _sse(event: str, data: object) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
-
-
 @router.get(
     "/jobs/{job_id}/stream",
     summary="Follow a job live: Server-Sent Events until it ends",
@@ -128,9 +124,9 @@ async def stream_job(
                 if state != last:
                     last, quiet_since = state, asyncio.get_running_loop().time()
                     if service.is_finished(job):
-                        yield _sse(f"job:{_END_EVENTS[JobStatus(job.status)]}", body)
+                        yield sse_event(f"job:{_END_EVENTS[JobStatus(job.status)]}", body)
                         return
-                    yield _sse("job:progress", body)
+                    yield sse_event("job:progress", body)
                 elif asyncio.get_running_loop().time() - quiet_since > STREAM_KEEPALIVE_SECONDS:
                     quiet_since = asyncio.get_running_loop().time()
                     yield b": keep-alive\n\n"
@@ -141,7 +137,7 @@ async def stream_job(
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers=SSE_HEADERS,
     )
 
 
