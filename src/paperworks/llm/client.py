@@ -11,11 +11,13 @@ import email.utils
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
+import httpx2
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
@@ -80,7 +82,7 @@ class RetryAfterOr(wait_base):
         return self.fallback(retry_state)
 
 
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Seconds from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date."""
     if (millis := headers.get("retry-after-ms")) is not None:
         try:
@@ -232,17 +234,19 @@ class LLMClient:
         # Providers that refuse `json_schema` answer a 400; after one, ask this client's provider
         # for `json_object` with the schema in the prompt instead.
         self.json_schema_supported = True
-        timeout = httpx.Timeout(timeout_seconds, connect=min(10.0, timeout_seconds))
+        connect = min(10.0, timeout_seconds)
+        # openai 3 is built on httpx2 and still takes an httpx client, as its own checks allow;
+        # ours stays httpx, the stack respx fakes the providers on in the tests.
+        pool: Any = http_client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds, connect=connect),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
         self._openai = AsyncOpenAI(
             base_url=base_url,
             api_key=api_key,
-            timeout=timeout,
+            timeout=httpx2.Timeout(timeout_seconds, connect=connect),
             max_retries=0,
-            http_client=http_client
-            or httpx.AsyncClient(
-                timeout=timeout,
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            ),
+            http_client=pool,
         )
 
     @classmethod
@@ -260,6 +264,19 @@ class LLMClient:
 
     def __repr__(self) -> str:
         return f"LLMClient(base_url={self.base_url!r}, model={self.model!r})"
+
+    @property
+    def openai_client(self) -> AsyncOpenAI:
+        """The SDK client for runtimes that drive the model themselves (the assistant's agent):
+        the same connection pool, with the SDK's own backoff on 429, 5xx and timeouts, as many
+        retries as ours."""
+        return self._openai.with_options(max_retries=self.max_retries)
+
+    def problem_for(self, exc: openai.OpenAIError) -> LLMError:
+        """What a failed call made through `openai_client` means to our client."""
+        if isinstance(exc, openai.APIStatusError) and not _is_transient(exc):
+            return self._rejected(exc)
+        return self._unavailable(exc)
 
     async def aclose(self) -> None:
         await self._openai.close()
