@@ -48,6 +48,7 @@ bench: install-dev
 	$(BIN)/python bench/job_crashes.py --backend local
 	$(BIN)/python bench/job_crashes.py --backend celery
 	$(BIN)/python bench/decks.py
+	$(BIN)/python bench/assistant.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

@@ -19,16 +19,11 @@ import asyncio
 import io
 import json
 import platform
-import socket
 import statistics
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
 
 import httpx
-import uvicorn
 from pptx import Presentation
 from pptx.util import Inches, Pt
 from starlette.applications import Starlette
@@ -44,23 +39,12 @@ from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import DEFAULT_THEME, get_theme, palette
 from paperworks.llm.client import LLMClient
 from paperworks.settings import Settings
+from support import percentile, report, serving, timed
 
 PROMPT = (
     "Onboarding for new support engineers: our products, the ticket workflow, escalation rules, "
     "tone of voice with customers, tools we use every day, on-call duties and where to get help."
 )
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def fake_model_app(delay: float, slide_count: int) -> Starlette:
@@ -89,33 +73,6 @@ def fake_model_app(delay: float, slide_count: int) -> Starlette:
         )
 
     return Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
-
-
-@contextmanager
-def serving(app: Starlette) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", log_config=None)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-async def timed(rounds: int, call: Callable[[int], Awaitable[Any]]) -> list[float]:
-    await call(-1)  # warm-up: connections, schema, imports
-    samples = []
-    for n in range(rounds):
-        started = time.perf_counter()
-        await call(n)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 async def outline_latency(rounds: int, delay_ms: float) -> list[tuple[str, list[float]]]:
@@ -202,18 +159,6 @@ def build_times(rounds: int, slide_count: int) -> list[tuple[str, list[float]]]:
         (f"build_deck, {slide_count} slides", measure(lambda: build_deck(plan, images=images))),
         (f"offline plan+pictures+build, {slide_count}", measure(whole)),
     ]
-
-
-def report(title: str, rows: list[tuple[str, list[float]]], anchor: int) -> None:
-    print(f"\n{title}")
-    print(f"{'scenario':<44}{'p50 ms':>9}{'p95 ms':>9}{'vs anchor p50':>15}")
-    base = statistics.median(rows[anchor][1])
-    for name, samples in rows:
-        ratio = statistics.median(samples) / base if base else float("nan")
-        print(
-            f"{name:<44}{statistics.median(samples):>9.1f}{percentile(samples, 95):>9.1f}"
-            f"{ratio:>14.2f}x"
-        )
 
 
 def main() -> None:
