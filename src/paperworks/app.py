@@ -13,7 +13,9 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 
 from paperworks import migrations
+from paperworks.assistant.agent import Assistant
 from paperworks.assistant.mcp_server import create_mcp_server, mount_mcp
+from paperworks.assistant.router import router as assistant_router
 from paperworks.build_info import build_info
 from paperworks.decks.outline import OutlinePlanner
 from paperworks.decks.router import router as decks_router
@@ -171,10 +173,18 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     app.include_router(events_router)
     app.include_router(decks_router)
     app.include_router(tasks_router)
+    app.include_router(assistant_router)
     app.mount(MOUNT_PATH, app.state.live.asgi_app)
     # After logging is configured: the SDK sets up its own logging only when nothing else has.
     app.state.mcp = create_mcp_server()
     mount_mcp(app, app.state.mcp)
+    app.state.assistant = Assistant(
+        app,
+        app.state.llm,
+        history_turns=settings.assistant_history_turns,
+        max_steps=settings.assistant_max_steps,
+        tracing=settings.assistant_tracing,
+    )
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

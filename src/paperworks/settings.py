@@ -164,6 +164,17 @@ class Settings(BaseSettings):
     image_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Per image")
 
+    # The assistant: how much history reaches the model, and how long one turn may run.
+    assistant_history_turns: int = Field(
+        default=10, ge=1, le=100, description="Turns sent whole; older ones only as a summary"
+    )
+    assistant_max_steps: int = Field(
+        default=8, ge=1, le=50, description="Model calls per turn (each may call tools)"
+    )
+    assistant_tracing: bool = Field(
+        default=False, description="The Agents SDK's tracing (exports to OpenAI); off by default"
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -2,68 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
-
 import httpx
-import httpx2
-import pytest
 from fastapi import FastAPI
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
+from paperworks.assistant.mcp_server import McpEndpoint
 from tests.accounts import Account
+from tests.mcp_sessions import McpClient, call, call_failing
 from tests.problems import assert_problem
-
-McpClient = Callable[[dict[str, str]], Any]
-
-
-@pytest.fixture
-async def mcp_sessions(app: FastAPI) -> AsyncIterator[None]:
-    """The SDK's session manager, which the app's lifespan runs and the test client does not.
-    In a task of its own: its task group must be left in the task that entered it."""
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def run() -> None:
-        async with app.state.mcp.session_manager.run():
-            started.set()
-            await stop.wait()
-
-    runner = asyncio.create_task(run())
-    await started.wait()
-    yield
-    stop.set()
-    await runner
-
-
-@pytest.fixture
-def mcp_client(app: FastAPI, mcp_sessions: None) -> McpClient:
-    @asynccontextmanager
-    async def connect(headers: dict[str, str]) -> AsyncIterator[Client]:
-        transport = httpx2.ASGITransport(app=app)
-        async with (
-            httpx2.AsyncClient(transport=transport, headers=headers) as http,
-            Client(streamable_http_client("http://testserver/mcp", http_client=http)) as client,
-        ):
-            yield client
-
-    return connect
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    result = await client.call_tool(tool, arguments)
-    assert not result.is_error, result.content
-    return json.loads(result.content[0].text)
-
-
-async def call_failing(client: Client, tool: str, **arguments: Any) -> str:
-    result = await client.call_tool(tool, arguments)
-    assert result.is_error
-    text: str = result.content[0].text
-    return text
 
 
 async def test_the_tools_are_listed_with_descriptions_and_typed_arguments(
@@ -194,3 +139,23 @@ async def test_mcp_answers_at_its_own_path_without_a_redirect(
     )
     assert response.status_code == 200, response.text
     assert response.json()["result"]["serverInfo"]["name"] == "paperworks"
+
+
+async def test_a_revoked_key_is_refused_once_its_caller_is_forgotten(
+    app: FastAPI, mcp_client: McpClient, anna: Account, client: httpx.AsyncClient
+) -> None:
+    endpoint = app.router.routes[0].app  # type: ignore[attr-defined]
+    assert isinstance(endpoint, McpEndpoint)
+    endpoint.remember_seconds = 0.0  # as if the few seconds' memory had passed
+    created = await client.post("/api/v1/api-keys", json={"name": "laptop"}, headers=anna.headers)
+    key = created.json()
+    async with mcp_client({"X-API-Key": key["key"]}) as mcp:
+        await call(mcp, "list_tasks")
+    revoked = await client.delete(f"/api/v1/api-keys/{key['id']}", headers=anna.headers)
+    assert revoked.status_code == 204
+    response = await client.post(
+        "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
+        headers={"Accept": "application/json, text/event-stream", "X-API-Key": key["key"]},
+    )
+    assert_problem(response, 401, "auth.invalid_api_key")

@@ -9,7 +9,10 @@ A product adds tools with a `register(server)` function in its `tools.py`, liste
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +38,10 @@ MCP_PATH = "/mcp"
 PRODUCT_TOOL_MODULES = ("paperworks.tasks.tools",)
 # Where the endpoint leaves the authenticated caller for the tools (the request's state).
 CALLER_STATE = "mcp_caller"
+
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key", b"x-workspace-id"})
+CALLER_CACHE_SECONDS = 5.0
+CALLER_CACHE_SIZE = 10_000
 
 INSTRUCTIONS = """Paperworks' tools act on the signed-in user's data in their active workspace.
 Ids come from earlier tool results; a tool error explains what to change and try again."""
@@ -81,12 +88,26 @@ async def tool_session(ctx: Context) -> AsyncIterator[tuple[AsyncSession, ToolCa
 class McpEndpoint:
     """ASGI endpoint: authenticates like the REST API, then hands over to the SDK's transport.
     An unauthenticated call raises before any byte is sent, so the app's handlers answer it
-    with the usual problem+json 401."""
+    with the usual problem+json 401.
 
-    def __init__(self, server: MCPServer, db: Database, identity: IdentityConfig) -> None:
+    A client's session is several requests in a row (discover, list, call...), so who the
+    credentials stand for is remembered for a few seconds: authenticating took three quarters of
+    each request's time (see bench/assistant.py). Like the rate limiter's API-key cache, a
+    revoked key or a removed membership is refused again within that time."""
+
+    def __init__(
+        self,
+        server: MCPServer,
+        db: Database,
+        identity: IdentityConfig,
+        *,
+        remember_seconds: float = CALLER_CACHE_SECONDS,
+    ) -> None:
         self.transport = StreamableHTTPASGIApp(server.session_manager)
         self.db = db
         self.identity = identity
+        self.remember_seconds = remember_seconds
+        self._callers: dict[bytes, tuple[ToolCaller, float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope.setdefault("state", {})[CALLER_STATE] = await self._caller(scope)
@@ -94,8 +115,22 @@ class McpEndpoint:
 
     async def _caller(self, scope: Scope) -> ToolCaller:
         headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in CREDENTIAL_HEADERS
         }
+        key = hashlib.sha256(json.dumps(headers, sort_keys=True).encode()).digest()
+        now = time.monotonic()
+        remembered = self._callers.get(key)
+        if remembered is not None and remembered[1] > now:
+            return remembered[0]
+        caller = await self._authenticate(headers)
+        if len(self._callers) >= CALLER_CACHE_SIZE:
+            self._callers.clear()
+        self._callers[key] = (caller, now + self.remember_seconds)
+        return caller
+
+    async def _authenticate(self, headers: dict[str, str]) -> ToolCaller:
         authorization = headers.get("authorization", "")
         bearer = authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
         async with self.db.session_scope() as session:
@@ -123,4 +158,6 @@ def mount_mcp(app: FastAPI, server: MCPServer) -> None:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     endpoint = McpEndpoint(server, app.state.db, app.state.identity)
-    app.router.routes.append(Route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"]))
+    # First in the routing table: an MCP session is many small requests, and FastAPI tries the
+    # routes in order.
+    app.router.routes.insert(0, Route(MCP_PATH, endpoint, methods=["GET", "POST", "DELETE"]))

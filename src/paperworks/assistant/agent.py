@@ -1,0 +1,291 @@
+"""One assistant turn: the model, driven by the OpenAI Agents SDK, or the offline engine without
+an LLM key; either way the tools are reached over MCP, as the caller, on our own `/mcp`.
+
+Nothing is kept between turns: the history comes in, a reply and the tools it called go out.
+The MCP session is opened and closed inside the turn, over an in-process ASGI transport into this
+same app, so a turn needs no network hop and no knowledge of the address it is served on, and
+still goes through the MCP endpoint's authentication and the tools' isolation like any client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx2
+import openai
+from agents import (
+    Agent,
+    AgentsException,
+    MaxTurnsExceeded,
+    OpenAIChatCompletionsModel,
+    RawResponsesStreamEvent,
+    RunConfig,
+    Runner,
+    RunResult,
+    RunResultStreaming,
+    ToolCallItem,
+    ToolCallOutputItem,
+)
+from agents.mcp import MCPServerStreamableHttp
+from starlette.types import ASGIApp
+
+from paperworks.assistant.exceptions import TooManySteps
+from paperworks.assistant.mcp_server import MCP_PATH
+from paperworks.assistant.offline_engine import OFFLINE_MODEL, ToolFailed, run_offline
+from paperworks.kit.errors import AppError
+from paperworks.kit.logging import get_logger
+from paperworks.llm.client import LLMClient
+from paperworks.llm.exceptions import LLMInvalidOutput
+
+log = get_logger(__name__)
+
+# The in-process transport ignores the host; the name only shows in logs.
+MCP_URL = f"http://paperworks.internal{MCP_PATH}"
+MCP_TIMEOUT_SECONDS = 30.0
+SUMMARY_CHARS = 1500
+TOOL_RESULT_CHARS = 400
+
+INSTRUCTIONS = """You are the Paperworks assistant. You manage the user's tasks with the tools
+you have: add, list, complete, update and delete tasks. Act on clear requests straight away
+(several tools in one turn are fine), then answer in one or two short sentences saying what you
+did. Find a task's id with list_tasks before changing it. If a tool reports an error, read it,
+fix the arguments and try again, or tell the user what went wrong. Dates are YYYY-MM-DD; today
+is {today}. Never invent tasks or results."""
+
+Delta = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PastMessage:
+    role: str  # "user" or "assistant"
+    content: str
+    tool_calls: Sequence[dict[str, Any]] = ()
+
+
+@dataclass
+class Turn:
+    reply: str
+    model: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def bounded_history(
+    history: Sequence[PastMessage], turns: int
+) -> tuple[str | None, list[PastMessage]]:
+    """The last `turns` turns whole, and older ones only as a short summary of what the user
+    asked and which tools ran, so a long conversation does not grow the prompt without end."""
+    keep = turns * 2  # a turn is the user's message and the reply
+    older, recent = history[:-keep] if len(history) > keep else [], history[-keep:]
+    if not older:
+        return None, list(recent)
+    asked = [message.content for message in older if message.role == "user"]
+    tools = [call["name"] for message in older for call in message.tool_calls]
+    summary = "The user earlier asked: " + " | ".join(asked)
+    if tools:
+        summary += ". Tools used then: " + ", ".join(tools)
+    if len(summary) > SUMMARY_CHARS:
+        summary = "…" + summary[-SUMMARY_CHARS:]  # the most recent of the old is what matters
+    return summary, list(recent)
+
+
+def _history_items(recent: Sequence[PastMessage]) -> list[Any]:
+    items: list[Any] = []
+    for message in recent:
+        content = message.content
+        if message.tool_calls:
+            # The ids the earlier tools answered with, so "now complete it" can work.
+            used = "; ".join(
+                f"{call['name']}({json.dumps(call['arguments'])}) -> "
+                f"{json.dumps(call['result'])[:TOOL_RESULT_CHARS]}"
+                for call in message.tool_calls
+            )
+            content += f"\n[tools: {used}]"
+        items.append({"role": message.role, "content": content})
+    return items
+
+
+class Assistant:
+    def __init__(
+        self,
+        app: ASGIApp,
+        llm: LLMClient | None,
+        *,
+        history_turns: int,
+        max_steps: int,
+        tracing: bool = False,
+    ) -> None:
+        self.app = app
+        self.llm = llm
+        self.history_turns = history_turns
+        self.max_steps = max_steps
+        self.tracing = tracing
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.model if self.llm is not None else OFFLINE_MODEL
+
+    async def answer(
+        self,
+        history: Sequence[PastMessage],
+        message: str,
+        *,
+        credentials: dict[str, str],
+        today: date,
+        on_delta: Delta | None = None,
+    ) -> Turn:
+        """Answer `message` after `history`, acting with the caller's `credentials`."""
+        async with self._mcp(credentials) as mcp:
+            if self.llm is None:
+                turn = await self._offline(mcp, message, today)
+                if on_delta is not None:
+                    await on_delta(turn.reply)
+                return turn
+            return await self._with_model(self.llm, mcp, history, message, today, on_delta)
+
+    @asynccontextmanager
+    async def _mcp(self, credentials: dict[str, str]) -> AsyncIterator[MCPServerStreamableHttp]:
+        def http_client(
+            headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
+        ) -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                transport=httpx2.ASGITransport(app=self.app),
+                headers=headers,
+                timeout=timeout or MCP_TIMEOUT_SECONDS,
+                auth=auth,
+            )
+
+        server = MCPServerStreamableHttp(
+            {"url": MCP_URL, "headers": credentials, "httpx_client_factory": http_client},
+            name="paperworks",
+            cache_tools_list=True,
+            client_session_timeout_seconds=MCP_TIMEOUT_SECONDS,
+        )
+        async with server:
+            yield server
+
+    async def _offline(self, mcp: MCPServerStreamableHttp, message: str, today: date) -> Turn:
+        async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
+            result = await mcp.call_tool(name, arguments)
+            text = "".join(getattr(part, "text", "") for part in result.content)
+            if result.is_error:
+                raise ToolFailed(text)
+            return json.loads(text)
+
+        offline = await run_offline(message, call_tool, today=today)
+        calls = [
+            {"name": call.name, "arguments": call.arguments, "result": call.result}
+            for call in offline.tool_calls
+        ]
+        return Turn(reply=offline.reply, model=OFFLINE_MODEL, tool_calls=calls)
+
+    async def _with_model(
+        self,
+        llm: LLMClient,
+        mcp: MCPServerStreamableHttp,
+        history: Sequence[PastMessage],
+        message: str,
+        today: date,
+        on_delta: Delta | None,
+    ) -> Turn:
+        summary, recent = bounded_history(history, self.history_turns)
+        instructions = INSTRUCTIONS.format(today=today.isoformat())
+        if summary:
+            instructions += f"\n\nEarlier in this conversation: {summary}"
+        agent: Agent[None] = Agent(
+            name="Paperworks assistant",
+            instructions=instructions,
+            model=OpenAIChatCompletionsModel(model=llm.model, openai_client=llm.openai_client),
+            mcp_servers=[mcp],
+        )
+        items = [*_history_items(recent), {"role": "user", "content": message}]
+        run_config = RunConfig(tracing_disabled=not self.tracing)
+        try:
+            result: RunResult | RunResultStreaming
+            if on_delta is None:
+                result = await Runner.run(
+                    agent, items, max_turns=self.max_steps, run_config=run_config
+                )
+            else:
+                result = streamed = Runner.run_streamed(
+                    agent, items, max_turns=self.max_steps, run_config=run_config
+                )
+                async for event in streamed.stream_events():
+                    delta = _text_delta(event)
+                    if delta:
+                        await on_delta(delta)
+        except MaxTurnsExceeded as exc:
+            raise TooManySteps(
+                f"The model was still calling tools after {self.max_steps} steps; "
+                "ask for less at once."
+            ) from exc
+        except openai.OpenAIError as exc:
+            raise llm.problem_for(exc) from exc
+        except AgentsException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, openai.OpenAIError):
+                raise llm.problem_for(cause) from exc
+            raise _unusable(exc) from exc
+        except AppError:
+            raise
+        except Exception as exc:
+            # The runtime trips over answers that are not Chat Completions at all (an HTML
+            # page, a bare string) with whatever error the shape causes.
+            raise _unusable(exc) from exc
+        reply = str(result.final_output or "").strip()
+        return Turn(reply=reply, model=llm.model, tool_calls=_tool_calls(result.new_items))
+
+
+def _unusable(exc: Exception) -> LLMInvalidOutput:
+    log.warning("assistant_model_failed", error=f"{type(exc).__name__}: {str(exc)[:300]}")
+    return LLMInvalidOutput(f"The model's answer could not be used ({type(exc).__name__}).")
+
+
+def _text_delta(event: object) -> str | None:
+    if not isinstance(event, RawResponsesStreamEvent):
+        return None
+    if getattr(event.data, "type", None) != "response.output_text.delta":
+        return None
+    delta = getattr(event.data, "delta", None)
+    return delta if isinstance(delta, str) else None
+
+
+def _tool_calls(items: Sequence[object]) -> list[dict[str, Any]]:
+    """The tools the model called, in order, each with what it answered."""
+    calls: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if isinstance(item, ToolCallItem):
+            raw = item.raw_item
+            call_id = _field(raw, "call_id") or str(len(calls))
+            calls[call_id] = {
+                "name": item.tool_name or _field(raw, "name"),
+                "arguments": _parsed(_field(raw, "arguments") or "{}"),
+                "result": None,
+            }
+        elif isinstance(item, ToolCallOutputItem):
+            call_id = item.call_id or ""
+            if call_id in calls:
+                calls[call_id]["result"] = _parsed(item.output)
+    return list(calls.values())
+
+
+def _field(raw: object, name: str) -> Any:
+    return raw.get(name) if isinstance(raw, dict) else getattr(raw, name, None)
+
+
+def _parsed(value: Any) -> Any:
+    """A tool's answer as data: MCP answers in content parts, our tools' text is JSON."""
+    if isinstance(value, list) and all(isinstance(part, dict) for part in value):
+        value = "".join(str(part.get("text", "")) for part in value)
+    if isinstance(value, dict) and value.get("type") == "text":
+        value = value.get("text", "")
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
