@@ -107,3 +107,10 @@ def test_bad_values_are_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         Settings(data_dir=tmp_path, **{field: value})
+
+
+def test_the_public_url_follows_the_port_unless_set(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, port=8899).public_url == "http://127.0.0.1:8899"
+    assert Settings(data_dir=tmp_path, host="0.0.0.0", port=80).public_url == "http://127.0.0.1:80"  # noqa: S104
+    chosen = Settings(data_dir=tmp_path, port=8899, public_url="https://docs.example.com/")
+    assert chosen.public_url == "https://docs.example.com"

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     refresh_token_seconds: int = Field(default=24 * 60 * 60, ge=300)
     magic_link_seconds: int = Field(default=15 * 60, ge=60)
     password_hash_rounds: int = Field(default=12, ge=4, le=16, description="bcrypt cost")
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = Field(default="", description="Default: http://HOST:PORT")
     allowed_redirects: Annotated[list[str], NoDecode] = Field(default_factory=list)
     smtp_url: SecretStr | None = Field(default=None, description="smtp[s]://user:pass@host:port")
     mail_from: str = "Paperworks <no-reply@localhost>"
@@ -218,7 +218,7 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("an http:// or https:// URL")
         return value.rstrip("/")
 
@@ -277,6 +277,10 @@ class Settings(BaseSettings):
         if not self.database_url:
             db_file = (self.data_dir / "paperworks.db").resolve()
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{db_file}")
+        if not self.public_url:
+            # Links in mail and download URLs must reach this server on the port it serves.
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+            object.__setattr__(self, "public_url", f"http://{host}:{self.port}")
         if self.expose_docs is None:
             object.__setattr__(self, "expose_docs", self.environment is Environment.development)
         if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
