@@ -111,7 +111,13 @@ async def test_an_outline_offline_has_the_asked_number_of_slides(
 
 @pytest.mark.parametrize(
     "body",
-    [{"prompt": ""}, {"prompt": "x", "slideCount": 0}, {"prompt": "x", "slideCount": 31}, {}],
+    [
+        {"prompt": ""},
+        {"prompt": "  \n  "},
+        {"prompt": "x", "slideCount": 0},
+        {"prompt": "x", "slideCount": 31},
+        {},
+    ],
 )
 async def test_a_bad_outline_request_is_a_422(
     client: httpx.AsyncClient, anna: Account, body: dict[str, Any]
@@ -275,6 +281,7 @@ async def test_the_same_idempotency_key_gives_the_same_deck_and_job(
     [
         ({"prompt": PROMPT, "theme": "comic-sans"}, "deck.unknown_theme"),
         ({}, "request.validation_failed"),
+        ({"prompt": "   "}, "request.validation_failed"),
         (
             {"prompt": PROMPT, "slidePlan": [{"index": 0, "title": "x"}]},
             "request.validation_failed",

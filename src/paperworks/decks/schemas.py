@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from paperworks.decks.models import DeckStatus
 from paperworks.decks.plan import MAX_SLIDES, Slide
@@ -13,8 +13,16 @@ from paperworks.kit.schemas import ApiModel, UtcDateTime
 DEFAULT_SLIDE_COUNT = 5
 
 
+# Stripped first: a prompt of spaces is as empty as no prompt at all.
+Prompt = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    Field(description="What the deck is about"),
+]
+
+
 class OutlineOptions(ApiModel):
-    prompt: str = Field(min_length=1, max_length=4000, description="What the deck is about")
+    prompt: Prompt
     slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
     language: str | None = Field(default=None, max_length=50, examples=["English", "el"])
     tone: str | None = Field(default=None, max_length=100, examples=["friendly", "formal"])
@@ -35,7 +43,7 @@ class BuildRequest(ApiModel):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     theme: str | None = Field(default=None, description="See `GET /slides/themes`")
     include_images: bool = True
-    prompt: str | None = Field(default=None, min_length=1, max_length=4000)
+    prompt: Prompt | None = None
     slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
     language: str | None = Field(default=None, max_length=50)
     tone: str | None = Field(default=None, max_length=100)
@@ -47,15 +55,16 @@ class BuildRequest(ApiModel):
             raise ValueError("send either slidePlan or prompt, not both or neither")
         return self
 
-    def outline_options(self) -> OutlineOptions | None:
-        if self.prompt is None:
-            return None
-        return OutlineOptions(
-            prompt=self.prompt,
-            slide_count=self.slide_count,
-            language=self.language,
-            tone=self.tone,
-            audience=self.audience,
+    def outline_options(self) -> OutlineOptions:
+        """The prompt and options to plan from (for a request without a slide plan)."""
+        return OutlineOptions.model_validate(
+            {
+                "prompt": self.prompt,
+                "slide_count": self.slide_count,
+                "language": self.language,
+                "tone": self.tone,
+                "audience": self.audience,
+            }
         )
 
 

@@ -44,19 +44,16 @@ async def create_deck(
     *,
     workspace_id: str,
     user_id: str | None,
-    plan: SlidePlan | None,
-    outline: OutlineOptions | None,
+    content: SlidePlan | OutlineOptions,
     theme: str | None,
     include_images: bool,
     actor: Actor,
 ) -> Deck:
     """A deck from a plan, or from a prompt its first build will plan."""
-    if plan is not None:
-        title = plan.title
-    elif outline is not None:
-        title = outline.prompt.strip().splitlines()[0][:300]
-    else:  # pragma: no cover - the request schema requires one of them
-        raise ValueError("a deck needs a plan or a prompt")
+    plan, outline = (content, None) if isinstance(content, SlidePlan) else (None, content)
+    title = (
+        content.title if isinstance(content, SlidePlan) else content.prompt.splitlines()[0][:300]
+    )
     deck = Deck(
         workspace_id=workspace_id,
         user_id=user_id,
