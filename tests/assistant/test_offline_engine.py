@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from paperworks.assistant.offline_engine import (
-    OFFLINE_MODEL,
     CalledTool,
     OfflineReply,
     ToolFailed,
     run_offline,
 )
+from paperworks.llm import OFFLINE_MODEL
 
 TODAY = date(2026, 12, 1)  # a Tuesday
 PREFIX = "(offline mode) "

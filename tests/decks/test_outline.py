@@ -17,13 +17,13 @@ from paperworks.decks.exceptions import SlideNotFound
 from paperworks.decks.offline_planner import offline_plan
 from paperworks.decks.outline import (
     CACHE_NAMESPACE,
-    OFFLINE_MODEL,
     OUTLINE_SYSTEM_PROMPT,
     SLIDE_SYSTEM_PROMPT,
     OutlinePlanner,
     OutlineRequest,
 )
 from paperworks.decks.plan import Layout, SlidePlan
+from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.cache import MemoryCache, RedisCache, cache_key
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput, LLMRejected

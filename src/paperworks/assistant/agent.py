@@ -36,9 +36,10 @@ from starlette.types import ASGIApp
 
 from paperworks.assistant.exceptions import TooManySteps
 from paperworks.assistant.mcp_server import MCP_PATH
-from paperworks.assistant.offline_engine import OFFLINE_MODEL, ToolFailed, run_offline
+from paperworks.assistant.offline_engine import ToolFailed, run_offline
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
+from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput
 

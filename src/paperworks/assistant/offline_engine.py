@@ -20,7 +20,6 @@ from typing import Any
 
 ToolCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
-OFFLINE_MODEL = "offline"
 REPLY_PREFIX = "(offline mode) "
 MAX_COMMANDS = 20  # a message is carried out up to here; each command costs up to two tool calls
 # A title is at most 200 characters; a command much longer than one is not a task command, and

@@ -29,12 +29,12 @@ from paperworks.decks.offline_planner import (
 from paperworks.decks.plan import MAX_SLIDES, Layout, Slide, SlidePlan
 from paperworks.kit.logging import get_logger
 from paperworks.kit.schemas import ApiModel
+from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.cache import ResponseCache, cache_key
 from paperworks.llm.client import LLMClient
 
 log = get_logger(__name__)
 
-OFFLINE_MODEL = "offline"
 # Part of every cache key: changing the prompts below or the plan's shape changes this, so old
 # entries are not served as answers to the new prompt.
 CACHE_NAMESPACE = "decks.outline.v1"

@@ -3,3 +3,6 @@ retries, structured (JSON-schema) answers, typed errors and a response cache.
 
 No API key configured: `LLMClient.from_settings` returns None and callers use their offline engine.
 """
+
+OFFLINE_MODEL = "offline"
+"""What answered when no model is configured: the offline engines (decks, the assistant)."""

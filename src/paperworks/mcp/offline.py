@@ -1,0 +1,56 @@
+"""Plain-language commands carried out with MCP tools, without a language model.
+
+With no model configured, the assistant hands a message to each tool family's `OfflineCommands`
+in turn. An interpreter calls tools exactly as a model would (through `call_tool`), so the offline
+path goes through the same tools, authentication and isolation. Interpreters are deterministic and
+rule-based; the assistant marks their replies as offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+ToolCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
+"""Run the named tool with these arguments; its parsed JSON answer, or `ToolFailed`."""
+
+
+class ToolFailed(Exception):
+    """A tool answered with an error; the message is the tool's own text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CalledTool:
+    name: str
+    arguments: dict[str, Any]
+    result: Any  # the parsed result, or {"error": message} if the tool failed
+
+
+@dataclass(frozen=True)
+class OfflineAnswer:
+    reply: str  # what to tell the user, one line per command (the assistant adds its marker)
+    tool_calls: list[CalledTool]
+
+
+class OfflineCommands(Protocol):
+    """One tool family's plain phrases ("add buy milk", "make a deck about tides")."""
+
+    @property
+    def examples(self) -> Sequence[str]:
+        """A few phrases it understands, for the help shown when nothing was understood."""
+        ...
+
+    async def answer(
+        self, message: str, call_tool: ToolCall, *, today: date
+    ) -> OfflineAnswer | None:
+        """Carry out the commands of this family in `message`; None if there are none, so the
+        next family may try. Never raises for what the user wrote: a command it cannot carry out
+        becomes a line of the reply. Only an exception from `call_tool` other than
+        `ToolFailed` passes through."""
+        ...
