@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from paperworks.identity import service as identity
+from paperworks.identity.caller import Caller
+from paperworks.identity.roles import Role
 from paperworks.kit.db import Database
 from paperworks.kit.security import encode_token
 from paperworks.settings import Settings
@@ -34,6 +36,11 @@ class Account:
 
     def in_workspace(self, workspace_id: str) -> dict[str, str]:
         return {**self.headers, "X-Workspace-ID": workspace_id}
+
+    @property
+    def caller(self) -> Caller:
+        """As services see them, in their personal workspace (which they own)."""
+        return Caller(workspace_id=self.personal_workspace_id, user_id=self.id, role=Role.owner)
 
 
 SignUp = Callable[..., Awaitable[Account]]

@@ -19,12 +19,12 @@ async def test_starts_on_a_migrated_database_and_closes_it(tmp_path: Path) -> No
     await engine.dispose()
     app = create_app(make_settings(tmp_path, database_url=url, redis_url="redis://127.0.0.1:1/0"))
     async with LifespanManager(app):
-        runner = app.state.job_queue.runner
+        runner = app.state.services.jobs.runner
         assert len(runner._tasks) == runner.slots + 1  # the slots and the heartbeat
     # Shut down: the runner's tasks are gone and no connection is left checked out.
     assert runner._tasks == []
-    assert app.state.db.engine.pool.checkedout() == 0
-    assert app.state.redis.connection_pool.connection_kwargs["port"] == 1
+    assert app.state.services.db.engine.pool.checkedout() == 0
+    assert app.state.services.redis.connection_pool.connection_kwargs["port"] == 1
 
 
 async def test_refuses_to_start_on_an_old_schema(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from paperworks import migrations
 from paperworks.build_info import build_info
+from paperworks.events.hub import EventHub
 from paperworks.identity import service as identity
 from paperworks.identity.exceptions import EmailTaken
 from paperworks.identity.models import User
@@ -23,7 +25,10 @@ from paperworks.kit.db import Database, create_engine
 from paperworks.kit.logging import configure_logging
 from paperworks.kit.metrics import prepare_multiprocess_dir
 from paperworks.kit.security import PasswordHasher, password_problem
-from paperworks.settings import JobsBackend, Settings
+from paperworks.product import job_handlers
+from paperworks.products import PRODUCTS
+from paperworks.services import Services
+from paperworks.settings import ENV_PREFIX, JobsBackend, Settings
 
 app = typer.Typer(
     help="Paperworks: a self-hostable document-automation backend.", no_args_is_help=True
@@ -87,6 +92,12 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
 ) -> None:
     """Serve the API (migrating the embedded SQLite database first)."""
+    # The flags are settings like any other: the app (in every worker process) reads them from
+    # the environment, so links it signs point where it really serves.
+    if host is not None:
+        os.environ[f"{ENV_PREFIX}HOST"] = host
+    if port is not None:
+        os.environ[f"{ENV_PREFIX}PORT"] = str(port)
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     _prepare_schema(settings)
@@ -96,8 +107,8 @@ def serve(
     uvicorn.run(
         "paperworks.app:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=None if reload else worker_count,
         reload=reload,
         # We resolve client addresses ourselves, only through TRUSTED_PROXIES (kit/client_ip.py).
@@ -138,12 +149,13 @@ def worker(
     except migrations.SchemaOutOfDate as exc:
         typer.secho(f"Refusing to start: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from exc
-    from paperworks.app import load_job_handlers
-
-    load_job_handlers(settings)
     from paperworks.jobs.celery_runner import CeleryRunner  # Celery only where it is used
 
-    CeleryRunner(settings).run_worker(concurrency=concurrency, pool=pool.value)
+    def build_services(db: Database, hub: EventHub) -> Services:
+        return Services.build(settings, PRODUCTS, db=db, hub=hub)
+
+    runner = CeleryRunner(settings, job_handlers(PRODUCTS, settings), build_services=build_services)
+    runner.run_worker(concurrency=concurrency, pool=pool.value)
 
 
 @app.command()

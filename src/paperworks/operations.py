@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
@@ -16,6 +16,7 @@ from paperworks.build_info import build_info
 from paperworks.kit.logging import get_logger
 from paperworks.kit.metrics import render_metrics
 from paperworks.kit.schemas import ApiModel
+from paperworks.services import Services, ServicesDep
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -39,13 +40,13 @@ class Readiness(ApiModel):
 
 
 @router.get("/health", summary="Is the process up, and which build is it")
-async def health(request: Request) -> Health:
+async def health(services: ServicesDep) -> Health:
     info = build_info()
     return Health(
         version=info.version,
         git_sha=info.git_sha,
         build_time=info.build_time,
-        environment=request.app.state.settings.environment,
+        environment=services.settings.environment,
     )
 
 
@@ -59,8 +60,8 @@ async def _check(name: str, probe: Awaitable[object]) -> CheckState:
     return "ok"
 
 
-async def _ping_database(request: Request) -> None:
-    async with request.app.state.db.engine.connect() as connection:
+async def _ping_database(services: Services) -> None:
+    async with services.db.engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
 
 
@@ -69,10 +70,10 @@ async def _ping_database(request: Request) -> None:
     summary="Can the service take traffic: database and Redis reachable",
     responses={503: {"model": Readiness, "description": "A configured dependency is down"}},
 )
-async def ready(request: Request, response: Response) -> Readiness:
-    redis = request.app.state.redis
+async def ready(services: ServicesDep, response: Response) -> Readiness:
+    redis = services.redis
     database, redis_state = await asyncio.gather(
-        _check("database", _ping_database(request)),
+        _check("database", _ping_database(services)),
         _check("redis", redis.ping()) if redis is not None else _disabled(),
     )
     checks: dict[str, CheckState] = {"database": database, "redis": redis_state}
@@ -93,8 +94,6 @@ async def _disabled() -> CheckState:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
 )
-def metrics(request: Request) -> Response:
+def metrics(services: ServicesDep) -> Response:
     # A plain def: FastAPI runs it in a thread, as reading many workers' files can take a while.
-    return Response(
-        render_metrics(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST
-    )
+    return Response(render_metrics(services.metrics), media_type=CONTENT_TYPE_LATEST)

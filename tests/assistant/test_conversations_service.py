@@ -8,23 +8,21 @@ import pytest
 from paperworks.assistant import service
 from paperworks.assistant.exceptions import ConversationBusy
 from paperworks.assistant.models import Message
-from paperworks.assistant.service import ConversationOwner
+from paperworks.identity.caller import Caller
 from paperworks.kit.db import Database
 from tests.accounts import Account
 
 
 @pytest.fixture
-def owner(anna: Account) -> ConversationOwner:
-    return ConversationOwner(workspace_id=anna.personal_workspace_id, user_id=anna.id)
+def owner(anna: Account) -> Caller:
+    return anna.caller
 
 
-async def record(
-    db: Database, owner: ConversationOwner, conversation_id: str | None, n: int
-) -> str:
+async def record(db: Database, owner: Caller, conversation_id: str | None, n: int) -> str:
     async with db.session_scope() as session:
         return await service.record_turn(
             session,
-            owner=owner,
+            owner,
             conversation_id=conversation_id,
             message=f"message {n}",
             reply=f"reply {n}",
@@ -33,13 +31,13 @@ async def record(
         )
 
 
-async def test_turns_append_in_order(db: Database, owner: ConversationOwner) -> None:
+async def test_turns_append_in_order(db: Database, owner: Caller) -> None:
     conversation_id = await record(db, owner, None, 0)
     for n in (1, 2):
         assert await record(db, owner, conversation_id, n) == conversation_id
     async with db.session_scope() as session:
         conversation = await service.get_conversation(
-            session, owner=owner, conversation_id=conversation_id
+            session, owner, conversation_id=conversation_id
         )
         messages = await service.messages_of(session, conversation)
     assert [(m.position, m.content) for m in messages] == [
@@ -52,9 +50,7 @@ async def test_turns_append_in_order(db: Database, owner: ConversationOwner) -> 
     ]
 
 
-async def test_a_turn_appended_meanwhile_makes_the_other_a_409(
-    db: Database, owner: ConversationOwner
-) -> None:
+async def test_a_turn_appended_meanwhile_makes_the_other_a_409(db: Database, owner: Caller) -> None:
     conversation_id = await record(db, owner, None, 0)
     async with db.sessionmaker() as session:
         # Another process's turn, not yet visible when this one reads where to append.
@@ -70,7 +66,7 @@ async def test_a_turn_appended_meanwhile_makes_the_other_a_409(
         with session.no_autoflush, pytest.raises(ConversationBusy):
             await service.record_turn(
                 session,
-                owner=owner,
+                owner,
                 conversation_id=conversation_id,
                 message="message 1",
                 reply="reply 1",

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from pptx import Presentation
 from prometheus_client import CollectorRegistry
+from sqlalchemy import event
 
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.jobs import service as jobs
@@ -21,7 +22,6 @@ from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
-from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.problems import assert_problem
 
@@ -33,15 +33,23 @@ PROMPT = (
 
 
 @pytest.fixture
-def runner(db: Database, settings: Settings) -> LocalRunner:
+def runner(db: Database, app: FastAPI) -> LocalRunner:
+    """The app's services, run by a runner the test drives one job at a time."""
+    metrics = JobMetrics(CollectorRegistry())
+    services = app.state.services
     return LocalRunner(
-        db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()), settings=settings
+        db,
+        slots=1,
+        lease_seconds=30,
+        metrics=metrics,
+        handlers=services.handlers,
+        services=services,
     )
 
 
 @pytest.fixture
 def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.event_hub
+    hub: EventHub = app.state.services.hub
     return hub
 
 
@@ -214,6 +222,35 @@ async def test_a_deck_from_a_plan_keeps_it_and_a_plan_edit_rebuilds_a_new_file(
     # The first build's file is gone: a deck keeps one file.
     old = await client.get(f"{API}/files/{first['fileId']}", headers=anna.headers)
     assert_problem(old, 404, "file.not_found")
+
+
+async def test_the_deck_list_costs_the_same_queries_for_one_deck_or_many(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    """Each built deck links a file and a signed download URL: found in one query, not one per
+    deck (the list was N+1)."""
+    slides = [{"index": 0, "layout": "title", "title": "One"}]
+
+    async def built_decks_listed(count: int) -> int:
+        for _ in range(count):
+            await build(client, anna, slidePlan=slides, includeImages=False)
+            assert await run_next(db, runner) == JobStatus.succeeded
+        statements: list[str] = []
+
+        def seen(*args: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            listed = await client.get(f"{API}/decks", headers=anna.headers)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+        assert all(item["downloadUrl"] for item in listed.json()["items"])
+        return len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
+
+    with_one = await built_decks_listed(1)
+    with_four = await built_decks_listed(3)
+    assert with_four == with_one
 
 
 async def test_regenerating_one_slide_changes_that_slide_only(

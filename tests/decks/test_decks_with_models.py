@@ -70,9 +70,17 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def runner(db: Database, settings: Settings) -> LocalRunner:
+def runner(db: Database, app: FastAPI) -> LocalRunner:
+    """The app's services, run by a runner the test drives one job at a time."""
+    metrics = JobMetrics(CollectorRegistry())
+    services = app.state.services
     return LocalRunner(
-        db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()), settings=settings
+        db,
+        slots=1,
+        lease_seconds=30,
+        metrics=metrics,
+        handlers=services.handlers,
+        services=services,
     )
 
 
@@ -185,7 +193,7 @@ async def test_a_model_that_refuses_the_key_fails_the_build_with_a_reason(
             f"{API}/slides/build", json={"prompt": "Tide pools"}, headers=anna.headers
         )
     ).json()
-    hub: EventHub = app.state.event_hub
+    hub: EventHub = app.state.services.hub
     with hub.subscribe(f"job:{accepted['jobId']}") as live:
         assert await run_next(db, runner) == JobStatus.failed
         heard = []

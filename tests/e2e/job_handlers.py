@@ -4,7 +4,7 @@ import asyncio
 import os
 from typing import Any
 
-from paperworks.jobs.handlers import JobContext, RetryableError, job_handler
+from paperworks.jobs.handlers import JobContext, JobHandlers, RetryableError, job_handler
 
 
 @job_handler("e2e.slow", max_attempts=3)
@@ -30,3 +30,6 @@ async def flaky(ctx: JobContext) -> dict[str, Any]:
     if ctx.attempt < int(ctx.payload.get("succeed_on", 2)):
         raise RetryableError("upstream said 503")
     return {"attempt": ctx.attempt}
+
+
+HANDLERS = JobHandlers([slow, quick, flaky])  # for runners a test builds itself

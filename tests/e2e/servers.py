@@ -32,8 +32,11 @@ class Server:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
 
 
-def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """`paperworks serve` in a subprocess on a free port, its data under tmp_path/var."""
+def start(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, port_flag: bool = False
+) -> Iterator[Server]:
+    """`paperworks serve` in a subprocess on a free port, its data under tmp_path/var. The port
+    is given as PAPERWORKS_PORT, or with `port_flag` as `--port` on the command line."""
     port = free_port()
     log = tmp_path / "server.log"
     extra_env = env or {}
@@ -44,10 +47,13 @@ def start(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iter
     }
     environment |= {
         "PAPERWORKS_DATA_DIR": str(tmp_path / "var"),
-        "PAPERWORKS_PORT": str(port),
         "PAPERWORKS_PASSWORD_HASH_ROUNDS": "4",
         **extra_env,
     }
+    if port_flag:
+        args = (*args, "--port", str(port))
+    else:
+        environment["PAPERWORKS_PORT"] = str(port)
     with log.open("w") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "paperworks", "serve", *args],

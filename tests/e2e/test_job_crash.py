@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from paperworks.identity.caller import SYSTEM
 from paperworks.jobs import service
 from paperworks.jobs.models import Job
 from paperworks.kit.db import Database
@@ -40,9 +41,7 @@ def enqueue(url: str, workspace_id: str) -> None:
         try:
             async with db.session_scope() as session:
                 for _ in range(JOBS):
-                    await service.enqueue(
-                        session, workspace_id=workspace_id, user_id=None, kind="e2e.slow"
-                    )
+                    await service.enqueue(session, SYSTEM.within(workspace_id), kind="e2e.slow")
         finally:
             await db.dispose()
 

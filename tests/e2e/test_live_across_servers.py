@@ -19,6 +19,7 @@ import pytest
 import socketio
 from celery import Celery
 
+from paperworks.identity.caller import SYSTEM
 from paperworks.jobs import service
 from paperworks.jobs.celery_runner import CeleryDispatcher
 from paperworks.kit.db import Database
@@ -172,8 +173,7 @@ def enqueue(database_url: str, workspace_id: str) -> tuple[str, datetime]:
             async with db.session_scope() as session:
                 job = await service.enqueue(
                     session,
-                    workspace_id=workspace_id,
-                    user_id=None,
+                    SYSTEM.within(workspace_id),
                     kind="e2e.slow",
                     payload={"steps": 10},
                 )

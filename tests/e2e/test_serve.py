@@ -41,6 +41,26 @@ def test_serve_logs_json_with_request_ids_and_no_duplicate_access_lines(server: 
     assert not any(line["logger"] == "uvicorn.access" for line in lines)
 
 
+def test_links_point_at_the_port_given_on_the_command_line(tmp_path: Path) -> None:
+    """`paperworks serve --port N` (the README's flag) serves on N and signs links for N."""
+    for server in start(tmp_path, port_flag=True):
+        account = httpx.post(
+            f"{server.url}/api/v1/auth/register",
+            json={"email": "anna@example.com", "password": "correct horse battery"},
+        ).json()
+        headers = {"Authorization": f"Bearer {account['accessToken']}"}
+        uploaded = httpx.post(
+            f"{server.url}/api/v1/files",
+            files={"file": ("notes.txt", b"plain text notes", "text/plain")},
+            headers=headers,
+        ).json()
+        link = httpx.get(
+            f"{server.url}/api/v1/files/{uploaded['id']}/download-url", headers=headers
+        ).json()
+        assert link["url"].startswith(f"{server.url}/api/v1/downloads/"), link
+        assert httpx.get(link["url"]).content == b"plain text notes"
+
+
 def health_on_new_connection(url: str) -> int:
     return httpx.get(f"{url}/health", headers={"Connection": "close"}).status_code
 

@@ -17,12 +17,13 @@ from fastapi import FastAPI
 
 from paperworks import migrations
 from paperworks.app import create_app
-from paperworks.identity.dependencies import ActiveWorkspace
-from paperworks.jobs.dependencies import Jobs
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.jobs.handlers import JobContext, job_handler
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
+from paperworks.product import Product
+from paperworks.products import PRODUCTS
+from paperworks.services import ServicesDep, SessionDep
 from tests.conftest import make_settings
 from tests.mailbox import free_port
 
@@ -66,6 +67,18 @@ class LiveServer:
         job_id: str = response.json()["id"]
         return job_id
 
+    async def finished_job(self, token: str, job_id: str) -> dict[str, Any]:
+        """The job once it has ended, read over HTTP."""
+        async with httpx.AsyncClient(base_url=self.url) as http, asyncio.timeout(10):
+            while True:
+                response = await http.get(
+                    f"/api/v1/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"}
+                )
+                job: dict[str, Any] = response.json()
+                if job["status"] in ("succeeded", "failed", "cancelled"):
+                    return job
+                await asyncio.sleep(0.05)
+
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
@@ -75,16 +88,17 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     )
     db = Database.from_url(settings.database_url)
     await migrations.upgrade(db.engine)
-    app = create_app(settings, db=db)
+    app = create_app(
+        settings, db=db, products=(*PRODUCTS, Product(name="test", job_handlers=(live_job,)))
+    )
 
     @app.post("/test/live-jobs", status_code=202)
     async def start(
-        ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, body: dict[str, Any]
+        caller: CurrentCaller, session: SessionDep, services: ServicesDep, body: dict[str, Any]
     ) -> JobOut:
-        job = await jobs.enqueue(
+        job = await services.jobs.enqueue(
             session,
-            workspace_id=ws.workspace.id,
-            user_id=ws.user.id,
+            caller,
             kind="test.live",
             payload=body,
         )
@@ -156,7 +170,11 @@ async def test_a_subscribed_client_hears_a_job_progress_and_complete(
     job_id = await server.start_job(anna["token"])
 
     ack = await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
-    assert ack == {"ok": True, "room": f"job:{job_id}"}
+    assert ack == {
+        "ok": True,
+        "room": f"job:{job_id}",
+        "job": {"id": job_id, "status": "queued", "progress": 0, "message": None},
+    }
     gates.setdefault(job_id, asyncio.Event()).set()
 
     completed = await listener.until("job:completed")
@@ -168,6 +186,38 @@ async def test_a_subscribed_client_hears_a_job_progress_and_complete(
     queued = await listener.until("job.queued")
     assert (queued["resourceType"], queued["resourceId"]) == ("job", job_id)
     assert listener.names().index("job:started") < listener.names().index("job:completed")
+
+
+async def test_a_client_that_follows_a_job_after_its_end_hears_the_end_at_once(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    job_id = await server.start_job(anna["token"])
+    gates.setdefault(job_id, asyncio.Event()).set()
+    assert (await server.finished_job(anna["token"], job_id))["status"] == "succeeded"
+
+    await listener.connect(server, {"token": anna["token"]})
+    ack = await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
+    # The state says how it finished, not the last progress step it reported.
+    assert ack["job"] == {"id": job_id, "status": "succeeded", "progress": 100, "message": "Done."}
+    completed = await listener.until("job:completed")
+    assert completed == {"jobId": job_id, "kind": "test.live", "result": {"pages": 3}}
+
+
+async def test_a_late_follower_of_a_failed_job_hears_why(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    job_id = await server.start_job(anna["token"], fail=True)
+    gates.setdefault(job_id, asyncio.Event()).set()
+    await server.finished_job(anna["token"], job_id)
+
+    await listener.connect(server, {"token": anna["token"]})
+    ack = await listener.client.call("subscribe", {"jobId": job_id}, timeout=5)
+    assert ack["job"]["status"] == "failed"
+    assert ack["job"]["message"] == "Failed: the printer is on fire"
+    failed = await listener.until("job:failed")
+    assert failed["error"] == {"code": "job.failed", "message": "the printer is on fire"}
 
 
 async def test_a_failing_job_is_heard_as_failed_with_its_reason(

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from paperworks.events import service as events
 from paperworks.events.hub import EventHub, LiveMessage
-from paperworks.events.service import SYSTEM, Actor, Resource
+from paperworks.events.service import Resource
+from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.kit.db import Database
 from tests.accounts import Account, add_member, create_workspace
 from tests.problems import assert_problem
@@ -23,7 +24,7 @@ API = "/api/v1"
 
 @pytest.fixture
 def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.event_hub
+    hub: EventHub = app.state.services.hub
     return hub
 
 
@@ -33,7 +34,7 @@ async def publish(
     resource: Resource,
     payload: dict[str, Any] | None = None,
     *,
-    actor: Actor = SYSTEM,
+    actor: Caller = SYSTEM,
 ) -> str:
     """Publish one event in its own unit of work, as a request or a runner would."""
     async with db.session_scope() as session:
@@ -88,7 +89,7 @@ async def test_a_committed_event_is_heard_in_its_workspace_as_the_api_lists_it(
                 "doc.created",
                 Resource("doc", "d1", workspace),
                 {"title": "Q3 report"},
-                actor=Actor(user_id=anna.id),
+                actor=anna.caller,
                 live=ready,
             )
             assert drained(heard) == []  # not before the commit

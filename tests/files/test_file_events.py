@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from paperworks.events.service import Actor
 from paperworks.files import service
 from paperworks.kit.db import Database
 from tests.accounts import Account
@@ -59,11 +58,10 @@ async def test_a_products_output_is_created_not_uploaded(
     async with db.session_scope() as session:
         record = await service.store_bytes(
             session,
-            app.state.storage,
-            workspace_id=anna.personal_workspace_id,
+            app.state.services.storage,
+            anna.caller,
             filename="deck.pptx",
             data=samples.pptx(),
-            actor=Actor(user_id=anna.id),
         )
     (event,) = await timeline(client, anna, record.id)
     assert event["type"] == "file.created"

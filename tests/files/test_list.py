@@ -69,7 +69,7 @@ async def test_the_list_can_be_narrowed_to_a_purpose(
         output = await service.store_bytes(
             session,
             LocalStorage(settings.data_dir / "files"),
-            workspace_id=anna.personal_workspace_id,
+            anna.caller,
             filename="deck.pptx",
             data=samples.pptx(),
         )

@@ -13,6 +13,7 @@ from paperworks.files import service, sniffing
 from paperworks.files.purposes import Purpose
 from paperworks.files.storage import LocalStorage
 from paperworks.identity import service as identity
+from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.identity.models import User, Workspace
 from paperworks.kit.db import Database
 from paperworks.kit.ids import new_id
@@ -43,8 +44,7 @@ async def test_a_products_output_is_stored_as_a_file_of_the_workspace(
         record = await service.store_bytes(
             session,
             storage,
-            workspace_id=workspace.id,
-            user_id=user.id,
+            Caller(workspace_id=workspace.id, user_id=user.id),
             filename="Quarterly review.pptx",
             data=deck,
         )
@@ -55,7 +55,7 @@ async def test_a_products_output_is_stored_as_a_file_of_the_workspace(
     assert storage.path(record.storage_key) == storage.root / workspace.id / record.id
     assert await read(storage, record.storage_key) == deck
     async with db.session_scope() as session:
-        found = await service.get_file(session, workspace_id=workspace.id, file_id=record.id)
+        found = await service.get_file(session, SYSTEM.within(workspace.id), record.id)
         assert found.filename == "Quarterly review.pptx"
 
 
@@ -67,7 +67,7 @@ async def test_outputs_may_be_any_type_we_can_recognise(
         export = await service.store_bytes(
             session,
             storage,
-            workspace_id=workspace.id,
+            SYSTEM.within(workspace.id),
             filename="export.zip",
             data=samples.plain_zip(),
         )
@@ -75,11 +75,11 @@ async def test_outputs_may_be_any_type_we_can_recognise(
         assert export.user_id is None
         with pytest.raises(errors.UnsupportedFileType):
             await service.store_bytes(
-                session, storage, workspace_id=workspace.id, filename="x.bin", data=b"\x00\x01"
+                session, storage, SYSTEM.within(workspace.id), filename="x.bin", data=b"\x00\x01"
             )
         with pytest.raises(errors.FileEmpty):
             await service.store_bytes(
-                session, storage, workspace_id=workspace.id, filename="x.pdf", data=b""
+                session, storage, SYSTEM.within(workspace.id), filename="x.pdf", data=b""
             )
     assert [path.name for path in storage.root.rglob("*") if path.is_file()] == [export.id]
 
@@ -90,6 +90,6 @@ async def test_bytes_are_removed_when_their_row_cannot_be_written(
     with pytest.raises(IntegrityError):
         async with db.session_scope() as session:
             await service.store_bytes(
-                session, storage, workspace_id=new_id(), filename="x.pdf", data=samples.pdf()
+                session, storage, SYSTEM.within(new_id()), filename="x.pdf", data=samples.pdf()
             )
     assert [path for path in storage.root.rglob("*") if path.is_file()] == []

@@ -1,4 +1,4 @@
-"""What products authorise with: require(), ActiveWorkspace, the rate-limit principal."""
+"""What products authorise with: require(), CurrentCaller, the rate-limit principal."""
 
 from pathlib import Path
 from typing import Annotated
@@ -8,7 +8,7 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from paperworks.app import create_app
-from paperworks.identity.dependencies import ActiveWorkspace, CurrentUser, require
+from paperworks.identity.dependencies import CurrentCaller, CurrentUser, require
 from paperworks.kit.db import Database
 from tests.conftest import make_settings
 from tests.identity.conftest import Account
@@ -21,10 +21,10 @@ def app(app: FastAPI) -> FastAPI:
     @app.post("/test/manage")
     async def manage(
         user: CurrentUser,
-        ws: ActiveWorkspace,
+        caller: CurrentCaller,
         _: Annotated[None, Depends(require("members:manage"))],
     ) -> dict[str, str | None]:
-        return {"user": user.id, "workspace": ws.workspace.id, "role": ws.role}
+        return {"user": user.id, "workspace": caller.workspace_id, "role": caller.role}
 
     return app
 

@@ -13,6 +13,7 @@ from celery import Celery
 
 from paperworks import migrations
 from paperworks.identity import service as identity
+from paperworks.identity.caller import SYSTEM
 from paperworks.identity.models import User
 from paperworks.jobs import service
 from paperworks.jobs.celery_runner import CeleryDispatcher
@@ -96,7 +97,7 @@ async def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
 async def enqueue(db: Database, workspace_id: str, kind: str, **payload: Any) -> str:
     async with db.session_scope() as session:
         job = await service.enqueue(
-            session, workspace_id=workspace_id, user_id=None, kind=kind, payload=payload
+            session, SYSTEM.within(workspace_id), kind=kind, payload=payload
         )
         return job.id
 

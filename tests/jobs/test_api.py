@@ -9,12 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.jobs import service
-from paperworks.jobs.dependencies import IdempotencyKey, Jobs
+from paperworks.jobs.dependencies import IdempotencyKey
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
+from paperworks.services import ServicesDep, SessionDep
 from tests.identity.conftest import Account
 
 API = "/api/v1"
@@ -24,12 +24,11 @@ API = "/api/v1"
 def app(app: FastAPI) -> FastAPI:
     @app.post("/test/jobs", status_code=202)
     async def start(
-        ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, key: IdempotencyKey
+        caller: CurrentCaller, session: SessionDep, services: ServicesDep, key: IdempotencyKey
     ) -> JobOut:
-        job = await jobs.enqueue(
+        job = await services.jobs.enqueue(
             session,
-            workspace_id=ws.workspace.id,
-            user_id=ws.user.id,
+            caller,
             kind="test.echo",
             payload={"n": 1},
             idempotency_key=key,

@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 
 from paperworks.app import create_app
 from paperworks.events.models import Event
+from paperworks.identity.caller import Caller
 from paperworks.jobs.celery_runner import CeleryRunner
-from paperworks.jobs.dependencies import Jobs
 from paperworks.jobs.models import Job
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
+from paperworks.services import ServicesDep, SessionDep
 from tests.conftest import make_settings
-from tests.e2e import job_handlers  # noqa: F401 - registers the e2e.* handlers
+from tests.e2e.job_handlers import HANDLERS
 from tests.jobs.conftest import Tenant
 
 pytestmark = pytest.mark.slow
@@ -50,7 +50,7 @@ def celery_settings(tmp_path: Path, shared: Tenant, broker_url: str, celery_queu
 @pytest.fixture
 def worker(celery_settings: object) -> Iterator[CeleryRunner]:
     """A Celery worker consuming the test's queue from a thread of this process."""
-    runner = CeleryRunner(celery_settings)  # type: ignore[arg-type]
+    runner = CeleryRunner(celery_settings, HANDLERS)  # type: ignore[arg-type]
     try:
         with start_worker(runner.celery, pool="solo", perform_ping_check=False, loglevel="WARNING"):
             yield runner
@@ -63,9 +63,9 @@ def api(celery_settings: object, shared: Tenant) -> FastAPI:
     app = create_app(celery_settings, db=Database.from_url(shared.url))  # type: ignore[arg-type]
 
     @app.post("/test/jobs", status_code=202)
-    async def start(session: SessionDep, jobs: Jobs, kind: str) -> JobOut:
-        job = await jobs.enqueue(
-            session, workspace_id=shared.workspace_id, user_id=shared.user_id, kind=kind
+    async def start(session: SessionDep, services: ServicesDep, kind: str) -> JobOut:
+        job = await services.jobs.enqueue(
+            session, Caller(workspace_id=shared.workspace_id, user_id=shared.user_id), kind=kind
         )
         return JobOut.of(job)
 
@@ -117,4 +117,4 @@ async def test_jobs_started_over_the_api_run_on_a_celery_worker(
         (again,) = await wait_until_finished(shared.db, quick)
         assert (again.attempts, again.result) == (1, done.result)
         assert await started_events(shared.db, quick) == 1
-    await api.state.job_queue.stop()
+    await api.state.services.jobs.stop()

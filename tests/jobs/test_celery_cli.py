@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from paperworks import cli, migrations
 from paperworks.jobs.celery_runner import CeleryRunner
-from paperworks.jobs.handlers import registration
 from paperworks.kit.db import create_engine
 from tests.conftest import make_settings
+from tests.e2e.job_handlers import HANDLERS
 
 runner = CliRunner()
 
@@ -48,7 +48,7 @@ def worker_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     calls: list[dict[str, Any]] = []
 
     def run_worker(self: CeleryRunner, **options: Any) -> None:
-        calls.append({"settings": self.settings, **options})
+        calls.append({"settings": self.settings, "handlers": self.handlers, **options})
 
     monkeypatch.setattr(CeleryRunner, "run_worker", run_worker)
     return calls
@@ -91,7 +91,8 @@ def test_the_worker_loads_the_handlers_and_starts_celery(
     (call,) = worker_calls
     assert (call["concurrency"], call["pool"]) == (3, "threads")
     assert call["settings"].celery_queue == "paperworks-cli-test"
-    assert registration("e2e.slow") is not None
+    assert call["handlers"].get("e2e.slow") is not None  # the deployment's own kinds
+    assert call["handlers"].get("decks.build") is not None  # and every product's
     assert invoke("worker").exit_code == 0
     assert (worker_calls[1]["concurrency"], worker_calls[1]["pool"]) == (None, "prefork")
 
@@ -104,7 +105,7 @@ async def test_each_pool_process_gets_its_own_runtime(migrated: str, tmp_path: P
         celery_broker_url="memory://",
         celery_queue="paperworks-cli-test",
     )
-    celery_runner = CeleryRunner(settings)
+    celery_runner = CeleryRunner(settings, HANDLERS)
     seen: list[object] = []
 
     def worker_main(argv: list[str]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from paperworks import migrations
 from paperworks.app import create_app
 from paperworks.identity import service as identity
+from paperworks.identity.caller import SYSTEM
 from paperworks.jobs import service
 from paperworks.jobs.celery_runner import (
     TASK_NAME,
@@ -33,7 +34,7 @@ from paperworks.jobs.queue import JobQueue
 from paperworks.kit.db import Database, create_engine
 from paperworks.settings import JobsBackend, Settings
 from tests.conftest import make_settings
-from tests.e2e import job_handlers  # noqa: F401 - registers the e2e.* handlers
+from tests.e2e.job_handlers import HANDLERS
 from tests.jobs.conftest import Tenant, enqueue, load
 
 
@@ -79,6 +80,7 @@ def runtime(db: Database, dispatcher: RecordingDispatcher) -> WorkerRuntime:
         dispatcher,  # type: ignore[arg-type]
         lease_seconds=30,
         metrics=JobMetrics(CollectorRegistry()),
+        handlers=HANDLERS,
     )
 
 
@@ -168,6 +170,7 @@ async def test_the_heartbeat_renews_running_leases_and_sweeps(
         dispatcher,  # type: ignore[arg-type]
         lease_seconds=0.3,
         metrics=JobMetrics(CollectorRegistry()),
+        handlers=HANDLERS,
     )
     job_id = await enqueue(db, workspace_id, "e2e.quick")
     alive = await enqueue(db, workspace_id, "e2e.quick")
@@ -199,14 +202,13 @@ async def test_a_job_is_sent_only_once_its_request_commits(
     queue = JobQueue(None, JobMetrics(CollectorRegistry()), dispatcher=dispatcher)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="abort"):  # noqa: PT012 - the unit of work is the test
         async with db.session_scope() as session:
-            await queue.enqueue(session, workspace_id=workspace_id, user_id=None, kind="e2e.quick")
+            await queue.enqueue(session, SYSTEM.within(workspace_id), kind="e2e.quick")
             raise RuntimeError("abort")
     assert dispatcher.sent == []
     async with db.session_scope() as session:
         job = await queue.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=None,
+            SYSTEM.within(workspace_id),
             kind="e2e.quick",
             idempotency_key="once",
         )
@@ -215,8 +217,7 @@ async def test_a_job_is_sent_only_once_its_request_commits(
     async with db.session_scope() as session:  # the same key again: the same job, not re-sent
         again = await queue.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=None,
+            SYSTEM.within(workspace_id),
             kind="e2e.quick",
             idempotency_key="once",
         )
@@ -238,7 +239,7 @@ def test_the_queue_has_local_slots_none_or_a_broker(tmp_path: Path) -> None:
     def queue_for(**overrides: Any) -> JobQueue:
         settings = make_settings(tmp_path, **overrides)
         return JobQueue.from_settings(
-            settings, Database.from_url(settings.database_url), CollectorRegistry()
+            settings, Database.from_url(settings.database_url), CollectorRegistry(), HANDLERS
         )
 
     local = queue_for()
@@ -264,7 +265,7 @@ def celery_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def test_the_task_is_acknowledged_late_and_given_back_if_its_worker_dies(tmp_path: Path) -> None:
-    runner = CeleryRunner(celery_settings(tmp_path, celery_queue="paperworks-unit"))
+    runner = CeleryRunner(celery_settings(tmp_path, celery_queue="paperworks-unit"), HANDLERS)
     task = runner.celery.tasks[TASK_NAME]
     assert task.acks_late is True
     assert task.reject_on_worker_lost is True
@@ -317,11 +318,9 @@ async def test_a_failed_publish_is_logged_and_left_to_the_sweep(
 
 
 async def test_the_task_runs_a_job_on_the_process_loop(tmp_path: Path, shared: Tenant) -> None:
-    runner = CeleryRunner(celery_settings(tmp_path, database_url=shared.url))
+    runner = CeleryRunner(celery_settings(tmp_path, database_url=shared.url), HANDLERS)
     async with shared.db.session_scope() as session:
-        job = await service.enqueue(
-            session, workspace_id=shared.workspace_id, user_id=None, kind="e2e.flaky"
-        )
+        job = await service.enqueue(session, SYSTEM.within(shared.workspace_id), kind="e2e.flaky")
     try:
         # Eagerly, as a worker would: on this process's background loop, its own database.
         assert runner.task.apply(args=[job.id]).get() == "queued"  # retry sent, with an ETA
@@ -342,7 +341,7 @@ async def test_the_task_runs_a_job_on_the_process_loop(tmp_path: Path, shared: T
 async def test_queue_depth_is_on_the_metrics_page(
     db: Database, client: httpx.AsyncClient, workspace_id: str, app: Any
 ) -> None:
-    metrics: JobMetrics = app.state.job_queue.metrics
+    metrics: JobMetrics = app.state.services.jobs.metrics
     job_id = await enqueue(db, workspace_id, "e2e.quick")
     await enqueue(db, workspace_id, "e2e.quick")
     await enqueue(db, workspace_id, "e2e.flaky")
@@ -350,7 +349,7 @@ async def test_queue_depth_is_on_the_metrics_page(
     page = (await client.get("/metrics")).text
     assert 'paperworks_jobs_queued{kind="e2e.quick"} 2.0' in page
     async with db.session_scope() as session:
-        await service.cancel_job(session, workspace_id=workspace_id, job_id=job_id)
+        await service.cancel_job(session, SYSTEM.within(workspace_id), job_id)
     assert await metrics.sample_queue_depth(db) == {"e2e.quick": 1, "e2e.flaky": 1}
     async with db.session_scope() as session:
         await session.execute(
@@ -399,6 +398,7 @@ async def test_a_broker_that_is_down_fails_no_job_and_stops_no_heartbeat(
         BrokerDown(),  # type: ignore[arg-type]
         lease_seconds=0.3,
         metrics=JobMetrics(CollectorRegistry()),
+        handlers=HANDLERS,
     )
     job_id = await enqueue(db, workspace_id, "e2e.flaky", succeed_on=2)
     # The retry is recorded in the row even though it cannot be sent: a sweep sends it later.
@@ -420,10 +420,10 @@ async def test_serve_in_celery_mode_runs_no_job_slots_but_samples_the_queue(
     await engine.dispose()
     app = create_app(celery_settings(tmp_path, database_url=url))
     async with LifespanManager(app):
-        queue: JobQueue = app.state.job_queue
+        queue: JobQueue = app.state.services.jobs
         assert queue.runner is None
         assert queue.dispatcher is not None
         assert queue.queue_depth is not None
         assert queue.queue_depth._task is not None
     assert queue.queue_depth._task is None
-    assert app.state.db.engine.pool.checkedout() == 0
+    assert app.state.services.db.engine.pool.checkedout() == 0

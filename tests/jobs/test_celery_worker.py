@@ -19,14 +19,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from paperworks.app import create_app
+from paperworks.identity.caller import SYSTEM
 from paperworks.jobs.celery_runner import CeleryDispatcher, create_celery
-from paperworks.jobs.dependencies import Jobs
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job
 from paperworks.jobs.queue import JobQueue
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
+from paperworks.services import ServicesDep, SessionDep
 from paperworks.settings import Settings
 from tests.conftest import make_settings
 from tests.jobs.conftest import Tenant
@@ -123,10 +123,10 @@ async def api(settings: Settings, tenant: Tenant) -> AsyncIterator[httpx.AsyncCl
 
     @app.post("/test/jobs", status_code=202)
     async def start_job(
-        session: SessionDep, jobs: Jobs, kind: str, payload: dict[str, Any]
+        session: SessionDep, services: ServicesDep, kind: str, payload: dict[str, Any]
     ) -> JobOut:
-        job = await jobs.enqueue(
-            session, workspace_id=tenant.workspace_id, user_id=None, kind=kind, payload=payload
+        job = await services.jobs.enqueue(
+            session, SYSTEM.within(tenant.workspace_id), kind=kind, payload=payload
         )
         return JobOut.of(job)
 
@@ -135,8 +135,8 @@ async def api(settings: Settings, tenant: Tenant) -> AsyncIterator[httpx.AsyncCl
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
     finally:
-        await app.state.job_queue.stop()
-        await app.state.db.dispose()
+        await app.state.services.jobs.stop()
+        await app.state.services.db.dispose()
 
 
 async def post(client: httpx.AsyncClient, kind: str, **payload: Any) -> str:
@@ -148,7 +148,7 @@ async def post(client: httpx.AsyncClient, kind: str, **payload: Any) -> str:
 async def start(queue: JobQueue, tenant: Tenant, kind: str, **payload: Any) -> str:
     async with tenant.db.session_scope() as session:
         job = await queue.enqueue(
-            session, workspace_id=tenant.workspace_id, user_id=None, kind=kind, payload=payload
+            session, SYSTEM.within(tenant.workspace_id), kind=kind, payload=payload
         )
     return job.id
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from paperworks.jobs import service
 from paperworks.jobs.execution import JobExecutor
+from paperworks.jobs.handlers import JobHandlers
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.kit.db import Database
 
@@ -21,5 +22,6 @@ async def test_a_progress_tick_that_cannot_be_stored_is_skipped_not_fatal(
         raise OperationalError("UPDATE jobs ...", {}, Exception("database is locked"))
 
     monkeypatch.setattr(service, "record_progress", database_locked)
-    report = JobExecutor(db, JobMetrics(CollectorRegistry()))._progress_reporter("some-job")
+    executor = JobExecutor(db, JobMetrics(CollectorRegistry()), JobHandlers())
+    report = executor._progress_reporter("some-job")
     assert await report(10, "working") is False  # not cancelled, and no exception for the job

@@ -16,20 +16,20 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
-from paperworks.events.dependencies import CurrentActor
+from paperworks.events import follow
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.identity import service as identity
-from paperworks.identity.dependencies import ActiveWorkspace
+from paperworks.identity.caller import SYSTEM
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.identity.models import User
 from paperworks.jobs import execution, service
-from paperworks.jobs import router as jobs_router
-from paperworks.jobs.dependencies import Jobs
-from paperworks.jobs.handlers import JobContext, RetryableError, job_handler
+from paperworks.jobs.handlers import JobContext, JobHandlers, RetryableError, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.jobs.runner import JobMetrics, LocalRunner
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
+from paperworks.services import ServicesDep, SessionDep
+from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.problems import assert_problem
 
@@ -89,17 +89,24 @@ async def gated(ctx: JobContext) -> dict[str, Any]:
     return {}
 
 
+HANDLERS = JobHandlers([steps, slides, count, broken, flaky, gated])
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app runs this module's job kinds, as a deployment's own (JOB_MODULES)."""
+    return settings.model_copy(update={"job_modules": [__name__]})
+
+
 @pytest.fixture
 def app(app: FastAPI) -> FastAPI:
     @app.post("/test/event-jobs", status_code=202)
     async def start(
-        body: dict[str, Any], ws: ActiveWorkspace, session: SessionDep, jobs: Jobs, by: CurrentActor
+        body: dict[str, Any], caller: CurrentCaller, session: SessionDep, services: ServicesDep
     ) -> JobOut:
-        job = await jobs.enqueue(
+        job = await services.jobs.enqueue(
             session,
-            workspace_id=ws.workspace.id,
-            user_id=ws.user.id,
-            actor=by,
+            caller,
             kind=body["kind"],
             payload=body.get("payload", {}),
         )
@@ -110,7 +117,7 @@ def app(app: FastAPI) -> FastAPI:
 
 @pytest.fixture
 def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.event_hub
+    hub: EventHub = app.state.services.hub
     return hub
 
 
@@ -122,7 +129,8 @@ def every_report_written(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def runner(db: Database) -> LocalRunner:
-    return LocalRunner(db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()))
+    metrics = JobMetrics(CollectorRegistry())
+    return LocalRunner(db, slots=1, lease_seconds=30, metrics=metrics, handlers=HANDLERS)
 
 
 async def start(client: httpx.AsyncClient, who: Account, kind: str) -> str:
@@ -158,7 +166,7 @@ def drained(queue: asyncio.Queue[LiveMessage]) -> list[LiveMessage]:
     return messages
 
 
-SYSTEM = {"type": "system", "userId": None, "apiKeyId": None}
+BY_SYSTEM = {"type": "system", "userId": None, "apiKeyId": None}
 
 
 def by_user(account: Account) -> dict[str, Any]:
@@ -184,7 +192,7 @@ async def test_a_successful_jobs_timeline_reads_queued_started_progress_succeede
         ("job.progress", {"progress": 75, "message": "writing"}),
         ("job.succeeded", {}),
     ]
-    assert [item["actor"] for item in items] == [by_user(anna)] + [SYSTEM] * 4
+    assert [item["actor"] for item in items] == [by_user(anna)] + [BY_SYSTEM] * 4
     assert {(i["resourceType"], i["resourceId"], i["workspaceId"]) for i in items} == {
         ("job", job_id, anna.personal_workspace_id)
     }
@@ -282,7 +290,7 @@ async def test_a_retryable_failure_schedules_a_retry_in_the_timeline(
         "runAfter": read["runAfter"],
         "error": {"code": "job.retryable", "message": "upstream said 503"},
     }
-    assert items[-1]["actor"] == SYSTEM
+    assert items[-1]["actor"] == BY_SYSTEM
 
     async with db.session_scope() as session:  # let the retry be due now
         await session.execute(
@@ -371,9 +379,9 @@ async def test_cancelling_a_running_job_records_the_request_then_the_runners_sto
     milestones = [(i["type"], i["actor"]) for i in items if i["type"] != "job.progress"]
     assert milestones == [
         ("job.queued", by_user(anna)),
-        ("job.started", SYSTEM),
+        ("job.started", BY_SYSTEM),
         ("job.cancel_requested", by_user(anna)),
-        ("job.cancelled", SYSTEM),
+        ("job.cancelled", BY_SYSTEM),
     ]
     assert (heard[-1].name, heard[-1].data) == (
         "job:cancelled",
@@ -456,9 +464,7 @@ async def test_progress_is_recorded_while_another_runner_is_writing(
         )
         workspace_id = (await identity.personal_workspace(session, user)).id
         jobs = [
-            await service.enqueue(
-                session, workspace_id=workspace_id, user_id=None, kind="events.steps"
-            )
+            await service.enqueue(session, SYSTEM.within(workspace_id), kind="events.steps")
             for _ in range(2)
         ]
     running, other = (job.id for job in jobs)
@@ -549,7 +555,7 @@ async def test_the_stream_hears_each_change_at_once_and_ends_with_job_completed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Polled only every half minute: whatever arrives within two seconds, the hub woke it for.
-    monkeypatch.setattr(jobs_router, "STREAM_POLL_SECONDS", 30.0)
+    monkeypatch.setattr(follow, "POLL_SECONDS", 30.0)
     job_id = await start(client, anna, "events.steps")
     stream = LiveResponse(app, f"{API}/jobs/{job_id}/stream", anna.headers)
     try:

@@ -11,8 +11,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
 from paperworks.identity import service as identity
+from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.jobs import service
-from paperworks.jobs.handlers import JobContext, RetryableError, job_handler
+from paperworks.jobs.handlers import JobContext, JobHandlers, RetryableError, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.jobs.queue import JobQueue
 from paperworks.jobs.runner import JobMetrics, LocalRunner
@@ -50,6 +51,9 @@ async def until_cancelled(ctx: JobContext) -> None:
         await asyncio.sleep(0.05)
 
 
+HANDLERS = JobHandlers([echo, flaky, boom, until_cancelled])
+
+
 @pytest.fixture
 async def workspace_id(db: Database) -> str:
     async with db.session_scope() as session:
@@ -59,7 +63,8 @@ async def workspace_id(db: Database) -> str:
 
 @pytest.fixture
 def runner(db: Database) -> LocalRunner:
-    return LocalRunner(db, slots=1, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()))
+    metrics = JobMetrics(CollectorRegistry())
+    return LocalRunner(db, slots=1, lease_seconds=30, metrics=metrics, handlers=HANDLERS)
 
 
 async def claim(db: Database) -> Job | None:
@@ -167,7 +172,7 @@ async def test_a_running_job_stops_at_its_next_report_once_cancelled(
     running = asyncio.create_task(runner.run(job))
     await asyncio.sleep(0.2)
     async with db.session_scope() as session:
-        flagged = await service.cancel_job(session, workspace_id=workspace_id, job_id=job_id)
+        flagged = await service.cancel_job(session, SYSTEM.within(workspace_id), job_id)
     assert (flagged.status, flagged.cancel_requested) == ("running", True)
     assert await asyncio.wait_for(running, timeout=5) == JobStatus.cancelled
     assert (await load(db, job_id)).status == "cancelled"
@@ -200,8 +205,7 @@ async def test_jobs_are_dispatched_only_after_commit(db: Database, workspace_id:
         async with db.session_scope() as session:
             await service.enqueue(
                 session,
-                workspace_id=workspace_id,
-                user_id=None,
+                SYSTEM.within(workspace_id),
                 kind="test.echo",
                 wake=lambda _job_id: woken.append("rolled back"),
             )
@@ -209,12 +213,11 @@ async def test_jobs_are_dispatched_only_after_commit(db: Database, workspace_id:
     async with db.session_scope() as session:
         await service.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=None,
+            SYSTEM.within(workspace_id),
             kind="test.echo",
             wake=lambda _job_id: woken.append("committed"),
         )
-        await queue.enqueue(session, workspace_id=workspace_id, user_id=None, kind="test.echo")
+        await queue.enqueue(session, SYSTEM.within(workspace_id), kind="test.echo")
         assert woken == []
         assert metrics.enqueued.labels("test.echo")._value.get() == 0
     assert woken == ["committed"]
@@ -225,16 +228,14 @@ async def test_an_idempotency_key_returns_the_same_job(db: Database, workspace_i
     async with db.session_scope() as session:
         first = await service.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=None,
+            SYSTEM.within(workspace_id),
             kind="test.echo",
             idempotency_key="order-42",
         )
     async with db.session_scope() as session:
         again = await service.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=None,
+            SYSTEM.within(workspace_id),
             kind="test.echo",
             idempotency_key="order-42",
         )
@@ -248,15 +249,15 @@ async def test_the_runner_loop_starts_work_as_soon_as_it_is_committed(database_u
     async with real.session_scope() as session:
         user = await identity.create_user(session, email="loop@example.com", password_hash=None)
         workspace = await identity.personal_workspace(session, user)
-    runner = LocalRunner(real, slots=2, lease_seconds=30, metrics=JobMetrics(CollectorRegistry()))
+    metrics = JobMetrics(CollectorRegistry())
+    runner = LocalRunner(real, slots=2, lease_seconds=30, metrics=metrics, handlers=HANDLERS)
     queue = JobQueue(runner, runner.metrics)
     await runner.start()
     try:
         async with real.session_scope() as session:
             job = await queue.enqueue(
                 session,
-                workspace_id=workspace.id,
-                user_id=user.id,
+                Caller(workspace_id=workspace.id, user_id=user.id),
                 kind="test.echo",
                 payload={"n": 5},
             )

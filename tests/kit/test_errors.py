@@ -16,8 +16,8 @@ from sqlalchemy import text
 from paperworks import migrations
 from paperworks.app import create_app
 from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.errors import Conflict, NotFound
+from paperworks.services import SessionDep
 from tests.conftest import make_settings
 from tests.problems import assert_problem
 
@@ -104,7 +104,7 @@ async def test_domain_errors_carry_their_code_detail_and_headers(
 async def test_declared_oversize_body_is_refused_before_it_is_read(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.services.settings.max_body_bytes
     response = await client.post(
         "/test/widgets", content=b"x" * (limit + 1), headers={"content-type": "application/json"}
     )
@@ -114,7 +114,7 @@ async def test_declared_oversize_body_is_refused_before_it_is_read(
 
 
 async def test_streamed_oversize_body_is_cut_off(client: httpx.AsyncClient, app: FastAPI) -> None:
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.services.settings.max_body_bytes
 
     async def chunks():  # type: ignore[no-untyped-def]
         for _ in range(limit // 4096 + 2):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from paperworks.assistant.mcp_server import McpEndpoint
 from tests.accounts import Account
 from tests.mcp_sessions import McpClient, call, call_failing
 from tests.problems import assert_problem
@@ -144,9 +143,7 @@ async def test_mcp_answers_at_its_own_path_without_a_redirect(
 async def test_a_revoked_key_is_refused_once_its_caller_is_forgotten(
     app: FastAPI, mcp_client: McpClient, anna: Account, client: httpx.AsyncClient
 ) -> None:
-    endpoint = app.router.routes[0].app  # type: ignore[attr-defined]
-    assert isinstance(endpoint, McpEndpoint)
-    endpoint.remember_seconds = 0.0  # as if the few seconds' memory had passed
+    app.state.services.callers.seconds = 0.0  # as if the few seconds' memory had passed
     created = await client.post("/api/v1/api-keys", json={"name": "laptop"}, headers=anna.headers)
     key = created.json()
     async with mcp_client({"X-API-Key": key["key"]}) as mcp:

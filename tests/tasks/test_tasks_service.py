@@ -8,25 +8,24 @@ from datetime import date
 import pytest
 
 from paperworks.events import service as events
+from paperworks.identity.caller import Caller
 from paperworks.kit.db import Database
 from paperworks.tasks import service
 from paperworks.tasks.exceptions import TaskNotFound
 from paperworks.tasks.schemas import TaskCreate, TaskUpdate
-from paperworks.tasks.service import TaskOwner
 from tests.accounts import Account
 
 
 @pytest.fixture
-def owner(anna: Account) -> TaskOwner:
-    return TaskOwner(workspace_id=anna.personal_workspace_id, user_id=anna.id)
+def owner(anna: Account) -> Caller:
+    return anna.caller
 
 
-async def event_types(db: Database, owner: TaskOwner, task_id: str) -> list[str]:
+async def event_types(db: Database, owner: Caller, task_id: str) -> list[str]:
     async with db.session_scope() as session:
         found, _ = await events.timeline(
             session,
-            workspace_id=owner.workspace_id,
-            viewer_id=owner.user_id,
+            owner,
             resource_type="task",
             resource_id=task_id,
             limit=100,
@@ -35,24 +34,24 @@ async def event_types(db: Database, owner: TaskOwner, task_id: str) -> list[str]
     return [event.type for event in found]
 
 
-async def new_task(db: Database, owner: TaskOwner, title: str = "Buy milk") -> str:
+async def new_task(db: Database, owner: Caller, title: str = "Buy milk") -> str:
     async with db.session_scope() as session:
         task = await service.create_task(
             session,
-            owner=owner,
-            data=TaskCreate(title=title, description="Oat", due_date=date(2026, 6, 1)),
+            owner,
+            TaskCreate(title=title, description="Oat", due_date=date(2026, 6, 1)),
         )
         return task.id
 
 
-async def test_completing_twice_completes_once(db: Database, owner: TaskOwner) -> None:
+async def test_completing_twice_completes_once(db: Database, owner: Caller) -> None:
     task_id = await new_task(db, owner)
 
     async with db.session_scope() as session:
-        first = await service.complete_task(session, owner=owner, task_id=task_id)
+        first = await service.complete_task(session, owner, task_id)
         completed_at = first.completed_at
     async with db.session_scope() as session:
-        second = await service.complete_task(session, owner=owner, task_id=task_id)
+        second = await service.complete_task(session, owner, task_id)
 
     assert second.completed is True
     assert completed_at is not None
@@ -60,14 +59,12 @@ async def test_completing_twice_completes_once(db: Database, owner: TaskOwner) -
     assert await event_types(db, owner, task_id) == ["task.created", "task.completed"]
 
 
-async def test_an_update_changes_only_the_fields_it_was_given(
-    db: Database, owner: TaskOwner
-) -> None:
+async def test_an_update_changes_only_the_fields_it_was_given(db: Database, owner: Caller) -> None:
     task_id = await new_task(db, owner)
 
     async with db.session_scope() as session:
         changes = TaskUpdate.model_validate({"dueDate": None, "priority": "low"})
-        task = await service.update_task(session, owner=owner, task_id=task_id, changes=changes)
+        task = await service.update_task(session, owner, task_id, changes)
         assert (task.title, task.description, task.due_date, task.priority) == (
             "Buy milk",
             "Oat",
@@ -75,28 +72,26 @@ async def test_an_update_changes_only_the_fields_it_was_given(
             "low",
         )
     async with db.session_scope() as session:
-        before = (await service.get_task(session, owner=owner, task_id=task_id)).updated_at
-        same = await service.update_task(
-            session, owner=owner, task_id=task_id, changes=TaskUpdate()
-        )
+        before = (await service.get_task(session, owner, task_id)).updated_at
+        same = await service.update_task(session, owner, task_id, TaskUpdate())
         assert same.updated_at == before
 
     assert await event_types(db, owner, task_id) == ["task.created", "task.updated"]
 
 
 async def test_the_list_is_the_owners_by_status_and_in_pages(
-    db: Database, owner: TaskOwner, bob: Account
+    db: Database, owner: Caller, bob: Account
 ) -> None:
     ids = [await new_task(db, owner, f"task {n}") for n in range(3)]
-    someone_else = TaskOwner(workspace_id=owner.workspace_id, user_id=bob.id)
+    someone_else = Caller(workspace_id=owner.workspace_id, user_id=bob.id)
     await new_task(db, someone_else, "Bob's, in Anna's workspace (as if he were a member)")
 
     async with db.session_scope() as session:
-        await service.complete_task(session, owner=owner, task_id=ids[1])
-        first, cursor = await service.list_tasks(session, owner=owner, limit=2)
-        rest, end = await service.list_tasks(session, owner=owner, limit=2, cursor=cursor)
-        pending, _ = await service.list_tasks(session, owner=owner, status="pending")
-        done, _ = await service.list_tasks(session, owner=owner, status="completed")
+        await service.complete_task(session, owner, ids[1])
+        first, cursor = await service.list_tasks(session, owner, limit=2)
+        rest, end = await service.list_tasks(session, owner, limit=2, cursor=cursor)
+        pending, _ = await service.list_tasks(session, owner, status="pending")
+        done, _ = await service.list_tasks(session, owner, status="completed")
 
     assert [task.id for task in first + rest] == ids
     assert end is None
@@ -104,32 +99,22 @@ async def test_the_list_is_the_owners_by_status_and_in_pages(
     assert [task.id for task in done] == [ids[1]]
 
 
-async def test_another_owners_task_is_not_found(
-    db: Database, owner: TaskOwner, bob: Account
-) -> None:
+async def test_another_owners_task_is_not_found(db: Database, owner: Caller, bob: Account) -> None:
     task_id = await new_task(db, owner)
-    bob_here = TaskOwner(workspace_id=owner.workspace_id, user_id=bob.id)
-    anna_elsewhere = TaskOwner(workspace_id=bob.personal_workspace_id, user_id=owner.user_id)
+    bob_here = Caller(workspace_id=owner.workspace_id, user_id=bob.id)
+    anna_elsewhere = Caller(workspace_id=bob.personal_workspace_id, user_id=owner.user_id)
 
     for stranger in (bob_here, anna_elsewhere):
         async with db.session_scope() as session:
             with pytest.raises(TaskNotFound):
-                await service.get_task(session, owner=stranger, task_id=task_id)
+                await service.get_task(session, stranger, task_id)
             with pytest.raises(TaskNotFound):
-                await service.update_task(
-                    session, owner=stranger, task_id=task_id, changes=TaskUpdate(title="Mine")
-                )
+                await service.update_task(session, stranger, task_id, TaskUpdate(title="Mine"))
             with pytest.raises(TaskNotFound):
-                await service.complete_task(session, owner=stranger, task_id=task_id)
+                await service.complete_task(session, stranger, task_id)
             with pytest.raises(TaskNotFound):
-                await service.delete_task(session, owner=stranger, task_id=task_id)
+                await service.delete_task(session, stranger, task_id)
 
     async with db.session_scope() as session:
-        task = await service.get_task(session, owner=owner, task_id=task_id)
+        task = await service.get_task(session, owner, task_id)
         assert (task.title, task.completed) == ("Buy milk", False)
-
-
-def test_an_owner_is_the_actor_of_its_events() -> None:
-    owner = TaskOwner(workspace_id="w", user_id="u", api_key_id="k")
-    assert (owner.actor.user_id, owner.actor.api_key_id) == ("u", "k")
-    assert TaskOwner(workspace_id="w", user_id="u").actor.api_key_id is None

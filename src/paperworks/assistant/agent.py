@@ -35,13 +35,14 @@ from agents.mcp import MCPServerStreamableHttp
 from starlette.types import ASGIApp
 
 from paperworks.assistant.exceptions import TooManySteps
-from paperworks.assistant.mcp_server import MCP_PATH
 from paperworks.assistant.offline_engine import ToolFailed, run_offline
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
 from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput
+from paperworks.mcp.family import ToolFamily
+from paperworks.mcp.server import MCP_PATH
 
 log = get_logger(__name__)
 
@@ -51,12 +52,19 @@ MCP_TIMEOUT_SECONDS = 30.0
 SUMMARY_CHARS = 1500
 TOOL_RESULT_CHARS = 400
 
-INSTRUCTIONS = """You are the Paperworks assistant. You manage the user's tasks with the tools
-you have: add, list, complete, update and delete tasks. Act on clear requests straight away
-(several tools in one turn are fine), then answer in one or two short sentences saying what you
-did. Find a task's id with list_tasks before changing it. If a tool reports an error, read it,
-fix the arguments and try again, or tell the user what went wrong. Dates are YYYY-MM-DD; today
-is {today}. Never invent tasks or results."""
+INSTRUCTIONS = """You are the Paperworks assistant. You act for the user with the tools you
+have. Act on clear requests straight away (several tools in one turn are fine), then answer in one
+or two short sentences saying what you did. If a tool reports an error, read it, fix the arguments
+and try again, or tell the user what went wrong. Dates are YYYY-MM-DD; today is {today}. Never
+invent data or results."""
+
+
+def instructions_for(families: Sequence[ToolFamily], today: date) -> str:
+    """The assistant's own instructions, then what each tool family says about its tools."""
+    parts = [INSTRUCTIONS.format(today=today.isoformat())]
+    parts += [family.instructions for family in families]
+    return "\n\n".join(parts)
+
 
 Delta = Callable[[str], Awaitable[None]]
 
@@ -115,6 +123,7 @@ class Assistant:
         self,
         app: ASGIApp,
         llm: LLMClient | None,
+        families: Sequence[ToolFamily],
         *,
         history_turns: int,
         max_steps: int,
@@ -122,6 +131,7 @@ class Assistant:
     ) -> None:
         self.app = app
         self.llm = llm
+        self.families = families
         self.history_turns = history_turns
         self.max_steps = max_steps
         self.tracing = tracing
@@ -194,7 +204,7 @@ class Assistant:
         on_delta: Delta | None,
     ) -> Turn:
         summary, recent = bounded_history(history, self.history_turns)
-        instructions = INSTRUCTIONS.format(today=today.isoformat())
+        instructions = instructions_for(self.families, today)
         if summary:
             instructions += f"\n\nEarlier in this conversation: {summary}"
         agent: Agent[None] = Agent(

@@ -1,4 +1,4 @@
-"""The assistant's dependencies: whose conversations, and the assistant itself."""
+"""The assistant's dependencies: the assistant itself, and a conversation of the caller's."""
 
 from __future__ import annotations
 
@@ -9,42 +9,33 @@ from fastapi import Depends, Path, Request
 from paperworks.assistant import service
 from paperworks.assistant.agent import Assistant
 from paperworks.assistant.models import Conversation
-from paperworks.assistant.service import ConversationOwner
-from paperworks.identity.dependencies import ActiveWorkspace
-from paperworks.kit.dependencies import SessionDep
+from paperworks.identity.dependencies import CurrentCaller
+from paperworks.services import ServicesDep, SessionDep
 
 
-async def get_owner(ws: ActiveWorkspace) -> ConversationOwner:
-    return ConversationOwner(workspace_id=ws.workspace.id, user_id=ws.user.id)
-
-
-CurrentOwner = Annotated[ConversationOwner, Depends(get_owner)]
-
-
-def get_assistant(request: Request) -> Assistant:
-    assistant: Assistant = request.app.state.assistant
-    return assistant
+def get_assistant(request: Request, services: ServicesDep) -> Assistant:
+    """The assistant for this turn: the process's model, every product's tools, reached over
+    MCP inside this same app."""
+    settings = services.settings
+    return Assistant(
+        request.app,
+        services.llm,
+        services.tools,
+        history_turns=settings.assistant_history_turns,
+        max_steps=settings.assistant_max_steps,
+        tracing=settings.assistant_tracing,
+    )
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
 async def valid_conversation(
-    conversation_id: Annotated[str, Path(max_length=64)], owner: CurrentOwner, session: SessionDep
+    conversation_id: Annotated[str, Path(max_length=64)],
+    caller: CurrentCaller,
+    session: SessionDep,
 ) -> Conversation:
-    return await service.get_conversation(session, owner=owner, conversation_id=conversation_id)
+    return await service.get_conversation(session, caller, conversation_id)
 
 
 OwnConversation = Annotated[Conversation, Depends(valid_conversation)]
-
-
-# The caller's own credentials carry the assistant's tool calls, so the tools act exactly as the
-# caller may: same user, same workspace, same limits.
-FORWARDED_CREDENTIALS = ("authorization", "x-api-key", "x-workspace-id")
-
-
-def get_credentials(request: Request) -> dict[str, str]:
-    return {name: value for name in FORWARDED_CREDENTIALS if (value := request.headers.get(name))}
-
-
-Credentials = Annotated[dict[str, str], Depends(get_credentials)]

@@ -7,18 +7,17 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from paperworks.identity.tenancy import UserPrivate
 from paperworks.kit.db import Base, IdMixin, TimestampMixin
 
 
-class Conversation(IdMixin, TimestampMixin, Base):
+class Conversation(IdMixin, TimestampMixin, UserPrivate, Base):
     __tablename__ = "conversations"
     __table_args__ = (
         # Every read is one owner's conversations in one workspace, in id (= creation) order.
         Index("ix_conversations_owner", "workspace_id", "user_id", "id"),
     )
 
-    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
 
 

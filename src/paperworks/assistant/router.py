@@ -3,22 +3,14 @@ make, each private to its user in the active workspace."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+import functools
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from paperworks.assistant import exceptions as errors
-from paperworks.assistant import service
-from paperworks.assistant.agent import Delta, PastMessage
-from paperworks.assistant.dependencies import (
-    AssistantDep,
-    Credentials,
-    CurrentOwner,
-    OwnConversation,
-)
+from paperworks.assistant import flows, service
+from paperworks.assistant.dependencies import AssistantDep, OwnConversation
 from paperworks.assistant.schemas import (
     ChatReply,
     ChatRequest,
@@ -26,15 +18,12 @@ from paperworks.assistant.schemas import (
     ConversationWithMessages,
     MessageOut,
 )
-from paperworks.kit.db import Database
-from paperworks.kit.dependencies import SessionDep
-from paperworks.kit.errors import INTERNAL_ERROR_BODY, AppError, problem_body, problem_responses
-from paperworks.kit.logging import get_logger
+from paperworks.identity.dependencies import CurrentCaller, RequestCredentials
+from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from paperworks.kit.sse import SSE_HEADERS, sse_event
+from paperworks.kit.sse import SSE_HEADERS
 from paperworks.llm import exceptions as llm_errors
-
-log = get_logger(__name__)
+from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1/assistant", tags=["assistant"])
 
@@ -65,97 +54,23 @@ reply is written, then `reply` with the same body as the JSON answer, or `error`
 async def chat(
     body: ChatRequest,
     request: Request,
-    owner: CurrentOwner,
+    caller: CurrentCaller,
+    credentials: RequestCredentials,
     session: SessionDep,
+    services: ServicesDep,
     assistant: AssistantDep,
-    credentials: Credentials,
 ) -> ChatReply:
-    history: list[PastMessage] = []
-    if body.conversation_id is not None:
-        conversation = await service.get_conversation(
-            session, owner=owner, conversation_id=body.conversation_id
-        )
-        history = [
-            PastMessage(message.role, message.content, message.tool_calls)
-            for message in await service.messages_of(session, conversation)
-        ]
-    db: Database = request.app.state.db
-
-    async def take_turn(on_delta: Delta | None = None) -> ChatReply:
-        turn = await assistant.answer(
-            history,
-            body.message,
-            credentials=credentials,
-            today=datetime.now(UTC).date(),
-            on_delta=on_delta,
-        )
-        # Recorded in a unit of work of its own, after the tools committed theirs: the turn's
-        # reads held no lock while the tools wrote, and a streamed reply outlives the request's.
-        async with db.session_scope() as record:
-            conversation_id = await service.record_turn(
-                record,
-                owner=owner,
-                conversation_id=body.conversation_id,
-                message=body.message,
-                reply=turn.reply,
-                tool_calls=turn.tool_calls,
-                model=turn.model,
-            )
-        return ChatReply.model_validate(
-            {
-                "conversation_id": conversation_id,
-                "reply": turn.reply,
-                "tool_calls": turn.tool_calls,
-                "model": turn.model,
-            }
-        )
-
+    history = await flows.history_of(session, caller, body.conversation_id)
+    turn = functools.partial(
+        flows.take_turn, services.db, assistant, caller, credentials, body, history
+    )
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(  # type: ignore[return-value]
-            _streamed(take_turn, instance=request.url.path),
+            flows.streamed(turn, instance=request.url.path),
             media_type="text/event-stream",
             headers=SSE_HEADERS,
         )
-    return await take_turn()
-
-
-async def _streamed(
-    take_turn: Callable[[Delta], Awaitable[ChatReply]], *, instance: str
-) -> AsyncIterator[bytes]:
-    deltas: asyncio.Queue[str] = asyncio.Queue()
-
-    async def on_delta(text: str) -> None:
-        await deltas.put(text)
-
-    turn = asyncio.ensure_future(take_turn(on_delta))
-    try:
-        while not turn.done() or not deltas.empty():
-            waiting = asyncio.ensure_future(deltas.get())
-            await asyncio.wait({turn, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            if waiting.done():
-                yield sse_event("delta", {"text": waiting.result()})
-            else:
-                waiting.cancel()
-        reply = turn.result()
-    except AppError as exc:
-        yield sse_event(
-            "error",
-            problem_body(
-                status=exc.status_code,
-                code=exc.code,
-                title=exc.title,
-                detail=exc.detail,
-                instance=instance,
-            ),
-        )
-        return
-    except Exception:
-        log.exception("assistant_stream_failed")
-        yield sse_event("error", {**INTERNAL_ERROR_BODY, "instance": instance})
-        return
-    finally:
-        turn.cancel()  # the client went away: stop the model too
-    yield sse_event("reply", reply.model_dump(mode="json", by_alias=True))
+    return await turn(None)
 
 
 @router.get(
@@ -163,13 +78,13 @@ async def _streamed(
     summary="Your conversations with the assistant, oldest first",
 )
 async def list_conversations(
-    owner: CurrentOwner,
+    caller: CurrentCaller,
     session: SessionDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[ConversationOut]:
     found, next_cursor = await service.list_conversations(
-        session, owner=owner, limit=limit, cursor=cursor
+        session, caller, limit=limit, cursor=cursor
     )
     items = [ConversationOut.model_validate(conversation) for conversation in found]
     return Page(items=items, next_cursor=next_cursor)

@@ -6,7 +6,6 @@ Another user's conversation, or one in another workspace, is as missing as one t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,16 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.assistant.exceptions import ConversationBusy, ConversationNotFound
 from paperworks.assistant.models import Conversation, Message
+from paperworks.identity.caller import Caller
+from paperworks.identity.tenancy import get_scoped, scoped
 from paperworks.kit.db import utcnow
 from paperworks.kit.pagination import DEFAULT_LIMIT, fetch_page
 
 TITLE_LENGTH = 80
-
-
-@dataclass(frozen=True)
-class ConversationOwner:
-    workspace_id: str
-    user_id: str
 
 
 def title_for(first_message: str) -> str:
@@ -36,10 +31,10 @@ def title_for(first_message: str) -> str:
 
 
 async def start_conversation(
-    session: AsyncSession, *, owner: ConversationOwner, first_message: str
+    session: AsyncSession, caller: Caller, *, first_message: str
 ) -> Conversation:
     conversation = Conversation(
-        workspace_id=owner.workspace_id, user_id=owner.user_id, title=title_for(first_message)
+        workspace_id=caller.workspace, user_id=caller.user_id, title=title_for(first_message)
     )
     session.add(conversation)
     await session.flush()
@@ -47,15 +42,9 @@ async def start_conversation(
 
 
 async def get_conversation(
-    session: AsyncSession, *, owner: ConversationOwner, conversation_id: str
+    session: AsyncSession, caller: Caller, conversation_id: str
 ) -> Conversation:
-    conversation = await session.scalar(
-        select(Conversation).where(
-            Conversation.id == conversation_id,
-            Conversation.workspace_id == owner.workspace_id,
-            Conversation.user_id == owner.user_id,
-        )
-    )
+    conversation = await get_scoped(session, caller, Conversation, conversation_id)
     if conversation is None:
         raise ConversationNotFound(f"No conversation {conversation_id}.")
     return conversation
@@ -63,14 +52,12 @@ async def get_conversation(
 
 async def list_conversations(
     session: AsyncSession,
+    caller: Caller,
     *,
-    owner: ConversationOwner,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> tuple[list[Conversation], str | None]:
-    query = select(Conversation).where(
-        Conversation.workspace_id == owner.workspace_id, Conversation.user_id == owner.user_id
-    )
+    query = scoped(select(Conversation), caller)
     return await fetch_page(session, query, Conversation.id, limit=limit, cursor=cursor)
 
 
@@ -83,8 +70,8 @@ async def messages_of(session: AsyncSession, conversation: Conversation) -> list
 
 async def record_turn(
     session: AsyncSession,
+    caller: Caller,
     *,
-    owner: ConversationOwner,
     conversation_id: str | None,
     message: str,
     reply: str,
@@ -95,9 +82,9 @@ async def record_turn(
     and answer its id. Two processes appending to one conversation at the same moment take the
     same positions, so one of them is refused rather than interleaved."""
     if conversation_id is None:
-        conversation = await start_conversation(session, owner=owner, first_message=message)
+        conversation = await start_conversation(session, caller, first_message=message)
     else:
-        conversation = await get_conversation(session, owner=owner, conversation_id=conversation_id)
+        conversation = await get_conversation(session, caller, conversation_id)
     last = await session.scalar(
         select(func.max(Message.position)).where(Message.conversation_id == conversation.id)
     )

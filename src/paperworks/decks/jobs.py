@@ -27,13 +27,13 @@ from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import get_theme, palette
 from paperworks.files import service as files
 from paperworks.files.purposes import Purpose
-from paperworks.files.storage import Storage, storage_from_settings
+from paperworks.files.storage import Storage
+from paperworks.identity.caller import SYSTEM
 from paperworks.jobs.handlers import JobCancelled, JobContext, RetryableError, job_handler
+from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.logging import get_logger
-from paperworks.llm.cache import cache_from_settings
-from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMError
-from paperworks.settings import Settings
+from paperworks.services import Services
 
 log = get_logger(__name__)
 
@@ -45,7 +45,7 @@ PLANNED, PICTURED, DRAWN = 10, 40, 90
 
 @dataclass
 class Tools:
-    """What a build talks to, made from the process's settings for one job."""
+    """What a build talks to: the process's services, and the deck planner on them."""
 
     planner: OutlinePlanner
     images: ImageService
@@ -54,28 +54,42 @@ class Tools:
 
 
 @asynccontextmanager
-async def build_tools(settings: Settings) -> AsyncIterator[Tools]:
-    llm = LLMClient.from_settings(settings)
+async def build_tools(services: Services) -> AsyncIterator[Tools]:
+    settings = services.settings
     async with httpx.AsyncClient(timeout=settings.image_timeout_seconds) as http:
-        try:
-            yield Tools(
-                planner=OutlinePlanner(
-                    llm, cache_from_settings(settings), settings.llm_cache_seconds
-                ),
-                images=image_service_from_settings(settings, http),
-                storage=storage_from_settings(settings),
-                files_config=files.FilesConfig.from_settings(settings),
-            )
-        finally:
-            if llm is not None:
-                await llm.aclose()
+        yield Tools(
+            planner=OutlinePlanner.of(services),
+            images=image_service_from_settings(settings, http),
+            storage=services.storage,
+            files_config=services.files,
+        )
 
 
-@job_handler(service.BUILD_KIND, max_attempts=3)
+async def build_ended(job: Job, services: Services) -> list[tuple[str, dict[str, Any]]]:
+    """A finished build's own end, told again to a client that follows it late: the deck's
+    download link (signed afresh) or why it failed."""
+    deck_id = job.payload.get("deckId")
+    if job.status == JobStatus.succeeded and job.result:
+        async with services.db.sessionmaker() as session:
+            caller = SYSTEM.within(job.workspace_id)
+            record = await files.get_file_or_none(session, caller, job.result.get("fileId"))
+        if record is None:  # deleted since: nothing to download any more
+            return []
+        url, _ = await files.download_url(services.files, services.storage, record)
+        return [("slide:completed", {"deckId": deck_id, "fileId": record.id, "url": url})]
+    if job.status == JobStatus.failed:
+        async with services.db.sessionmaker() as session:
+            deck = await session.get(Deck, deck_id) if deck_id else None
+        message = (deck.error if deck else None) or job.error_message or "The build failed."
+        return [("error", {"deckId": deck_id, "message": message})]
+    return []
+
+
+@job_handler(service.BUILD_KIND, max_attempts=3, end_events=build_ended)
 async def build_deck_job(ctx: JobContext) -> dict[str, Any]:
     deck_id: str = ctx.payload["deckId"]
     try:
-        async with build_tools(ctx.settings) as tools:
+        async with build_tools(ctx.services) as tools:
             return await _build(ctx, tools, deck_id)
     except JobCancelled:
         raise
@@ -99,7 +113,6 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
         plan, theme_name = service.plan_of(deck), deck.theme
         outline, include_images = deck.outline_request, deck.include_images
         known_images = dict(deck.images or {})
-        workspace_id, user_id = deck.workspace_id, deck.user_id
 
     changed_model: str | None = None
     if plan is None:
@@ -152,12 +165,11 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
 
     async with ctx.db.session_scope() as session:
         deck = await session.get_one(Deck, deck_id)
-        previous = await files.get_file_or_none(session, workspace_id, deck.file_id)
+        previous = await files.get_file_or_none(session, ctx.caller, deck.file_id)
         record = await files.store_bytes(
             session,
             tools.storage,
-            workspace_id=workspace_id,
-            user_id=user_id,
+            ctx.caller,
             filename=f"{_file_stem(plan.title)}.pptx",
             data=content,
             purpose=Purpose.output,
@@ -170,6 +182,7 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
         await tools.storage.delete(previous.storage_key)
     url, _ = await files.download_url(tools.files_config, tools.storage, record)
     ctx.emit("slide:completed", {"deckId": deck_id, "fileId": record.id, "url": url})
+    ctx.summary = f"Built {total} slides." if total != 1 else "Built 1 slide."
     return {"deckId": deck_id, "fileId": record.id, "slides": total, "model": changed_model}
 
 
@@ -220,8 +233,7 @@ async def _pictures(
             record = await files.store_bytes(
                 session,
                 tools.storage,
-                workspace_id=ctx.workspace_id,
-                user_id=ctx.user_id,
+                ctx.caller,
                 filename=f"slide-{slide.index + 1}.{image.content_type.split('/')[-1]}",
                 data=image.data,
                 purpose=Purpose.image,
@@ -234,7 +246,7 @@ async def _kept_picture(ctx: JobContext, tools: Tools, file_id: str | None) -> b
     if file_id is None:
         return None
     async with ctx.db.session_scope() as session:
-        record = await files.get_file_or_none(session, ctx.workspace_id, file_id)
+        record = await files.get_file_or_none(session, ctx.caller, file_id)
     if record is None:  # deleted by the user meanwhile: make a new one
         return None
     chunks = await files.open_content(tools.storage, record)

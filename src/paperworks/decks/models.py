@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from paperworks.identity.tenancy import WorkspaceOwned
 from paperworks.kit.db import Base, IdMixin, TimestampMixin
 
 
@@ -18,12 +19,9 @@ class DeckStatus(StrEnum):
     failed = "failed"  # the last build failed; `error` says why
 
 
-class Deck(IdMixin, TimestampMixin, Base):
+class Deck(IdMixin, TimestampMixin, WorkspaceOwned, Base):
     __tablename__ = "decks"
 
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(300))
     theme: Mapped[str] = mapped_column(String(50))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -32,6 +32,9 @@ from paperworks.kit.schemas import ApiModel
 from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.cache import ResponseCache, cache_key
 from paperworks.llm.client import LLMClient
+
+if TYPE_CHECKING:
+    from paperworks.services import Services
 
 log = get_logger(__name__)
 
@@ -138,6 +141,11 @@ class OutlinePlanner:
         self._llm = llm
         self._cache = cache if cache_seconds > 0 else None
         self._cache_seconds = cache_seconds
+
+    @classmethod
+    def of(cls, services: Services) -> OutlinePlanner:
+        """With the process's model and response cache (offline without a key)."""
+        return cls(services.llm, services.llm_cache, services.settings.llm_cache_seconds)
 
     async def plan(self, request: OutlineRequest) -> Outline:
         if self._llm is None:

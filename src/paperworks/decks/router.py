@@ -6,64 +6,23 @@ import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.decks import exceptions as errors
-from paperworks.decks import jobs as _handlers  # noqa: F401 - registers `decks.build`
-from paperworks.decks import schemas, service
+from paperworks.decks import flows, schemas, service
 from paperworks.decks.dependencies import Planner, WorkspaceDeck
-from paperworks.decks.models import Deck
 from paperworks.decks.outline import OutlineRequest
-from paperworks.decks.plan import MAX_SLIDES, Slide, SlidePlan
+from paperworks.decks.plan import MAX_SLIDES
 from paperworks.decks.themes import THEMES, theme_preview_png
-from paperworks.events.dependencies import CurrentActor
-from paperworks.files import service as files
-from paperworks.files.dependencies import FilesConfigDep, StorageDep
-from paperworks.files.storage import Storage
-from paperworks.identity.dependencies import ActiveWorkspace
-from paperworks.jobs import service as jobs_service
-from paperworks.jobs.dependencies import IdempotencyKey, Jobs
-from paperworks.kit.dependencies import SessionDep
+from paperworks.identity.dependencies import CurrentCaller
+from paperworks.jobs.dependencies import IdempotencyKey
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.llm.exceptions import LLMError
+from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["decks"])
 
 THEME_PREVIEW_PATH = "/api/v1/slides/themes/{name}/preview.png"
-
-
-async def _deck_out(
-    session: AsyncSession,
-    storage: Storage,
-    config: files.FilesConfig,
-    deck: Deck,
-    job_status: str | None,
-) -> schemas.DeckOut:
-    download_url = None
-    record = await files.get_file_or_none(session, deck.workspace_id, deck.file_id)
-    if record is not None:
-        download_url, _ = await files.download_url(config, storage, record)
-    plan = service.plan_of(deck)
-    return schemas.DeckOut(
-        id=deck.id,
-        title=deck.title,
-        theme=deck.theme,
-        slide_plan=plan.slides if plan else None,
-        status=service.current_status(deck, job_status),
-        include_images=deck.include_images,
-        model=deck.model,
-        job_id=deck.job_id,
-        file_id=record.id if record else None,
-        download_url=download_url,
-        error=deck.error,
-        created_at=deck.created_at,
-        updated_at=deck.updated_at,
-    )
-
-
-def _plan(slides: list[Slide], title: str | None) -> SlidePlan:
-    return SlidePlan(title=title or slides[0].title, slides=slides)
 
 
 @router.post(
@@ -72,7 +31,7 @@ def _plan(slides: list[Slide], title: str | None) -> SlidePlan:
     responses=problem_responses(LLMError),
 )
 async def generate_outline(
-    options: schemas.OutlineOptions, ws: ActiveWorkspace, planner: Planner
+    options: schemas.OutlineOptions, caller: CurrentCaller, planner: Planner
 ) -> schemas.OutlineOut:
     outline = await planner.plan(
         OutlineRequest(
@@ -100,29 +59,12 @@ async def generate_outline(
 )
 async def build_slides(
     body: schemas.BuildRequest,
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
-    jobs: Jobs,
-    actor: CurrentActor,
+    services: ServicesDep,
     key: IdempotencyKey,
 ) -> schemas.BuildAccepted:
-    if key is not None:
-        earlier = await jobs_service.job_for_key(session, ws.workspace.id, key)
-        if earlier is not None and earlier.kind == service.BUILD_KIND:
-            return schemas.BuildAccepted(job_id=earlier.id, deck_id=earlier.payload["deckId"])
-    deck = await service.create_deck(
-        session,
-        workspace_id=ws.workspace.id,
-        user_id=ws.user.id,
-        content=_plan(body.slide_plan, body.title) if body.slide_plan else body.outline_options(),
-        theme=body.theme,
-        include_images=body.include_images,
-        actor=actor,
-    )
-    job = await service.start_build(
-        session, jobs, deck, user_id=ws.user.id, actor=actor, idempotency_key=key
-    )
-    return schemas.BuildAccepted(job_id=job.id, deck_id=deck.id)
+    return await flows.build_requested(session, services, caller, body, key)
 
 
 @router.get("/slides/themes", summary="The themes a deck can be built in, with previews")
@@ -158,17 +100,14 @@ async def theme_preview(name: Annotated[str, Path(max_length=50)]) -> Response:
 
 @router.get("/decks", summary="Decks of the active workspace, oldest first")
 async def list_decks(
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
-    storage: StorageDep,
-    config: FilesConfigDep,
+    services: ServicesDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[schemas.DeckOut]:
-    rows, next_cursor = await service.list_decks(
-        session, workspace_id=ws.workspace.id, limit=limit, cursor=cursor
-    )
-    items = [await _deck_out(session, storage, config, deck, job) for deck, job in rows]
+    rows, next_cursor = await service.list_decks(session, caller, limit=limit, cursor=cursor)
+    items = await flows.deck_views(session, services, caller, rows)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -178,10 +117,9 @@ async def list_decks(
     responses=problem_responses(errors.DeckNotFound),
 )
 async def get_deck(
-    deck: WorkspaceDeck, session: SessionDep, storage: StorageDep, config: FilesConfigDep
+    deck: WorkspaceDeck, caller: CurrentCaller, session: SessionDep, services: ServicesDep
 ) -> schemas.DeckOut:
-    job_status = await service.build_job_status(session, deck)
-    return await _deck_out(session, storage, config, deck, job_status)
+    return await flows.deck_view(session, services, caller, deck)
 
 
 @router.put(
@@ -192,14 +130,13 @@ async def get_deck(
 async def replace_plan(
     body: schemas.PlanUpdate,
     deck: WorkspaceDeck,
+    caller: CurrentCaller,
     session: SessionDep,
-    storage: StorageDep,
-    config: FilesConfigDep,
-    actor: CurrentActor,
+    services: ServicesDep,
 ) -> schemas.DeckOut:
-    plan = _plan(body.slide_plan, body.title or deck.title)
-    await service.replace_plan(session, deck, plan, theme=body.theme, actor=actor)
-    return await _deck_out(session, storage, config, deck, None)
+    plan = flows.plan_from(body.slide_plan, body.title or deck.title)
+    await service.replace_plan(session, deck, plan, theme=body.theme, actor=caller)
+    return await flows.deck_view(session, services, caller, deck)
 
 
 @router.post(
@@ -210,15 +147,12 @@ async def replace_plan(
 )
 async def rebuild_deck(
     deck: WorkspaceDeck,
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
-    jobs: Jobs,
-    actor: CurrentActor,
+    services: ServicesDep,
     key: IdempotencyKey,
 ) -> schemas.BuildAccepted:
-    job = await service.start_build(
-        session, jobs, deck, user_id=ws.user.id, actor=actor, idempotency_key=key
-    )
+    job = await service.start_build(session, services.jobs, caller, deck, idempotency_key=key)
     return schemas.BuildAccepted(job_id=job.id, deck_id=deck.id)
 
 
@@ -234,18 +168,16 @@ async def regenerate_slide(
     index: Annotated[int, Path(ge=0, lt=MAX_SLIDES, description="The slide's index, from 0")],
     body: schemas.RegenerateRequest,
     deck: WorkspaceDeck,
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
-    jobs: Jobs,
-    actor: CurrentActor,
+    services: ServicesDep,
     key: IdempotencyKey,
 ) -> schemas.BuildAccepted:
     job = await service.start_build(
         session,
-        jobs,
+        services.jobs,
+        caller,
         deck,
-        user_id=ws.user.id,
-        actor=actor,
         idempotency_key=key,
         regenerate={"index": index, "instruction": body.instruction},
     )
@@ -258,6 +190,6 @@ async def regenerate_slide(
     summary="Delete a deck (its built file stays in the workspace's files)",
     responses=problem_responses(errors.DeckNotFound, errors.DeckBusy),
 )
-async def delete_deck(deck: WorkspaceDeck, session: SessionDep, actor: CurrentActor) -> Response:
-    await service.delete_deck(session, deck, actor=actor)
+async def delete_deck(deck: WorkspaceDeck, caller: CurrentCaller, session: SessionDep) -> Response:
+    await service.delete_deck(session, deck, actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

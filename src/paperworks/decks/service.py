@@ -15,7 +15,9 @@ from paperworks.decks.plan import SlidePlan
 from paperworks.decks.schemas import OutlineOptions
 from paperworks.decks.themes import DEFAULT_THEME, THEMES
 from paperworks.events import service as events
-from paperworks.events.service import SYSTEM, Actor, Resource
+from paperworks.events.service import Resource
+from paperworks.identity.caller import SYSTEM, Caller
+from paperworks.identity.tenancy import get_scoped, scoped
 from paperworks.jobs.models import FINISHED, Job
 from paperworks.jobs.queue import JobQueue
 from paperworks.kit.pagination import fetch_page
@@ -41,22 +43,20 @@ def plan_of(deck: Deck) -> SlidePlan | None:
 
 async def create_deck(
     session: AsyncSession,
+    caller: Caller,
     *,
-    workspace_id: str,
-    user_id: str | None,
     content: SlidePlan | OutlineOptions,
     theme: str | None,
     include_images: bool,
-    actor: Actor,
 ) -> Deck:
-    """A deck from a plan, or from a prompt its first build will plan."""
+    """A deck of the caller's workspace from a plan, or from a prompt its first build will plan."""
     plan, outline = (content, None) if isinstance(content, SlidePlan) else (None, content)
     title = (
         content.title if isinstance(content, SlidePlan) else content.prompt.splitlines()[0][:300]
     )
     deck = Deck(
-        workspace_id=workspace_id,
-        user_id=user_id,
+        workspace_id=caller.workspace,
+        user_id=caller.user_id,
         title=title,
         theme=checked_theme(theme),
         include_images=include_images,
@@ -68,29 +68,23 @@ async def create_deck(
     )
     session.add(deck)
     await session.flush()
-    await events.publish(session, "deck.created", _resource(deck), {"title": title}, actor=actor)
+    await events.publish(session, "deck.created", _resource(deck), {"title": title}, actor=caller)
     return deck
 
 
-async def get_deck(session: AsyncSession, *, workspace_id: str, deck_id: str) -> Deck:
+async def get_deck(session: AsyncSession, caller: Caller, deck_id: str) -> Deck:
     """The workspace's deck; another workspace's is as missing as one that never existed."""
-    deck = await session.scalar(
-        select(Deck).where(Deck.id == deck_id, Deck.workspace_id == workspace_id)
-    )
+    deck = await get_scoped(session, caller, Deck, deck_id)
     if deck is None:
         raise errors.DeckNotFound(f"No deck {deck_id}.")
     return deck
 
 
 async def list_decks(
-    session: AsyncSession, *, workspace_id: str, limit: int, cursor: str | None
+    session: AsyncSession, caller: Caller, *, limit: int, cursor: str | None
 ) -> tuple[list[tuple[Deck, str | None]], str | None]:
     """One page of the workspace's decks, oldest first, each with its last build job's status."""
-    query = (
-        select(Deck, Job.status)
-        .outerjoin(Job, Job.id == Deck.job_id)
-        .where(Deck.workspace_id == workspace_id)
-    )
+    query = scoped(select(Deck, Job.status).outerjoin(Job, Job.id == Deck.job_id), caller, Deck)
     return await fetch_page(session, query, Deck.id, limit=limit, cursor=cursor)
 
 
@@ -121,7 +115,7 @@ async def replace_plan(
     plan: SlidePlan,
     *,
     theme: str | None,
-    actor: Actor,
+    actor: Caller,
 ) -> Deck:
     """Edit the plan (and maybe the theme) of a deck that is not being built; it is a draft
     until built again."""
@@ -141,14 +135,13 @@ async def replace_plan(
 async def start_build(
     session: AsyncSession,
     jobs: JobQueue,
+    caller: Caller,
     deck: Deck,
     *,
-    user_id: str | None,
-    actor: Actor,
     idempotency_key: str | None = None,
     regenerate: dict[str, Any] | None = None,
 ) -> Job:
-    """Queue a build of the deck (after regenerating one slide, if asked)."""
+    """Queue a build of the deck for the caller (after regenerating one slide, if asked)."""
     if idempotency_key is None:  # a repeat with the key gets its job back, busy or not
         await _ensure_idle(session, deck)
     if regenerate is not None:
@@ -163,13 +156,7 @@ async def start_build(
     if regenerate is not None:
         payload["regenerate"] = regenerate
     job = await jobs.enqueue(
-        session,
-        workspace_id=deck.workspace_id,
-        user_id=user_id,
-        kind=BUILD_KIND,
-        payload=payload,
-        idempotency_key=idempotency_key,
-        actor=actor,
+        session, caller, kind=BUILD_KIND, payload=payload, idempotency_key=idempotency_key
     )
     if deck.job_id != job.id:
         deck.job_id = job.id
@@ -177,7 +164,7 @@ async def start_build(
         deck.error = None
         await session.flush()
         await events.publish(
-            session, "deck.build_started", _resource(deck), {"jobId": job.id}, actor=actor
+            session, "deck.build_started", _resource(deck), {"jobId": job.id}, actor=caller
         )
     return job
 
@@ -210,7 +197,7 @@ async def record_failed(session: AsyncSession, deck: Deck, message: str) -> None
     )
 
 
-async def delete_deck(session: AsyncSession, deck: Deck, *, actor: Actor) -> None:
+async def delete_deck(session: AsyncSession, deck: Deck, *, actor: Caller) -> None:
     await _ensure_idle(session, deck)
     await session.delete(deck)
     await session.flush()

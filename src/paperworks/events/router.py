@@ -8,16 +8,16 @@ from fastapi import APIRouter, Query
 
 from paperworks.events import service
 from paperworks.events.schemas import EventOut
-from paperworks.identity.dependencies import ActiveWorkspace
-from paperworks.kit.dependencies import SessionDep
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.services import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
 @router.get("/events", summary="The active workspace's events in time order, or one timeline")
 async def list_events(
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
     resource_type: Annotated[
         str | None, Query(alias="resourceType", max_length=50, examples=["job"])
@@ -29,8 +29,7 @@ async def list_events(
 ) -> Page[EventOut]:
     events, next_cursor = await service.timeline(
         session,
-        workspace_id=ws.workspace.id,
-        viewer_id=ws.user.id,
+        caller,
         resource_type=resource_type,
         resource_id=resource_id,
         type=type,

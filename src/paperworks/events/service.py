@@ -1,8 +1,8 @@
 """Events' operations: publish (stored in the caller's transaction, announced after its commit),
 announce (live only, for ticks not worth a row), and read timelines.
 
-    await events.publish(session, "file.uploaded", Resource("file", f.id, ws.id), {"size": n},
-                         actor=Actor.of(principal))
+    await events.publish(session, "file.uploaded", Resource("file", f.id, caller.workspace),
+                         {"size": n}, actor=caller)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.events.models import Event
 from paperworks.events.schemas import EventOut
+from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.kit.db import on_commit
 from paperworks.kit.pagination import fetch_page
 
@@ -37,28 +38,18 @@ class Resource:
         return f"workspace:{self.workspace_id}"
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who caused an event; neither id set means the system (a runner, a schedule)."""
-
-    user_id: str | None = None
-    api_key_id: str | None = None
-
-
-SYSTEM = Actor()
-
-
 async def publish(
     session: AsyncSession,
     type: str,
     resource: Resource,
     payload: dict[str, Any] | None = None,
     *,
-    actor: Actor = SYSTEM,
+    actor: Caller = SYSTEM,
     live: LiveMessage | None = None,
 ) -> Event:
     """Store an event in the caller's transaction; once it commits, announce it to the resource's
-    room under its type (and `live` too, e.g. `job:completed` to the job's room)."""
+    room under its type (and `live` too, e.g. `job:completed` to the job's room). `actor`: who
+    caused it (its user and API key are recorded; the system names nobody)."""
     event = Event(
         workspace_id=resource.workspace_id,
         type=type,
@@ -87,20 +78,19 @@ def announce(session: AsyncSession, message: LiveMessage) -> None:
 
 async def timeline(
     session: AsyncSession,
+    caller: Caller,
     *,
-    workspace_id: str,
-    viewer_id: str,
     resource_type: str | None = None,
     resource_id: str | None = None,
     type: str | None = None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Event], str | None]:
-    """A workspace's events in time order, narrowed to a resource or a type; another
+    """The caller's workspace's events in time order, narrowed to a resource or a type; another
     user's private events are left out."""
     query = select(Event).where(
-        Event.workspace_id == workspace_id,
-        or_(Event.private_to_user_id.is_(None), Event.private_to_user_id == viewer_id),
+        Event.workspace_id == caller.workspace,
+        or_(Event.private_to_user_id.is_(None), Event.private_to_user_id == caller.user_id),
     )
     if resource_type is not None:
         query = query.where(Event.resource_type == resource_type)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events.hub import LiveMessage, Transport
 from paperworks.identity import service as identity
+from paperworks.identity.caller import Caller, Credentials
 from paperworks.identity.service import IdentityConfig
 from paperworks.kit.db import Database
 from paperworks.kit.errors import AppError
@@ -32,16 +33,28 @@ log = get_logger(__name__)
 MOUNT_PATH = "/ws"
 LIVE_CHANNEL = "paperworks-live"  # the Redis channel every process emits on
 
-RoomCheck = Callable[[AsyncSession, str, str], Awaitable[bool]]
-"""(session, workspace_id, resource_id) -> may a connection in that workspace follow it?"""
+
+@dataclass(frozen=True)
+class Followed:
+    """What a client that subscribes hears at once: the resource's state (in the ack), and, if it
+    already ended, the live events that told of its end, sent again to that client alone."""
+
+    state: dict[str, Any]
+    ended: Sequence[LiveMessage] = ()
+
+
+LookUp = Callable[[AsyncSession, str, str], Awaitable[Followed | None]]
+"""(session, workspace_id, resource_id) -> what a connection in that workspace hears on following
+it; None if it may not (another workspace's, or none at all)."""
 
 
 @dataclass(frozen=True)
 class Followable:
-    """A kind of resource clients may `subscribe` to: `{"jobId": id}` joins `job:{id}`."""
+    """A kind of resource clients may `subscribe` to: `{"jobId": id}` joins `job:{id}` and the
+    ack carries the state under `job`."""
 
     room_prefix: str
-    visible: RoomCheck
+    look_up: LookUp
 
 
 def redis_manager(redis_url: str, *, write_only: bool = False) -> socketio.AsyncRedisManager:
@@ -98,13 +111,14 @@ class SocketServer:
         await self.sio.emit(message.name, message.data, room=list(message.rooms))
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        user_id, workspace_id = await self._authenticate(auth)
+        caller = await self._authenticate(auth)
+        user_id, workspace_id = caller.user_id, caller.workspace
         await self.sio.save_session(sid, {"user_id": user_id, "workspace_id": workspace_id})
         await self.sio.enter_room(sid, f"user:{user_id}")
         await self.sio.enter_room(sid, f"workspace:{workspace_id}")
         log.info("live_connected", user_id=user_id, workspace_id=workspace_id)
 
-    async def _authenticate(self, auth: Any) -> tuple[str, str]:
+    async def _authenticate(self, auth: Any) -> Caller:
         if not isinstance(auth, dict):
             auth = {}
         token, api_key, workspace_id = (
@@ -112,21 +126,15 @@ class SocketServer:
             auth.get("apiKey"),
             auth.get("workspaceId"),
         )
+        credentials = Credentials(
+            bearer=token if isinstance(token, str) and token else None,
+            api_key=api_key if isinstance(api_key, str) and api_key else None,
+            workspace_id=workspace_id if isinstance(workspace_id, str) and workspace_id else None,
+        )
         try:
-            async with self.db.session_scope() as session:
-                if isinstance(api_key, str) and api_key:
-                    user, key = await identity.authenticate_api_key(
-                        session, self.identity_config, api_key
-                    )
-                    return user.id, key.workspace_id
-                if isinstance(token, str) and token:
-                    user = await identity.user_from_access_token(
-                        session, self.identity_config, token
-                    )
-                    if not isinstance(workspace_id, str) or not workspace_id:
-                        workspace_id = (await identity.personal_workspace(session, user)).id
-                    workspace, _role = await identity.workspace_for(session, user, workspace_id)
-                    return user.id, workspace.id
+            if credentials.api_key or credentials.bearer:
+                async with self.db.session_scope() as session:
+                    return await identity.caller_for(session, self.identity_config, credentials)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": exc.code, "message": exc.detail}
@@ -139,31 +147,42 @@ class SocketServer:
         )
 
     async def subscribe(self, sid: str, data: Any) -> dict[str, Any]:
-        """`{"jobId": id}` → join `job:{id}` if the connection's workspace may see that job.
-        Answers with an ack, and with an `error` event when refused."""
-        room = await self._room_for(sid, data)
-        if room is None:
-            problem = {"code": "live.not_found", "message": "Nothing to follow by that id here."}
-            await self.sio.emit("error", problem, to=sid)
-            return {"ok": False, **problem}
-        await self.sio.enter_room(sid, room)
-        return {"ok": True, "room": room}
+        """`{"jobId": id}` → join `job:{id}` if the connection's workspace may see that job, and
+        ack `{ok, room, job: {id, status, progress, message}}`. A job that already ended has its
+        end (`job:completed`, the product's `slide:completed`...) sent to this client at once, so
+        subscribing late misses nothing. Refused: an `error` event and `{ok: false, code}`."""
+        target = self._target(data)
+        if target is not None:
+            followable, resource_id = target
+            room = f"{followable.room_prefix}:{resource_id}"
+            # Joined before the state is read: an end that comes meanwhile is heard live (and
+            # maybe once more below), never lost between the read and the join.
+            await self.sio.enter_room(sid, room)
+            workspace_id = (await self.sio.get_session(sid))["workspace_id"]
+            async with self.db.session_scope() as session:
+                followed = await followable.look_up(session, workspace_id, resource_id)
+            if followed is not None:
+                for message in followed.ended:
+                    await self.sio.emit(message.name, message.data, to=sid)
+                return {"ok": True, "room": room, followable.room_prefix: followed.state}
+            await self.sio.leave_room(sid, room)
+        problem = {"code": "live.not_found", "message": "Nothing to follow by that id here."}
+        await self.sio.emit("error", problem, to=sid)
+        return {"ok": False, **problem}
 
     async def unsubscribe(self, sid: str, data: Any) -> dict[str, Any]:
-        room = await self._room_for(sid, data)
-        if room is not None:
-            await self.sio.leave_room(sid, room)
-        return {"ok": room is not None}
+        target = self._target(data)
+        if target is not None:
+            followable, resource_id = target
+            await self.sio.leave_room(sid, f"{followable.room_prefix}:{resource_id}")
+        return {"ok": target is not None}
 
-    async def _room_for(self, sid: str, data: Any) -> str | None:
+    def _target(self, data: Any) -> tuple[Followable, str] | None:
+        """`{"jobId": id}` → (what jobs are, the id); None for anything else."""
         if not isinstance(data, dict) or len(data) != 1:
             return None
         ((key, resource_id),) = data.items()
         followable = self.followable.get(key)
         if followable is None or not isinstance(resource_id, str) or len(resource_id) > 64:
             return None
-        workspace_id = (await self.sio.get_session(sid))["workspace_id"]
-        async with self.db.session_scope() as session:
-            if not await followable.visible(session, workspace_id, resource_id):
-                return None
-        return f"{followable.room_prefix}:{resource_id}"
+        return followable, resource_id

@@ -5,17 +5,15 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from paperworks.identity.tenancy import WorkspaceOwned
 from paperworks.kit.db import Base, IdMixin, TimestampMixin
 
 FILENAME_LENGTH = 255
 
 
-class StoredFile(IdMixin, TimestampMixin, Base):
+class StoredFile(IdMixin, TimestampMixin, WorkspaceOwned, Base):
     __tablename__ = "files"
 
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
     # Who uploaded it; None for a product's output made without a user, or a deleted account.
     user_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True

@@ -9,19 +9,18 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from paperworks.events.dependencies import CurrentActor
 from paperworks.files import exceptions as errors
 from paperworks.files import schemas, service
-from paperworks.files.dependencies import FilesConfigDep, StorageDep, WorkspaceFile
+from paperworks.files.dependencies import WorkspaceFile
 from paperworks.files.filenames import content_disposition
 from paperworks.files.models import StoredFile
 from paperworks.files.purposes import Purpose, UploadPurpose
 from paperworks.files.ranges import byte_range
 from paperworks.files.storage import CHUNK_SIZE, Storage
-from paperworks.identity.dependencies import ActiveWorkspace
-from paperworks.kit.dependencies import SessionDep
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 
@@ -75,11 +74,9 @@ async def _content(request: Request, storage: Storage, record: StoredFile) -> St
 )
 async def upload_file(
     file: Annotated[UploadFile, File(description="The file; its type is read from its bytes")],
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
-    storage: StorageDep,
-    config: FilesConfigDep,
-    actor: CurrentActor,
+    services: ServicesDep,
     purpose: Annotated[
         UploadPurpose,
         Form(
@@ -90,28 +87,26 @@ async def upload_file(
 ) -> schemas.FileOut:
     record = await service.store_stream(
         session,
-        storage,
-        workspace_id=ws.workspace.id,
-        user_id=ws.user.id,
+        services.storage,
+        caller,
         filename=file.filename,
         chunks=_chunks(file),
         purpose=Purpose(purpose),
-        max_size=config.max_upload_bytes,
-        actor=actor,
+        max_size=services.files.max_upload_bytes,
     )
     return schemas.FileOut.model_validate(record)
 
 
 @router.get("/files", summary="Files of the active workspace, oldest first")
 async def list_files(
-    ws: ActiveWorkspace,
+    caller: CurrentCaller,
     session: SessionDep,
     purpose: Purpose | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[schemas.FileOut]:
     records, next_cursor = await service.list_files(
-        session, workspace_id=ws.workspace.id, purpose=purpose, limit=limit, cursor=cursor
+        session, caller, purpose=purpose, limit=limit, cursor=cursor
     )
     return Page(
         items=[schemas.FileOut.model_validate(record) for record in records],
@@ -138,9 +133,9 @@ async def get_file(record: WorkspaceFile) -> schemas.FileOut:
     },
 )
 async def get_file_content(
-    record: WorkspaceFile, request: Request, storage: StorageDep
+    record: WorkspaceFile, request: Request, services: ServicesDep
 ) -> StreamingResponse:
-    return await _content(request, storage, record)
+    return await _content(request, services.storage, record)
 
 
 @router.get(
@@ -148,10 +143,8 @@ async def get_file_content(
     summary="A link to the content that works without signing in, until `expiresAt`",
     responses=problem_responses(errors.FileNotFound),
 )
-async def get_download_url(
-    record: WorkspaceFile, config: FilesConfigDep, storage: StorageDep
-) -> schemas.DownloadUrl:
-    url, expires_at = await service.download_url(config, storage, record)
+async def get_download_url(record: WorkspaceFile, services: ServicesDep) -> schemas.DownloadUrl:
+    url, expires_at = await service.download_url(services.files, services.storage, record)
     return schemas.DownloadUrl(url=url, expires_at=expires_at)
 
 
@@ -170,11 +163,10 @@ async def download(
     token: str,
     request: Request,
     session: SessionDep,
-    storage: StorageDep,
-    config: FilesConfigDep,
+    services: ServicesDep,
 ) -> StreamingResponse:
-    record = await service.file_for_download(session, config, token)
-    return await _content(request, storage, record)
+    record = await service.file_for_download(session, services.files, token)
+    return await _content(request, services.storage, record)
 
 
 @router.delete(
@@ -184,12 +176,12 @@ async def download(
     responses=problem_responses(errors.FileNotFound),
 )
 async def delete_file(
-    record: WorkspaceFile, session: SessionDep, storage: StorageDep, actor: CurrentActor
+    record: WorkspaceFile, session: SessionDep, services: ServicesDep, caller: CurrentCaller
 ) -> Response:
-    await service.delete_file(session, record, actor=actor)
+    await service.delete_file(session, record, actor=caller)
     # A background task runs after the response is sent, so after the request's commit: the
     # bytes go only once the row is gone for good.
     return Response(
         status_code=status.HTTP_204_NO_CONTENT,
-        background=BackgroundTask(storage.delete, record.storage_key),
+        background=BackgroundTask(services.storage.delete, record.storage_key),
     )

@@ -7,7 +7,7 @@ its row is written, so a refused file leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -16,13 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
-from paperworks.events.service import SYSTEM, Actor, Resource
+from paperworks.events.service import Resource
 from paperworks.files import exceptions as errors
 from paperworks.files import signing, sniffing
 from paperworks.files.filenames import extension_of, safe_filename
 from paperworks.files.models import StoredFile
 from paperworks.files.purposes import ALLOWED_TYPES, Purpose
 from paperworks.files.storage import CHUNK_SIZE, ObjectNotFound, ObjectTooLarge, Storage
+from paperworks.identity.caller import SYSTEM, Caller
+from paperworks.identity.tenancy import get_scoped, scoped
 from paperworks.kit.ids import new_id
 from paperworks.kit.logging import get_logger
 from paperworks.kit.pagination import fetch_page
@@ -94,21 +96,19 @@ def _describe(content_types: frozenset[str]) -> str:
 async def store_stream(
     session: AsyncSession,
     storage: Storage,
+    caller: Caller,
     *,
-    workspace_id: str,
-    user_id: str | None,
     filename: str | None,
     chunks: AsyncIterable[bytes],
     purpose: Purpose,
     max_size: int | None,
-    actor: Actor = SYSTEM,
 ) -> StoredFile:
-    """Store a file for a workspace from a stream of chunks, never holding it whole; publish
-    `file.uploaded` (or `file.created` for a product's output).
+    """Store a file in the caller's workspace from a stream of chunks, never holding it whole;
+    publish `file.uploaded` (or `file.created` for a product's output).
 
     Raises `FileTooLarge` past `max_size` bytes, `FileEmpty`, `UnsupportedFileType` (the
     purpose does not take what the bytes are) and `ExtensionMismatch`; nothing is stored then."""
-    file_id = new_id()
+    file_id, workspace_id = new_id(), caller.workspace
     key = storage_key(workspace_id, file_id)
     name = safe_filename(filename)
     inspection = _Inspection(name, purpose)
@@ -122,7 +122,7 @@ async def store_stream(
     record = StoredFile(
         id=file_id,
         workspace_id=workspace_id,
-        user_id=user_id,
+        user_id=caller.user_id,
         filename=name,
         content_type=inspection.content_type,
         size=stored.size,
@@ -141,7 +141,7 @@ async def store_stream(
         "file.created" if purpose == Purpose.output else "file.uploaded",
         Resource("file", file_id, workspace_id),
         {"filename": name, "contentType": record.content_type, "size": record.size},
-        actor=actor,
+        actor=caller,
     )
     log.info(
         "file_stored",
@@ -157,13 +157,11 @@ async def store_stream(
 async def store_bytes(
     session: AsyncSession,
     storage: Storage,
+    caller: Caller,
     *,
-    workspace_id: str,
     filename: str,
     data: bytes,
-    user_id: str | None = None,
     purpose: Purpose = Purpose.output,
-    actor: Actor = SYSTEM,
 ) -> StoredFile:
     """Store bytes a product made (a .pptx, a booklet PDF, an export) as a file of the workspace.
 
@@ -176,45 +174,55 @@ async def store_bytes(
     return await store_stream(
         session,
         storage,
-        workspace_id=workspace_id,
-        user_id=user_id,
+        caller,
         filename=filename,
         chunks=chunks(),
         purpose=purpose,
         max_size=None,
-        actor=actor,
     )
 
 
-async def get_file(session: AsyncSession, *, workspace_id: str, file_id: str) -> StoredFile:
+async def get_file(session: AsyncSession, caller: Caller, file_id: str) -> StoredFile:
     """The workspace's file; another workspace's is as missing as one that never existed."""
-    record = await get_file_or_none(session, workspace_id, file_id)
+    record = await get_file_or_none(session, caller, file_id)
     if record is None:
         raise errors.FileNotFound(f"No file {file_id}.")
     return record
 
 
 async def get_file_or_none(
-    session: AsyncSession, workspace_id: str, file_id: str | None
+    session: AsyncSession, caller: Caller, file_id: str | None
 ) -> StoredFile | None:
     """The workspace's file if there is one by that id (a product's link may have gone stale)."""
     if file_id is None:
         return None
-    return await session.scalar(
-        select(StoredFile).where(StoredFile.id == file_id, StoredFile.workspace_id == workspace_id)
+    return await get_scoped(session, caller, StoredFile, file_id)
+
+
+async def files_by_id(
+    session: AsyncSession, caller: Caller, file_ids: Iterable[str | None]
+) -> dict[str, StoredFile]:
+    """The workspace's files among these ids, in one query (a page of a product's rows, each
+    linking a file, must not cost a query per row)."""
+    wanted = {file_id for file_id in file_ids if file_id is not None}
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        scoped(select(StoredFile).where(StoredFile.id.in_(wanted)), caller)
     )
+    return {record.id: record for record in found}
 
 
 async def list_files(
     session: AsyncSession,
+    caller: Caller,
     *,
-    workspace_id: str,
     purpose: Purpose | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[StoredFile], str | None]:
     """One page of the workspace's files, oldest first, and the cursor of the next page."""
-    query = select(StoredFile).where(StoredFile.workspace_id == workspace_id)
+    query = scoped(select(StoredFile), caller)
     if purpose is not None:
         query = query.where(StoredFile.purpose == purpose)
     return await fetch_page(session, query, StoredFile.id, limit=limit, cursor=cursor)
@@ -230,7 +238,7 @@ async def open_content(
         raise errors.FileNotFound(f"No file {record.id}.") from exc
 
 
-async def delete_file(session: AsyncSession, record: StoredFile, *, actor: Actor = SYSTEM) -> None:
+async def delete_file(session: AsyncSession, record: StoredFile, *, actor: Caller = SYSTEM) -> None:
     """Delete the file's row. The caller removes its bytes (`storage.delete(record.storage_key)`)
     once the transaction has committed, so a rollback never leaves a row without bytes."""
     await session.delete(record)

@@ -12,16 +12,17 @@ from fastapi.security import OAuth2PasswordRequestForm
 from paperworks.identity import exceptions as errors
 from paperworks.identity import schemas, service
 from paperworks.identity.dependencies import (
-    ActiveWorkspace,
+    CurrentCaller,
     CurrentUser,
     IdentityConfigDep,
+    PathCaller,
     PathWorkspace,
 )
 from paperworks.identity.models import ApiKey, Membership, User, Workspace
 from paperworks.identity.roles import Role
-from paperworks.kit.dependencies import SessionDep
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.services import SessionDep
 
 router = APIRouter(prefix="/api/v1")
 # Where sign-in links point when PAPERWORKS_PUBLIC_URL is this service itself.
@@ -221,8 +222,8 @@ async def create_workspace(
     summary="One of my workspaces",
     responses=problem_responses(errors.WorkspaceNotFound),
 )
-async def get_workspace(ws: PathWorkspace) -> schemas.WorkspaceOut:
-    return _workspace_out(ws.workspace, ws.role)
+async def get_workspace(caller: PathCaller, workspace: PathWorkspace) -> schemas.WorkspaceOut:
+    return _workspace_out(workspace, caller.role)
 
 
 @router.patch(
@@ -232,11 +233,11 @@ async def get_workspace(ws: PathWorkspace) -> schemas.WorkspaceOut:
     responses=problem_responses(errors.WorkspaceNotFound, errors.MissingPermission),
 )
 async def update_workspace(
-    body: schemas.WorkspaceUpdate, ws: PathWorkspace, session: SessionDep
+    body: schemas.WorkspaceUpdate, caller: PathCaller, workspace: PathWorkspace, session: SessionDep
 ) -> schemas.WorkspaceOut:
-    ws.require("workspace:update")
-    workspace = await service.rename_workspace(session, ws.workspace, name=body.name)
-    return _workspace_out(workspace, ws.role)
+    caller.require("workspace:update")
+    workspace = await service.rename_workspace(session, workspace, name=body.name)
+    return _workspace_out(workspace, caller.role)
 
 
 @router.delete(
@@ -250,9 +251,11 @@ async def update_workspace(
         errors.PersonalWorkspace,
     ),
 )
-async def delete_workspace(ws: PathWorkspace, session: SessionDep) -> Response:
-    ws.require("workspace:delete")
-    await service.delete_workspace(session, ws.workspace)
+async def delete_workspace(
+    caller: PathCaller, workspace: PathWorkspace, session: SessionDep
+) -> Response:
+    caller.require("workspace:delete")
+    await service.delete_workspace(session, workspace)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -263,12 +266,14 @@ async def delete_workspace(ws: PathWorkspace, session: SessionDep) -> Response:
     responses=problem_responses(errors.WorkspaceNotFound),
 )
 async def list_members(
-    ws: PathWorkspace, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    caller: PathCaller,
+    workspace: PathWorkspace,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[schemas.MemberOut]:
-    ws.require("members:read")
-    rows, next_cursor = await service.list_members(
-        session, ws.workspace, limit=limit, cursor=cursor
-    )
+    caller.require("members:read")
+    rows, next_cursor = await service.list_members(session, workspace, limit=limit, cursor=cursor)
     return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
 
 
@@ -285,13 +290,15 @@ async def list_members(
 )
 async def add_member(
     body: schemas.MemberAdd,
-    ws: PathWorkspace,
+    caller: PathCaller,
+    workspace: PathWorkspace,
+    inviter: CurrentUser,
     session: SessionDep,
     config: IdentityConfigDep,
 ) -> schemas.MemberOut:
-    ws.require("members:manage")
+    caller.require("members:manage")
     membership, user = await service.add_member(
-        session, config, ws.workspace, email=body.email, role=body.role, invited_by=ws.user
+        session, config, workspace, email=body.email, role=body.role, invited_by=inviter
     )
     return _member_out(membership, user)
 
@@ -303,11 +310,15 @@ async def add_member(
     responses=problem_responses(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
 )
 async def change_member_role(
-    user_id: str, body: schemas.MemberUpdate, ws: PathWorkspace, session: SessionDep
+    user_id: str,
+    body: schemas.MemberUpdate,
+    caller: PathCaller,
+    workspace: PathWorkspace,
+    session: SessionDep,
 ) -> schemas.MemberOut:
-    ws.require("members:manage")
+    caller.require("members:manage")
     membership, user = await service.change_role(
-        session, ws.workspace, user_id=user_id, role=body.role
+        session, workspace, user_id=user_id, role=body.role
     )
     return _member_out(membership, user)
 
@@ -319,10 +330,12 @@ async def change_member_role(
     summary="Remove a member (owners), or leave (anyone)",
     responses=problem_responses(errors.MemberNotFound, errors.MissingPermission, errors.LastOwner),
 )
-async def remove_member(user_id: str, ws: PathWorkspace, session: SessionDep) -> Response:
-    if user_id != ws.user.id:
-        ws.require("members:manage")
-    await service.remove_member(session, ws.workspace, user_id=user_id)
+async def remove_member(
+    user_id: str, caller: PathCaller, workspace: PathWorkspace, session: SessionDep
+) -> Response:
+    if user_id != caller.user_id:
+        caller.require("members:manage")
+    await service.remove_member(session, workspace, user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -340,16 +353,14 @@ def _api_key_out(api_key: ApiKey) -> schemas.ApiKeyOut:
     summary="Create an API key for the active workspace; the secret is shown this once",
 )
 async def create_api_key(
-    body: schemas.ApiKeyCreate, ws: ActiveWorkspace, session: SessionDep, config: IdentityConfigDep
+    body: schemas.ApiKeyCreate,
+    caller: CurrentCaller,
+    session: SessionDep,
+    config: IdentityConfigDep,
 ) -> schemas.ApiKeyCreated:
-    ws.require("api_keys:manage")
+    caller.require("api_keys:manage")
     api_key, secret = await service.create_api_key(
-        session,
-        config,
-        user=ws.user,
-        workspace=ws.workspace,
-        name=body.name,
-        expires_at=body.expires_at,
+        session, config, caller, name=body.name, expires_at=body.expires_at
     )
     return schemas.ApiKeyCreated(
         id=api_key.id,
@@ -364,11 +375,9 @@ async def create_api_key(
 
 @router.get("/api-keys", tags=[API_KEYS], summary="My API keys in the active workspace")
 async def list_api_keys(
-    ws: ActiveWorkspace, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    caller: CurrentCaller, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[schemas.ApiKeyOut]:
-    keys, next_cursor = await service.list_api_keys(
-        session, user=ws.user, workspace=ws.workspace, limit=limit, cursor=cursor
-    )
+    keys, next_cursor = await service.list_api_keys(session, caller, limit=limit, cursor=cursor)
     return Page(items=[_api_key_out(key) for key in keys], next_cursor=next_cursor)
 
 
@@ -379,6 +388,6 @@ async def list_api_keys(
     summary="Revoke an API key",
     responses=problem_responses(errors.ApiKeyNotFound),
 )
-async def revoke_api_key(key_id: str, ws: ActiveWorkspace, session: SessionDep) -> Response:
-    await service.revoke_api_key(session, user=ws.user, workspace=ws.workspace, key_id=key_id)
+async def revoke_api_key(key_id: str, caller: CurrentCaller, session: SessionDep) -> Response:
+    await service.revoke_api_key(session, caller, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

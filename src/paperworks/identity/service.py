@@ -13,9 +13,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.identity import exceptions as errors
+from paperworks.identity.caller import Caller, Credentials
 from paperworks.identity.models import ApiKey, MagicLink, Membership, RefreshToken, User, Workspace
 from paperworks.identity.roles import Role
 from paperworks.kit import security
+from paperworks.kit.errors import Unauthenticated
 from paperworks.kit.ids import new_id
 from paperworks.kit.mail import Mail, Mailer, OutboxMailer, SmtpMailer, SmtpServer
 from paperworks.kit.pagination import fetch_page
@@ -466,17 +468,17 @@ async def remove_member(session: AsyncSession, workspace: Workspace, *, user_id:
 async def create_api_key(
     session: AsyncSession,
     config: IdentityConfig,
+    caller: Caller,
     *,
-    user: User,
-    workspace: Workspace,
     name: str,
     expires_at: datetime | None,
 ) -> tuple[ApiKey, str]:
-    """A new key and its secret, which is returned this once and stored only as a keyed hash."""
+    """A new key of the caller's in their workspace, and its secret, which is returned this once
+    and stored only as a keyed hash."""
     secret = API_KEY_PREFIX + security.random_token()
     api_key = ApiKey(
-        user_id=user.id,
-        workspace_id=workspace.id,
+        user_id=caller.user_id,
+        workspace_id=caller.workspace,
         name=name,
         prefix=secret[:API_KEY_SHOWN_CHARS],
         secret_hash=security.keyed_hash(config.secret_key, secret),
@@ -488,24 +490,22 @@ async def create_api_key(
 
 
 async def list_api_keys(
-    session: AsyncSession, *, user: User, workspace: Workspace, limit: int, cursor: str | None
+    session: AsyncSession, caller: Caller, *, limit: int, cursor: str | None
 ) -> tuple[list[ApiKey], str | None]:
     query = select(ApiKey).where(
-        ApiKey.user_id == user.id,
-        ApiKey.workspace_id == workspace.id,
+        ApiKey.user_id == caller.user_id,
+        ApiKey.workspace_id == caller.workspace,
         ApiKey.revoked_at.is_(None),
     )
     return await fetch_page(session, query, ApiKey.id, limit=limit, cursor=cursor)
 
 
-async def revoke_api_key(
-    session: AsyncSession, *, user: User, workspace: Workspace, key_id: str
-) -> None:
+async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: str) -> None:
     api_key = await session.get(ApiKey, key_id)
     if (
         api_key is None
-        or api_key.user_id != user.id
-        or api_key.workspace_id != workspace.id
+        or api_key.user_id != caller.user_id
+        or api_key.workspace_id != caller.workspace
         or api_key.revoked_at is not None
     ):
         raise errors.ApiKeyNotFound(f"No API key {key_id}.")
@@ -541,3 +541,47 @@ async def authenticate_api_key(
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_GRANULARITY:
         api_key.last_used_at = now
     return user, api_key
+
+
+# --- callers ----------------------------------------------------------------------------------
+
+
+async def signed_in_user(
+    session: AsyncSession, config: IdentityConfig, credentials: Credentials
+) -> tuple[User, ApiKey | None]:
+    """The user behind an API key or an access token (the key wins), and the key if any."""
+    if credentials.api_key:
+        user, key = await authenticate_api_key(session, config, credentials.api_key)
+        return user, key
+    if credentials.bearer:
+        return await user_from_access_token(session, config, credentials.bearer), None
+    raise Unauthenticated(
+        "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)."
+    )
+
+
+async def caller_in(
+    session: AsyncSession, user: User, api_key: ApiKey | None, workspace_id: str | None
+) -> Caller:
+    """The user acting in a workspace: the API key's, else the one asked for, else their own.
+    Not a member (and no admin) of the one asked for: it does not exist."""
+    if api_key is not None:
+        workspace_id = api_key.workspace_id
+    if workspace_id is None:
+        workspace_id = (await personal_workspace(session, user)).id
+    workspace, role = await workspace_for(session, user, workspace_id)
+    return Caller(
+        workspace_id=workspace.id,
+        user_id=user.id,
+        role=role,
+        api_key_id=api_key.id if api_key is not None else None,
+        is_admin=user.is_admin,
+    )
+
+
+async def caller_for(
+    session: AsyncSession, config: IdentityConfig, credentials: Credentials
+) -> Caller:
+    """Who `credentials` stand for, in the workspace they ask for."""
+    user, api_key = await signed_in_user(session, config, credentials)
+    return await caller_in(session, user, api_key, credentials.workspace_id)

@@ -33,7 +33,7 @@ import os
 import threading
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from celery import Celery, Task
 from celery import signals as celery_signals
@@ -48,11 +48,15 @@ from paperworks.events.hub import EventHub
 from paperworks.events.socket_server import emitter, redis_manager
 from paperworks.jobs import service
 from paperworks.jobs.execution import JobExecutor
+from paperworks.jobs.handlers import JobHandlers
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
 from paperworks.kit.logging import configure_logging, get_logger
 from paperworks.settings import LogFormat, Settings
+
+if TYPE_CHECKING:
+    from paperworks.services import Services
 
 log = get_logger(__name__)
 
@@ -177,14 +181,16 @@ class WorkerRuntime:
         *,
         lease_seconds: float,
         metrics: JobMetrics,
+        handlers: JobHandlers,
         hub: EventHub | None = None,
-        settings: Settings | None = None,
+        services: Services | None = None,
     ) -> None:
         self.db = db
         self.dispatcher = dispatcher
         self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
-        self.executor = JobExecutor(db, metrics, settings)
+        self.services = services
+        self.executor = JobExecutor(db, metrics, handlers, services)
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -203,6 +209,9 @@ class WorkerRuntime:
 
     async def close(self) -> None:
         await self.stop()
+        if self.services is not None:
+            await self.services.aclose()  # its hub and database are ours
+            return
         if self.hub is not None:
             await self.hub.stop()  # what the last job said still reaches its listeners
         await self.db.dispose()
@@ -313,8 +322,18 @@ class CeleryRunner:
     """Jobs over Celery for one configuration: the app and its one task, the dispatcher, and in
     each process that runs tasks the loop and runtime they use (created there, after any fork)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        handlers: JobHandlers,
+        *,
+        build_services: Callable[[Database, EventHub], Services] | None = None,
+    ) -> None:
+        """`handlers`: what the worker runs. `build_services(db, hub)`: the services each worker
+        process hands them, built there after the fork (the CLI passes `Services.build`)."""
         self.settings = settings
+        self.handlers = handlers
+        self.build_services = build_services
         self.celery = create_celery(settings)
         self.dispatcher = CeleryDispatcher(self.celery, settings.celery_queue)
         self._process: tuple[int, BackgroundLoop, WorkerRuntime] | None = None
@@ -350,13 +369,15 @@ class CeleryRunner:
                 db = Database.from_url(self.settings.database_url)
                 hub = self._live_hub()
                 db.share(event_hub.SESSION_KEY, hub)
+                services = self.build_services(db, hub) if self.build_services else None
                 runtime = WorkerRuntime(
                     db,
                     self.dispatcher,
                     lease_seconds=self.settings.job_lease_seconds,
                     metrics=JobMetrics(CollectorRegistry()),
+                    handlers=self.handlers,
                     hub=hub,
-                    settings=self.settings,
+                    services=services,
                 )
                 loop.call(runtime.start())
                 self._process = (os.getpid(), loop, runtime)

@@ -1,14 +1,13 @@
-"""What job-creating routes depend on: the queue and the `Idempotency-Key` header."""
+"""What job-creating routes depend on: the `Idempotency-Key` header."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 
 from paperworks.jobs.exceptions import InvalidIdempotencyKey
-from paperworks.jobs.queue import JobQueue
 
 _SANE_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
 
@@ -28,11 +27,3 @@ def idempotency_key(
 
 
 IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
-
-
-def get_job_queue(request: Request) -> JobQueue:
-    queue: JobQueue = request.app.state.job_queue
-    return queue
-
-
-Jobs = Annotated[JobQueue, Depends(get_job_queue)]

@@ -11,19 +11,21 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.jobs import service
-from paperworks.jobs.handlers import JobCancelled, JobContext, RetryableError, registration
+from paperworks.jobs.handlers import JobCancelled, JobContext, JobHandlers, RetryableError
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
-from paperworks.settings import Settings
+
+if TYPE_CHECKING:
+    from paperworks.services import Services
 
 log = get_logger(__name__)
 
@@ -31,10 +33,17 @@ PROGRESS_WRITE_INTERVAL = 1.0  # progress ticks are throttled; state changes nev
 
 
 class JobExecutor:
-    def __init__(self, db: Database, metrics: JobMetrics, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        metrics: JobMetrics,
+        handlers: JobHandlers,
+        services: Services | None = None,
+    ) -> None:
         self.db = db
         self.metrics = metrics
-        self.settings = settings
+        self.handlers = handlers
+        self.services = services  # handed to handlers as `ctx.services`
         self.running: dict[str, asyncio.Task[Any]] = {}  # job id -> the task running it
 
     async def run(self, job: Job) -> JobStatus:
@@ -58,7 +67,7 @@ class JobExecutor:
             await service.renew_leases(session, list(self.running), lease=lease)
 
     async def _run_handler(self, job: Job) -> JobStatus:
-        registered = registration(job.kind)
+        registered = self.handlers.get(job.kind)
         if registered is None:
             return await self._fail(job, "job.unknown_kind", f"No handler for {job.kind!r}.")
         context = JobContext(
@@ -72,10 +81,10 @@ class JobExecutor:
             report=self._progress_reporter(job.id),
             emit=self._live_emitter(job.id),
             db=self.db,
-            settings=self.settings,
+            services=self.services,
         )
         try:
-            result = await registered.handler(context)
+            result = await registered.run(context)
         except JobCancelled:
             async with self.db.session_scope() as session:
                 await service.cancelled(session, job.id)
@@ -89,7 +98,7 @@ class JobExecutor:
             log.exception("job_handler_failed", kind=job.kind)
             return await self._fail(job, "job.failed", str(exc) or type(exc).__name__)
         async with self.db.session_scope() as session:
-            await service.succeed(session, job.id, result)
+            await service.succeed(session, job.id, result, summary=context.summary or service.DONE)
         return JobStatus.succeeded
 
     async def _fail(self, job: Job, code: str, message: str) -> JobStatus:

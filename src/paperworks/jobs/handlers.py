@@ -1,4 +1,6 @@
-"""Job handlers register by kind; a handler gets a `JobContext` and returns the job's result.
+"""Job handlers by kind: a handler gets a `JobContext` and returns the job's result. A product
+lists its handlers in its declaration (`Product.job_handlers`); processes that run jobs collect
+them into `JobHandlers`.
 
 @job_handler("decks.build", max_attempts=3)
 async def build_deck(ctx: JobContext) -> dict[str, Any]:
@@ -11,13 +13,17 @@ async def build_deck(ctx: JobContext) -> dict[str, Any]:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import importlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-if TYPE_CHECKING:
+from paperworks.identity.caller import SYSTEM, Caller
+
+if TYPE_CHECKING:  # the process's services are built above the platform packages, from settings
+    from paperworks.jobs.models import Job
     from paperworks.kit.db import Database
-    from paperworks.settings import Settings
+    from paperworks.services import Services
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,7 +57,7 @@ class JobContext:
         report: Callable[[int, str | None], Awaitable[bool]],
         emit: Callable[[str, dict[str, Any]], None],
         db: Database,
-        settings: Settings | None = None,
+        services: Services | None = None,
     ) -> None:
         self.job_id = job_id
         self.kind = kind
@@ -63,7 +69,11 @@ class JobContext:
         self._report = report
         self._emit = emit
         self.db = db  # for the handler's own transactions: `async with ctx.db.session_scope()`
-        self._settings = settings
+        self._services = services
+        # Jobs act as the system, within their workspace: what they do is nobody's doing.
+        self.caller: Caller = SYSTEM.within(workspace_id)
+        # What the job's message says once it succeeded ("Built 7 slides."); default "Done.".
+        self.summary: str | None = None
 
     @property
     def last_attempt(self) -> bool:
@@ -71,11 +81,11 @@ class JobContext:
         return self.attempt >= self.max_attempts
 
     @property
-    def settings(self) -> Settings:
-        """The configuration of the process running the job (API keys, storage)."""
-        if self._settings is None:
-            raise RuntimeError("this runner was started without settings")
-        return self._settings
+    def services(self) -> Services:
+        """The services of the process running the job: storage, the LLM client, settings..."""
+        if self._services is None:
+            raise RuntimeError("this runner was started without the process's services")
+        return self._services
 
     async def report(self, progress: int, message: str | None = None) -> None:
         """Record progress (0-100); raises `JobCancelled` if the job was cancelled meanwhile."""
@@ -96,27 +106,60 @@ class JobContext:
 Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
 
 
+EndEvents = Callable[["Job", "Services"], Awaitable[list[tuple[str, dict[str, Any]]]]]
+"""A finished job's own live events again (`slide:completed` with a fresh link), for a client
+that follows it only after it ended: (event name, data without `jobId`)."""
+
+
 @dataclass(frozen=True)
-class Registration:
+class JobHandler:
+    """What runs jobs of one kind. It runs once its product lists it (`Product.job_handlers`)."""
+
     kind: str
-    handler: Handler
-    max_attempts: int
-
-
-_registry: dict[str, Registration] = {}
+    run: Handler
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    end_events: EndEvents | None = None
 
 
 def job_handler(
-    kind: str, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
-) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        if kind in _registry and _registry[kind].handler is not handler:
-            raise ValueError(f"a handler for {kind!r} is already registered")
-        _registry[kind] = Registration(kind, handler, max_attempts)
-        return handler
+    kind: str, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS, end_events: EndEvents | None = None
+) -> Callable[[Handler], JobHandler]:
+    """Declare the decorated coroutine as the handler of `kind`; nothing is registered here."""
 
-    return register
+    def declare(run: Handler) -> JobHandler:
+        return JobHandler(kind, run, max_attempts, end_events)
+
+    return declare
 
 
-def registration(kind: str) -> Registration | None:
-    return _registry.get(kind)
+class JobHandlers:
+    """The handlers a process runs jobs with, by kind: its products', and any a deployment adds
+    through `PAPERWORKS_JOB_MODULES`."""
+
+    def __init__(self, handlers: Iterable[JobHandler] = ()) -> None:
+        self._by_kind: dict[str, JobHandler] = {}
+        for handler in handlers:
+            known = self._by_kind.get(handler.kind)
+            if known is not None and known is not handler:
+                raise ValueError(f"two handlers for jobs of kind {handler.kind!r}")
+            self._by_kind[handler.kind] = handler
+
+    @staticmethod
+    def in_modules(names: Iterable[str]) -> list[JobHandler]:
+        """The handlers the named modules define (a deployment's own job kinds)."""
+        return [
+            value
+            for name in names
+            for value in vars(importlib.import_module(name)).values()
+            if isinstance(value, JobHandler)
+        ]
+
+    def get(self, kind: str) -> JobHandler | None:
+        return self._by_kind.get(kind)
+
+    def max_attempts(self, kind: str) -> int:
+        handler = self._by_kind.get(kind)
+        return handler.max_attempts if handler is not None else DEFAULT_MAX_ATTEMPTS
+
+    def __iter__(self) -> Iterator[JobHandler]:
+        return iter(self._by_kind.values())

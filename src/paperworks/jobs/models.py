@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from paperworks.identity.tenancy import WorkspaceOwned
 from paperworks.kit.db import Base, IdMixin, TimestampMixin, utcnow
 
 
@@ -23,7 +24,7 @@ class JobStatus(StrEnum):
 FINISHED = frozenset({JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled})
 
 
-class Job(IdMixin, TimestampMixin, Base):
+class Job(IdMixin, TimestampMixin, WorkspaceOwned, Base):
     __tablename__ = "jobs"
     __table_args__ = (
         UniqueConstraint("workspace_id", "idempotency_key"),
@@ -31,9 +32,6 @@ class Job(IdMixin, TimestampMixin, Base):
         Index("ix_jobs_status_run_after", "status", "run_after"),
     )
 
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(100), index=True)
     status: Mapped[str] = mapped_column(String(20), default=JobStatus.queued)

@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from paperworks.events.service import Actor
+from paperworks.identity.caller import Caller
 from paperworks.jobs import service
+from paperworks.jobs.handlers import JobHandlers
 from paperworks.jobs.metrics import JobMetrics, QueueDepthSampler
 from paperworks.jobs.models import Job
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from paperworks.settings import JobsBackend, Settings
 
-if TYPE_CHECKING:  # Celery is imported only where the Celery backend is used
-    from paperworks.jobs.celery_runner import CeleryDispatcher
+if TYPE_CHECKING:
+    from paperworks.jobs.celery_runner import CeleryDispatcher  # imported only where used
+    from paperworks.services import Services
 
 
 class JobQueue:
@@ -30,9 +32,11 @@ class JobQueue:
         runner: LocalRunner | None,
         metrics: JobMetrics,
         *,
+        handlers: JobHandlers | None = None,
         dispatcher: CeleryDispatcher | None = None,
         queue_depth: QueueDepthSampler | None = None,
     ) -> None:
+        self.handlers = handlers or JobHandlers()
         self.runner = runner
         self.metrics = metrics
         self.dispatcher = dispatcher
@@ -40,28 +44,35 @@ class JobQueue:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, db: Database, registry: CollectorRegistry
+        cls,
+        settings: Settings,
+        db: Database,
+        registry: CollectorRegistry,
+        handlers: JobHandlers,
+        services: Services | None = None,
     ) -> JobQueue:
-        """The app's queue: local slots (unless `job_slots` is 0), or a Celery dispatcher."""
+        """The process's queue: local slots (unless `job_slots` is 0) running `handlers`, which
+        get `services`; or a Celery dispatcher."""
         metrics = JobMetrics(registry)
         sampler = QueueDepthSampler(db, metrics)
         if settings.jobs_backend is JobsBackend.celery:
             from paperworks.jobs.celery_runner import CeleryDispatcher, create_celery
 
             dispatcher = CeleryDispatcher(create_celery(settings), settings.celery_queue)
-            return cls(None, metrics, dispatcher=dispatcher, queue_depth=sampler)
+            return cls(None, metrics, handlers=handlers, dispatcher=dispatcher, queue_depth=sampler)
         runner = (
             LocalRunner(
                 db,
                 slots=settings.job_slots,
                 lease_seconds=settings.job_lease_seconds,
                 metrics=metrics,
-                settings=settings,
+                handlers=handlers,
+                services=services,
             )
             if settings.job_slots
             else None
         )
-        return cls(runner, metrics, queue_depth=sampler)
+        return cls(runner, metrics, handlers=handlers, queue_depth=sampler)
 
     async def start(self) -> None:
         """With the app: the local runner's slots, the queue-depth gauge's sampling."""
@@ -82,24 +93,21 @@ class JobQueue:
     async def enqueue(
         self,
         session: AsyncSession,
+        caller: Caller,
         *,
-        workspace_id: str,
-        user_id: str | None,
         kind: str,
         payload: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
-        actor: Actor | None = None,
     ) -> Job:
-        """Queue a job in the request's transaction; it is dispatched once that commits.
-        `actor`: the route's `CurrentActor`, so an API key's job says so on its timeline."""
+        """Queue a job for the caller in the request's transaction; it is dispatched once that
+        commits."""
         return await service.enqueue(
             session,
-            workspace_id=workspace_id,
-            user_id=user_id,
+            caller,
             kind=kind,
             payload=payload,
             idempotency_key=idempotency_key,
-            actor=actor,
+            max_attempts=self.handlers.max_attempts(kind),
             wake=functools.partial(self._dispatch, kind),
         )
 

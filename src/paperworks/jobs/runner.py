@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from paperworks.jobs import service
 from paperworks.jobs.execution import JobExecutor
+from paperworks.jobs.handlers import JobHandlers
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
-from paperworks.settings import Settings
+
+if TYPE_CHECKING:
+    from paperworks.services import Services
 
 __all__ = ["IDLE_POLL_SECONDS", "JobMetrics", "LocalRunner"]
 
@@ -35,13 +39,14 @@ class LocalRunner:
         slots: int,
         lease_seconds: float,
         metrics: JobMetrics,
-        settings: Settings | None = None,
+        handlers: JobHandlers,
+        services: Services | None = None,
     ) -> None:
         self.db = db
         self.slots = slots
         self.lease = timedelta(seconds=lease_seconds)
         self.metrics = metrics
-        self.executor = JobExecutor(db, metrics, settings)
+        self.executor = JobExecutor(db, metrics, handlers, services)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

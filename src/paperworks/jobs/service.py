@@ -18,13 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
 from paperworks.events.hub import LiveMessage
-from paperworks.events.service import SYSTEM, Actor, Resource
+from paperworks.events.service import Resource
+from paperworks.identity.caller import SYSTEM, Caller
+from paperworks.identity.tenancy import get_scoped, scoped
 from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
-from paperworks.jobs.handlers import DEFAULT_MAX_ATTEMPTS, registration
+from paperworks.jobs.handlers import DEFAULT_MAX_ATTEMPTS
 from paperworks.jobs.models import FINISHED, Job, JobStatus
 from paperworks.kit.db import on_commit
 from paperworks.kit.pagination import fetch_page
 
+# A finished job's message says how it finished: a progress step is no answer to "how did it go".
+DONE = "Done."
+CANCELLED = "Cancelled."
+MESSAGE_LENGTH = 500
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_MAX_SECONDS = 300.0
 
@@ -48,7 +54,7 @@ async def _publish(
     workspace_id: str,
     payload: dict[str, Any],
     *,
-    actor: Actor = SYSTEM,
+    actor: Caller = SYSTEM,
     live: LiveMessage | None = None,
 ) -> None:
     resource = Resource("job", job_id, workspace_id)
@@ -60,69 +66,65 @@ async def _publish(
 
 async def enqueue(
     session: AsyncSession,
+    caller: Caller,
     *,
-    workspace_id: str,
-    user_id: str | None,
     kind: str,
     payload: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     max_attempts: int | None = None,
-    actor: Actor | None = None,
     wake: Callable[[str], None] | None = None,
 ) -> Job:
-    """A queued job, dispatched (`wake(job id)`) only once the request commits. With an
-    idempotency key already used in this workspace, the job it created instead. `actor`: who
-    the `job.queued` event names (default: `user_id`; an API key's request passes its own)."""
+    """A queued job in the caller's workspace, started by them (`job.queued` names them and
+    their API key), dispatched (`wake(job id)`) only once the request commits. With an
+    idempotency key already used in this workspace, the job it created instead."""
     if idempotency_key is not None:
-        existing = await job_for_key(session, workspace_id, idempotency_key)
+        existing = await job_for_key(session, caller, idempotency_key)
         if existing is not None:
             return existing
-    registered = registration(kind)
+    workspace_id = caller.workspace
     job = Job(
         workspace_id=workspace_id,
-        user_id=user_id,
+        user_id=caller.user_id,
         kind=kind,
         status=JobStatus.queued,
         payload=payload or {},
         idempotency_key=idempotency_key,
-        max_attempts=max_attempts
-        or (registered.max_attempts if registered else DEFAULT_MAX_ATTEMPTS),
+        max_attempts=max_attempts or DEFAULT_MAX_ATTEMPTS,
         run_after=_now(),
     )
     session.add(job)
     await session.flush()
-    actor = actor or Actor(user_id=user_id)
-    await _publish(session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=actor)
+    await _publish(session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=caller)
     if wake is not None:
         job_id = job.id
         on_commit(session, lambda: wake(job_id))
     return job
 
 
-async def job_for_key(session: AsyncSession, workspace_id: str, idempotency_key: str) -> Job | None:
+async def job_for_key(session: AsyncSession, caller: Caller, idempotency_key: str) -> Job | None:
     """The job a request with this `Idempotency-Key` created in the workspace, if any."""
     return await session.scalar(
-        select(Job).where(Job.workspace_id == workspace_id, Job.idempotency_key == idempotency_key)
+        scoped(select(Job).where(Job.idempotency_key == idempotency_key), caller)
     )
 
 
-async def get_job(session: AsyncSession, *, workspace_id: str, job_id: str) -> Job:
-    job = await session.get(Job, job_id)
-    if job is None or job.workspace_id != workspace_id:
+async def get_job(session: AsyncSession, caller: Caller, job_id: str) -> Job:
+    job = await get_scoped(session, caller, Job, job_id)
+    if job is None:
         raise JobNotFound(f"No job {job_id}.")
     return job
 
 
 async def list_jobs(
     session: AsyncSession,
+    caller: Caller,
     *,
-    workspace_id: str,
     kind: str | None,
     status: JobStatus | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Job], str | None]:
-    query = select(Job).where(Job.workspace_id == workspace_id)
+    query = scoped(select(Job), caller)
     if kind is not None:
         query = query.where(Job.kind == kind)
     if status is not None:
@@ -130,24 +132,15 @@ async def list_jobs(
     return await fetch_page(session, query, Job.id, limit=limit, cursor=cursor)
 
 
-async def job_visible(session: AsyncSession, workspace_id: str, job_id: str) -> bool:
-    """May a live client in this workspace follow the job?"""
-    found = await session.scalar(
-        select(Job.id).where(Job.id == job_id, Job.workspace_id == workspace_id)
-    )
-    return found is not None
-
-
-async def cancel_job(
-    session: AsyncSession, *, workspace_id: str, job_id: str, actor: Actor = SYSTEM
-) -> Job:
+async def cancel_job(session: AsyncSession, caller: Caller, job_id: str) -> Job:
     """Queued: cancelled at once. Running: flagged; the handler stops at its next report."""
-    job = await get_job(session, workspace_id=workspace_id, job_id=job_id)
+    job = await get_job(session, caller, job_id)
+    workspace_id, actor = job.workspace_id, caller
     now = _now()
     cancelled = await session.execute(
         update(Job)
         .where(Job.id == job.id, Job.status == JobStatus.queued)
-        .values(status=JobStatus.cancelled, finished_at=now, updated_at=now)
+        .values(status=JobStatus.cancelled, finished_at=now, updated_at=now, message=CANCELLED)
     )
     if cancelled.rowcount == 0:  # type: ignore[attr-defined]
         flagged = await session.execute(
@@ -166,7 +159,7 @@ async def cancel_job(
 
 
 async def _announce_cancelled(
-    session: AsyncSession, job_id: str, workspace_id: str, kind: str, *, actor: Actor = SYSTEM
+    session: AsyncSession, job_id: str, workspace_id: str, kind: str, *, actor: Caller = SYSTEM
 ) -> None:
     live = _live("job:cancelled", job_id, kind)
     await _publish(session, "job.cancelled", job_id, workspace_id, {}, actor=actor, live=live)
@@ -207,25 +200,19 @@ async def claim_next(session: AsyncSession, *, lease: timedelta) -> Job | None:
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    claimed = await session.execute(
-        update(Job)
-        .where(Job.id == candidate, Job.status == JobStatus.queued)
-        .values(
-            status=JobStatus.running,
-            attempts=Job.attempts + 1,
-            lease_until=now + lease,
-            started_at=now,
-            updated_at=now,
-        )
-        .returning(Job.id)
-    )
-    job_id = claimed.scalar_one_or_none()
-    return await _started(session, job_id) if job_id else None
+    return await _claim(session, candidate, now=now, lease=lease)
 
 
 async def claim(session: AsyncSession, job_id: str, *, lease: timedelta) -> Job | None:
     """Claim one named job (a Celery task carries only the id): None if it is not queued."""
-    now = _now()
+    return await _claim(session, job_id, now=_now(), lease=lease)
+
+
+async def _claim(
+    session: AsyncSession, job_id: Any, *, now: datetime, lease: timedelta
+) -> Job | None:
+    """Start the job `job_id` (an id, or a subquery choosing one) if it is still queued: the one
+    conditional UPDATE both runners win or lose a job by."""
     claimed = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.queued)
@@ -236,14 +223,12 @@ async def claim(session: AsyncSession, job_id: str, *, lease: timedelta) -> Job 
             started_at=now,
             updated_at=now,
         )
+        .returning(Job.id)
     )
-    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+    started_id = claimed.scalar_one_or_none()
+    if started_id is None:
         return None
-    return await _started(session, job_id)
-
-
-async def _started(session: AsyncSession, job_id: str) -> Job:
-    job = await session.get_one(Job, job_id, populate_existing=True)
+    job = await session.get_one(Job, started_id, populate_existing=True)
     live = _live("job:started", job.id, job.kind, attempt=job.attempts)
     await _publish(
         session, "job.started", job.id, job.workspace_id, {"attempt": job.attempts}, live=live
@@ -308,10 +293,27 @@ async def _finish(session: AsyncSession, job_id: str, **values: Any) -> tuple[st
     return (row.workspace_id, row.kind) if row else None
 
 
-async def succeed(session: AsyncSession, job_id: str, result: dict[str, Any] | None) -> bool:
+def _said(message: str) -> str:
+    """A job's `message` column holds 500 characters; the error columns keep the whole text."""
+    return message if len(message) <= MESSAGE_LENGTH else message[: MESSAGE_LENGTH - 1] + "…"
+
+
+async def succeed(
+    session: AsyncSession,
+    job_id: str,
+    result: dict[str, Any] | None,
+    *,
+    summary: str = DONE,
+) -> bool:
+    """`summary`: what the finished job's message says (the handler's, or "Done.")."""
     result = result or {}
     finished = await _finish(
-        session, job_id, status=JobStatus.succeeded, progress=100, result=result
+        session,
+        job_id,
+        status=JobStatus.succeeded,
+        progress=100,
+        result=result,
+        message=_said(summary),
     )
     if finished:
         workspace_id, kind = finished
@@ -323,7 +325,12 @@ async def succeed(session: AsyncSession, job_id: str, result: dict[str, Any] | N
 async def fail(session: AsyncSession, job_id: str, *, code: str, message: str) -> bool:
     message = message[:2000]
     finished = await _finish(
-        session, job_id, status=JobStatus.failed, error_code=code, error_message=message
+        session,
+        job_id,
+        status=JobStatus.failed,
+        error_code=code,
+        error_message=message,
+        message=_said(f"Failed: {message}"),
     )
     if finished:
         await _announce_failed(session, job_id, *finished, code=code, message=message)
@@ -339,7 +346,7 @@ async def _announce_failed(
 
 
 async def cancelled(session: AsyncSession, job_id: str) -> bool:
-    finished = await _finish(session, job_id, status=JobStatus.cancelled)
+    finished = await _finish(session, job_id, status=JobStatus.cancelled, message=CANCELLED)
     if finished:
         await _announce_cancelled(session, job_id, *finished)
     return finished is not None
@@ -367,6 +374,7 @@ async def retry_or_fail(session: AsyncSession, job: Job, *, code: str, message: 
             run_after=run_after,
             error_code=code,
             error_message=message[:2000],
+            message=_said(f"Waiting to try again: {message}"),
             updated_at=now,
         )
     )
@@ -396,7 +404,13 @@ async def recover_expired(session: AsyncSession) -> Recovered:
         await session.execute(
             update(Job)
             .where(expired, Job.attempts < Job.max_attempts, Job.cancel_requested.is_(False))
-            .values(status=JobStatus.queued, lease_until=None, run_after=now, updated_at=now)
+            .values(
+                status=JobStatus.queued,
+                lease_until=None,
+                run_after=now,
+                updated_at=now,
+                message="Queued again: the worker running it stopped.",
+            )
             .returning(*returning)
         )
     ).all()
@@ -408,7 +422,13 @@ async def recover_expired(session: AsyncSession) -> Recovered:
         await session.execute(
             update(Job)
             .where(expired, Job.cancel_requested.is_(True))
-            .values(status=JobStatus.cancelled, lease_until=None, finished_at=now, updated_at=now)
+            .values(
+                status=JobStatus.cancelled,
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+                message=CANCELLED,
+            )
             .returning(*returning)
         )
     ).all()
@@ -426,6 +446,7 @@ async def recover_expired(session: AsyncSession) -> Recovered:
                 updated_at=now,
                 error_code="job.lost",
                 error_message=lost,
+                message=f"Failed: {lost}",
             )
             .returning(*returning)
         )
@@ -449,3 +470,13 @@ async def queued_until(session: AsyncSession, job_id: str) -> datetime | None:
 
 def is_finished(job: Job) -> bool:
     return job.status in FINISHED
+
+
+def end_message(job: Job) -> LiveMessage:
+    """The live message that told of a finished job's end, as it was sent then."""
+    if job.status == JobStatus.succeeded:
+        return _live("job:completed", job.id, job.kind, result=job.result or {})
+    if job.status == JobStatus.failed:
+        error = {"code": job.error_code, "message": job.error_message}
+        return _live("job:failed", job.id, job.kind, error=error)
+    return _live("job:cancelled", job.id, job.kind)

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from paperworks.kit.dependencies import SessionDep
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.services import SessionDep
 from paperworks.tasks import exceptions as errors
 from paperworks.tasks import schemas, service
-from paperworks.tasks.dependencies import CurrentOwner
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
@@ -25,7 +25,7 @@ TaskId = Annotated[str, Path(max_length=64)]
     "`status` narrows the list to `pending` (not completed) or `completed` tasks.",
 )
 async def list_tasks(
-    owner: CurrentOwner,
+    caller: CurrentCaller,
     session: SessionDep,
     task_status: Annotated[
         service.TaskStatus, Query(alias="status", description="`pending`, `completed` or `all`")
@@ -34,7 +34,7 @@ async def list_tasks(
     cursor: Cursor = None,
 ) -> Page[schemas.TaskOut]:
     tasks, next_cursor = await service.list_tasks(
-        session, owner=owner, status=task_status, limit=limit, cursor=cursor
+        session, caller, status=task_status, limit=limit, cursor=cursor
     )
     items = [schemas.TaskOut.model_validate(task) for task in tasks]
     return Page(items=items, next_cursor=next_cursor)
@@ -47,9 +47,9 @@ async def list_tasks(
     description="A new task is pending, `medium` priority unless given, and private to you.",
 )
 async def create_task(
-    body: schemas.TaskCreate, owner: CurrentOwner, session: SessionDep
+    body: schemas.TaskCreate, caller: CurrentCaller, session: SessionDep
 ) -> schemas.TaskOut:
-    task = await service.create_task(session, owner=owner, data=body)
+    task = await service.create_task(session, caller, body)
     return schemas.TaskOut.model_validate(task)
 
 
@@ -59,8 +59,8 @@ async def create_task(
     description="Another user's task, or one in another workspace, is a 404.",
     responses=problem_responses(errors.TaskNotFound),
 )
-async def get_task(task_id: TaskId, owner: CurrentOwner, session: SessionDep) -> schemas.TaskOut:
-    task = await service.get_task(session, owner=owner, task_id=task_id)
+async def get_task(task_id: TaskId, caller: CurrentCaller, session: SessionDep) -> schemas.TaskOut:
+    task = await service.get_task(session, caller, task_id)
     return schemas.TaskOut.model_validate(task)
 
 
@@ -72,9 +72,9 @@ async def get_task(task_id: TaskId, owner: CurrentOwner, session: SessionDep) ->
     responses=problem_responses(errors.TaskNotFound),
 )
 async def update_task(
-    task_id: TaskId, body: schemas.TaskUpdate, owner: CurrentOwner, session: SessionDep
+    task_id: TaskId, body: schemas.TaskUpdate, caller: CurrentCaller, session: SessionDep
 ) -> schemas.TaskOut:
-    task = await service.update_task(session, owner=owner, task_id=task_id, changes=body)
+    task = await service.update_task(session, caller, task_id, body)
     return schemas.TaskOut.model_validate(task)
 
 
@@ -85,6 +85,6 @@ async def update_task(
     description="The task is gone for good; its timeline keeps `task.deleted`.",
     responses=problem_responses(errors.TaskNotFound),
 )
-async def delete_task(task_id: TaskId, owner: CurrentOwner, session: SessionDep) -> Response:
-    await service.delete_task(session, owner=owner, task_id=task_id)
+async def delete_task(task_id: TaskId, caller: CurrentCaller, session: SessionDep) -> Response:
+    await service.delete_task(session, caller, task_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,14 +6,15 @@ Another user's task, or one in another workspace, is as missing as one that neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
-from paperworks.events.service import Actor, Resource
+from paperworks.events.service import Resource
+from paperworks.identity.caller import Caller
+from paperworks.identity.tenancy import get_scoped, scoped
 from paperworks.kit.db import utcnow
 from paperworks.kit.pagination import DEFAULT_LIMIT, fetch_page
 from paperworks.tasks import exceptions as errors
@@ -26,20 +27,6 @@ TaskStatus = Literal["pending", "completed", "all"]
 _WIRE_NAMES = {name: field.alias or name for name, field in TaskUpdate.model_fields.items()}
 
 
-@dataclass(frozen=True)
-class TaskOwner:
-    """Whose tasks, in which workspace; `api_key_id` is the key they called with, if any, so
-    events name it."""
-
-    workspace_id: str
-    user_id: str
-    api_key_id: str | None = None
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(user_id=self.user_id, api_key_id=self.api_key_id)
-
-
 def _resource(task: Task) -> Resource:
     return Resource("task", task.id, task.workspace_id, private_to_user_id=task.user_id)
 
@@ -48,11 +35,11 @@ async def _publish(
     session: AsyncSession,
     type: str,
     task: Task,
-    owner: TaskOwner,
+    caller: Caller,
     payload: dict[str, Any] | None = None,
 ) -> None:
     payload = {"title": task.title, **(payload or {})}
-    await events.publish(session, type, _resource(task), payload, actor=owner.actor)
+    await events.publish(session, type, _resource(task), payload, actor=caller)
 
 
 def _set_completed(task: Task, completed: bool) -> bool:
@@ -64,10 +51,10 @@ def _set_completed(task: Task, completed: bool) -> bool:
     return True
 
 
-async def create_task(session: AsyncSession, *, owner: TaskOwner, data: TaskCreate) -> Task:
+async def create_task(session: AsyncSession, caller: Caller, data: TaskCreate) -> Task:
     task = Task(
-        workspace_id=owner.workspace_id,
-        user_id=owner.user_id,
+        workspace_id=caller.workspace,
+        user_id=caller.user_id,
         title=data.title,
         description=data.description,
         priority=data.priority,
@@ -76,48 +63,40 @@ async def create_task(session: AsyncSession, *, owner: TaskOwner, data: TaskCrea
     )
     session.add(task)
     await session.flush()
-    await _publish(session, "task.created", task, owner)
+    await _publish(session, "task.created", task, caller)
     return task
 
 
 async def list_tasks(
     session: AsyncSession,
+    caller: Caller,
     *,
-    owner: TaskOwner,
     status: TaskStatus = "all",
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
 ) -> tuple[list[Task], str | None]:
-    """One page of the owner's tasks, oldest first, and the next page's cursor (None at the end)."""
-    query = select(Task).where(
-        Task.workspace_id == owner.workspace_id, Task.user_id == owner.user_id
-    )
+    """One page of the caller's tasks, oldest first, and the next page's cursor (None at end)."""
+    query = scoped(select(Task), caller)
     if status != "all":
         query = query.where(Task.completed.is_(status == "completed"))
     return await fetch_page(session, query, Task.id, limit=limit, cursor=cursor)
 
 
-async def get_task(session: AsyncSession, *, owner: TaskOwner, task_id: str) -> Task:
-    task = await session.scalar(
-        select(Task).where(
-            Task.id == task_id,
-            Task.workspace_id == owner.workspace_id,
-            Task.user_id == owner.user_id,
-        )
-    )
+async def get_task(session: AsyncSession, caller: Caller, task_id: str) -> Task:
+    task = await get_scoped(session, caller, Task, task_id)
     if task is None:
         raise errors.TaskNotFound(f"No task {task_id}.")
     return task
 
 
 async def update_task(
-    session: AsyncSession, *, owner: TaskOwner, task_id: str, changes: TaskUpdate
+    session: AsyncSession, caller: Caller, task_id: str, changes: TaskUpdate
 ) -> Task:
     """Change the fields `changes` was given (None clears `description` and `due_date`).
 
     `task.updated` names the fields that really changed; completing the task is `task.completed`
     instead, so a timeline reads the same whichever way it was done."""
-    task = await get_task(session, owner=owner, task_id=task_id)
+    task = await get_task(session, caller, task_id)
     changed: list[str] = []
     completed_now = False
     for name in sorted(changes.model_fields_set):
@@ -133,23 +112,23 @@ async def update_task(
             changed.append(_WIRE_NAMES[name])
     await session.flush()
     if changed:
-        await _publish(session, "task.updated", task, owner, {"fields": changed})
+        await _publish(session, "task.updated", task, caller, {"fields": changed})
     if completed_now:
-        await _publish(session, "task.completed", task, owner)
+        await _publish(session, "task.completed", task, caller)
     return task
 
 
-async def complete_task(session: AsyncSession, *, owner: TaskOwner, task_id: str) -> Task:
+async def complete_task(session: AsyncSession, caller: Caller, task_id: str) -> Task:
     """Mark the task done; done already, it is left as it was (and nothing is published)."""
-    task = await get_task(session, owner=owner, task_id=task_id)
+    task = await get_task(session, caller, task_id)
     if _set_completed(task, True):
         await session.flush()
-        await _publish(session, "task.completed", task, owner)
+        await _publish(session, "task.completed", task, caller)
     return task
 
 
-async def delete_task(session: AsyncSession, *, owner: TaskOwner, task_id: str) -> None:
-    task = await get_task(session, owner=owner, task_id=task_id)
+async def delete_task(session: AsyncSession, caller: Caller, task_id: str) -> None:
+    task = await get_task(session, caller, task_id)
     await session.delete(task)
     await session.flush()
-    await _publish(session, "task.deleted", task, owner)
+    await _publish(session, "task.deleted", task, caller)

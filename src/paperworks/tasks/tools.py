@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from paperworks.assistant.mcp_server import ToolCaller, tool_session
+from paperworks.mcp.family import ToolFamily
+from paperworks.mcp.server import tool_session
 from paperworks.tasks import service
 from paperworks.tasks.models import Task, TaskPriority
 from paperworks.tasks.schemas import TITLE_MAX, TaskCreate, TaskOut, TaskUpdate
@@ -23,10 +24,6 @@ TaskId = Annotated[str, Field(description="The task's id, from add_task or list_
 Title = Annotated[str, Field(description=f"What to do, 1 to {TITLE_MAX} characters")]
 Priority = Annotated[TaskPriority, Field(description="low, medium or high")]
 DueDate = Annotated[date, Field(description="The day it is due, YYYY-MM-DD")]
-
-
-def _owner(caller: ToolCaller) -> service.TaskOwner:
-    return service.TaskOwner(caller.workspace_id, caller.user_id, caller.api_key_id)
 
 
 def _shown(task: Task) -> dict[str, Any]:
@@ -43,11 +40,11 @@ def register(server: MCPServer) -> None:
         due_date: DueDate | None = None,
     ) -> dict[str, Any]:
         """Add a task for the user. Answers with the new task, including its id."""
-        async with tool_session(ctx) as (session, caller):
+        async with tool_session(ctx) as (session, caller, _):
             data = TaskCreate(
                 title=title, description=description, priority=priority, due_date=due_date
             )
-            return _shown(await service.create_task(session, owner=_owner(caller), data=data))
+            return _shown(await service.create_task(session, caller, data))
 
     @server.tool()
     async def list_tasks(
@@ -58,17 +55,17 @@ def register(server: MCPServer) -> None:
         ] = "all",
     ) -> dict[str, Any]:
         """List the user's tasks, oldest first: up to 100, with `more` true if there are others."""
-        async with tool_session(ctx) as (session, caller):
+        async with tool_session(ctx) as (session, caller, _):
             tasks, next_cursor = await service.list_tasks(
-                session, owner=_owner(caller), status=status, limit=LIST_LIMIT
+                session, caller, status=status, limit=LIST_LIMIT
             )
             return {"tasks": [_shown(task) for task in tasks], "more": next_cursor is not None}
 
     @server.tool()
     async def complete_task(task_id: TaskId, ctx: Context) -> dict[str, Any]:
         """Mark a task done. Completing a task that is already done changes nothing."""
-        async with tool_session(ctx) as (session, caller):
-            task = await service.complete_task(session, owner=_owner(caller), task_id=task_id)
+        async with tool_session(ctx) as (session, caller, _):
+            task = await service.complete_task(session, caller, task_id)
             return _shown(task)
 
     @server.tool()
@@ -92,18 +89,24 @@ def register(server: MCPServer) -> None:
             "due_date": due_date,
         }
         fields = {name: value for name, value in given.items() if value is not None}
-        async with tool_session(ctx) as (session, caller):
+        async with tool_session(ctx) as (session, caller, _):
             changes = TaskUpdate(**fields, **dict.fromkeys(clear))
-            task = await service.update_task(
-                session, owner=_owner(caller), task_id=task_id, changes=changes
-            )
+            task = await service.update_task(session, caller, task_id, changes)
             return _shown(task)
 
     @server.tool()
     async def delete_task(task_id: TaskId, ctx: Context) -> dict[str, Any]:
         """Delete a task for good. Answers with the id and title of the task deleted."""
-        async with tool_session(ctx) as (session, caller):
-            task = await service.get_task(session, owner=_owner(caller), task_id=task_id)
+        async with tool_session(ctx) as (session, caller, _):
+            task = await service.get_task(session, caller, task_id)
             title = task.title
-            await service.delete_task(session, owner=_owner(caller), task_id=task_id)
+            await service.delete_task(session, caller, task_id)
             return {"deleted": task_id, "title": title}
+
+
+TASK_TOOLS = ToolFamily(
+    name="tasks",
+    register=register,
+    instructions="""The user's tasks: add, list, complete, update and delete them with the task
+tools. Find a task's id with list_tasks before changing it.""",
+)

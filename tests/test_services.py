@@ -1,4 +1,5 @@
-"""The request's unit of work: one commit when the route succeeds, nothing when it fails."""
+"""The process's services reach routes through one dependency; the request's unit of work commits
+once when the route succeeds, nothing when it fails."""
 
 from typing import Any, ClassVar
 
@@ -9,8 +10,8 @@ from sqlalchemy import MetaData, String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from paperworks.kit.db import NAMING_CONVENTION, Database, IdMixin
-from paperworks.kit.dependencies import SessionDep, SettingsDep
 from paperworks.kit.errors import Conflict
+from paperworks.services import ServicesDep, SessionDep
 
 
 class ScratchBase(DeclarativeBase):
@@ -29,11 +30,11 @@ async def app(app: FastAPI, db: Database) -> FastAPI:
         await (await session.connection()).run_sync(ScratchBase.metadata.create_all)
 
     @app.post("/test/notes/{text}", status_code=201)
-    async def add_note(text: str, session: SessionDep, settings: SettingsDep) -> dict[str, str]:
+    async def add_note(text: str, session: SessionDep, services: ServicesDep) -> dict[str, str]:
         session.add(Note(text=text))
         if text == "refuse":
             raise Conflict("refused after writing")
-        return {"environment": settings.environment}
+        return {"environment": services.settings.environment}
 
     return app
 

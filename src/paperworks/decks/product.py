@@ -1,0 +1,22 @@
+"""Decks, as the platform serves them: prompt → slide plan → .pptx, built as a live job."""
+
+from paperworks.decks.jobs import build_deck_job
+from paperworks.decks.router import router
+from paperworks.product import Product
+
+DECKS = Product(
+    name="decks",
+    routers=(router,),
+    job_handlers=(build_deck_job,),
+    live_events=("slide:progress", "slide:completed", "error"),
+    settings=(
+        "llm_api_key",
+        "llm_base_url",
+        "llm_model",
+        "llm_cache_seconds",
+        "runware_api_key",
+        "image_api_base_url",
+        "image_api_key",
+        "image_model",
+    ),
+)

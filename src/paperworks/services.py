@@ -1,0 +1,120 @@
+"""`Services`: what a process works with, built once from the settings and the products it serves,
+in the API process and in a worker process alike.
+
+Routes reach it through one dependency (`ServicesDep`), job handlers as `ctx.services`, MCP tools
+through `tool_session`. Each piece is built here and nowhere else: the database, the identity
+configuration and the credential cache, file storage, the LLM client and its response cache, the
+event hub, Redis, the products' job handlers and MCP tool families, and the job queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from paperworks.events import hub as event_hub
+from paperworks.events.hub import EventHub
+from paperworks.files.service import FilesConfig
+from paperworks.files.storage import Storage, storage_from_settings
+from paperworks.identity.credential_cache import CallerCache
+from paperworks.identity.service import IdentityConfig
+from paperworks.jobs.handlers import JobHandlers
+from paperworks.jobs.queue import JobQueue
+from paperworks.kit.db import Database
+from paperworks.llm.cache import ResponseCache, cache_from_settings
+from paperworks.llm.client import LLMClient
+from paperworks.mcp.family import ToolFamily
+from paperworks.product import Product, job_handlers
+from paperworks.settings import Settings
+
+
+@dataclass(eq=False)
+class Services:
+    settings: Settings
+    db: Database
+    identity: IdentityConfig
+    callers: CallerCache  # who credentials stand for, remembered a few seconds (MCP, rate limits)
+    storage: Storage
+    files: FilesConfig
+    llm: LLMClient | None  # None without an API key: products use their offline engines
+    llm_cache: ResponseCache | None
+    hub: EventHub
+    redis: Redis | None
+    metrics: CollectorRegistry
+    handlers: JobHandlers  # the products' (and JOB_MODULES') job handlers
+    tools: Sequence[ToolFamily]  # the products' MCP tools, in the order they are listed
+    jobs: JobQueue = field(init=False)  # its local runner hands these services to handlers
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        products: Sequence[Product],
+        *,
+        db: Database | None = None,
+        hub: EventHub | None = None,
+    ) -> Services:
+        """`db`: tests hand in one bound to their transaction. `hub`: a worker's emits through
+        Redis instead of serving clients itself."""
+        db = db or Database.from_url(settings.database_url)
+        hub = hub or EventHub()
+        # Events published in any session of this database reach this process's hub after commit.
+        db.share(event_hub.SESSION_KEY, hub)
+        identity = IdentityConfig.from_settings(settings)
+        metrics = CollectorRegistry()
+        services = cls(
+            settings=settings,
+            db=db,
+            identity=identity,
+            callers=CallerCache(db, identity),
+            storage=storage_from_settings(settings),
+            files=FilesConfig.from_settings(settings),
+            llm=LLMClient.from_settings(settings),
+            llm_cache=cache_from_settings(settings),
+            hub=hub,
+            redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+            metrics=metrics,
+            handlers=job_handlers(products, settings),
+            tools=[product.tools for product in products if product.tools is not None],
+        )
+        # Local job slots in this process, or (JOBS_BACKEND=celery) a broker to send to.
+        services.jobs = JobQueue.from_settings(settings, db, metrics, services.handlers, services)
+        return services
+
+    async def start(self) -> None:
+        await self.hub.start()
+        await self.jobs.start()
+
+    async def aclose(self) -> None:
+        await self.jobs.stop()
+        if self.llm is not None:
+            await self.llm.aclose()
+        await self.hub.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed once when the route returns, rolled back on error."""
+    async with services.db.session_scope() as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so a client never sees a success that
+# the database then refuses.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
