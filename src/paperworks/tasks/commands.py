@@ -1,0 +1,771 @@
+"""Plain English task commands, read: a message becomes the typed commands it holds.
+
+"add buy milk tomorrow, then show me what's pending" is an `AddTask` and a `ListTasks`. Reading is
+all this module does: pure standard library, no tool calls, no I/O; `tasks.offline` carries the
+commands out with the task tools. It is rule-based and deterministic. Words in quotes are opaque:
+"add 'meet at 5 tomorrow' friday" adds "meet at 5 tomorrow", due friday.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+MAX_COMMANDS = 20  # a message is read up to here; each command costs up to two tool calls
+# A title is at most 200 characters; a command much longer than one is not a task command, and
+# reading it would only cost time.
+MAX_COMMAND_CHARS = 400
+MAX_READINGS = 8  # "rename a to b to c": the first this many "to"s are tried as the split
+
+Priority = Literal["high", "medium", "low"]
+Status = Literal["pending", "completed", "all"]
+Clearable = Literal["due_date", "description"]
+
+
+@dataclass(frozen=True)
+class AddTask:
+    title: str  # empty when the message named none ("add tomorrow")
+    priority: Priority | None
+    due: date | None
+
+
+@dataclass(frozen=True)
+class ListTasks:
+    status: Status
+    due_on: date | None = None  # only the pending tasks due that day
+    overdue: bool = False  # only the pending tasks due before today
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    reference: str  # the words naming the task; one of PRONOUNS for the task last acted on
+
+
+@dataclass(frozen=True)
+class DeleteTask:
+    reference: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a change: the words naming the task, and the one change asked for."""
+
+    reference: str
+    title: str | None = None
+    priority: Priority | None = None
+    due: date | None = None
+    clear: Clearable | None = None
+
+
+@dataclass(frozen=True)
+class ChangeTask:
+    # Readings of the same words, leftmost first: in "rename go to gym to go to pool" only the
+    # task list tells which "to" splits the old title from the new one.
+    readings: tuple[Reading, ...]
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    text: str
+    reason: str | None = None  # set for a request understood but not possible offline
+
+
+Command = AddTask | ListTasks | CompleteTask | DeleteTask | ChangeTask | NotUnderstood
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    commands: tuple[Command, ...]  # the first MAX_COMMANDS commands of the message, in order
+    unread: int  # how many commands came after those and were not read
+
+
+def parse_commands(message: str, *, today: date) -> ParsedMessage:
+    """The commands in `message`; `today` anchors "tomorrow", "friday", ...
+
+    Never raises for what the user wrote: what it cannot read is a `NotUnderstood`.
+    """
+    text, quotes = _masked(message)
+    parts = [part for part in (_plain(part) for part in _split_commands(text)) if part]
+    commands = tuple(_parse(part, quotes, today) for part in parts[:MAX_COMMANDS])
+    return ParsedMessage(commands, unread=max(0, len(parts) - MAX_COMMANDS))
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+# A quoted span is one opaque character while a message is read, so nothing inside quotes is
+# taken for a command, a date or a priority: "add 'meet at 5 tomorrow' friday" is due friday.
+_MASK_BASE = 0xE000
+_MASK_CHAR = re.compile("[\ue000-\uf8ff]")
+_QUOTED = re.compile(r'"([^"]+)"|(?<!\w)\'(.+?)\'(?!\w)')
+_TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+@dataclass(frozen=True)
+class _Quotes:
+    spans: tuple[tuple[str, str], ...]  # (as written with its quotes, the words inside)
+
+    def restore(self, text: str) -> str:
+        """The user's words again: a text that is all one quote loses the quotes."""
+        text = text.strip()
+        if len(text) == 1 and _MASK_CHAR.fullmatch(text):
+            return self.spans[ord(text) - _MASK_BASE][1].strip()
+        return _MASK_CHAR.sub(lambda mask: self.spans[ord(mask[0]) - _MASK_BASE][0], text)
+
+
+def _masked(message: str) -> tuple[str, _Quotes]:
+    text = _MASK_CHAR.sub("", message.translate(_TYPOGRAPHIC))
+    text = re.sub(r"[^\S\n]+", " ", text).replace(" \n", "\n").replace("\n ", "\n").strip()
+    whole = _QUOTED.search(text)
+    if whole and whole.span() == (0, len(text)):  # the whole message quoted: "add buy milk"
+        text = (whole[1] or whole[2]).strip()
+    spans: list[tuple[str, str]] = []
+
+    def mask(quoted: re.Match[str]) -> str:
+        spans.append((quoted[0], quoted[1] or quoted[2]))
+        return chr(_MASK_BASE + len(spans) - 1)
+
+    text = _QUOTED.sub(mask, text) if len(_QUOTED.findall(text)) < 0x1000 else text
+    return text, _Quotes(tuple(spans))
+
+
+# --- commands in a message ----------------------------------------------------------------------
+
+# Where a new command may start after a bare "," or "and": "add eggs and show my tasks" is two
+# commands, "add eggs and milk" one. "make it high priority" stays with the task it is about.
+_COMMAND_START = (
+    r"(?!(?:make|set)\s+it\b)"
+    r"(?:add|create|show|list|display|mark|complete|delete|remove|rename|tick|check|cancel|"
+    r"move|postpone|change|set|make|what|what's|whats|remind|todo|new\s+task|"
+    r"i\s+(?:need|have|finished|completed)|i'm|i've)\b"
+)
+_SEPARATOR = re.compile(
+    r"\s*[,;]\s*(?:and\s+)?then\b\s*|\s+and\s+then\s+|\s+then\s+|\s*;\s*|\s*\n\s*"
+    r"|\s*,\s*(?:and\s+)?(?:after\s+that|afterwards)\b[\s,]*"
+    r"|(?P<period>(?<=[.!?])\s+)"
+    rf"|(?:\s*,\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus)\s+)(?={_COMMAND_START})",
+    re.I,
+)
+_ABBREVIATION = re.compile(
+    r"\b(?:dr|mr|mrs|ms|st|jr|sr|prof|vs|etc|e\.g|i\.e|approx|a\.m|p\.m)\.$", re.I
+)
+
+
+def _split_commands(text: str) -> list[str]:
+    parts: list[str] = []
+    start = 0
+    for separator in _SEPARATOR.finditer(text):
+        end = separator.start()
+        if separator["period"] and _ABBREVIATION.search(text, max(0, end - 8), end):
+            continue
+        parts.append(text[start:end])
+        start = separator.end()
+    parts.append(text[start:])
+    return parts
+
+
+_POLITE_START = re.compile(
+    r"^(?:(?:please|pls|plz|kindly|hey|hi|hello|ok|okay|alright|so|also|and|then|now|first|"
+    r"firstly|secondly|finally|lastly|after\s+that|afterwards|just|oh|well|um|uh)\b[\s,:;!.\-]*"
+    r"|(?:can|could|would|will)\s+(?:you|u)\b\s*"
+    r"|(?:i\s+(?:want|would\s+like|wanna)|i'd\s+like|let\s+me|let's|lets|help\s+me)\s+"
+    rf"(?:you\s+)?(?:to\s+)?(?={_COMMAND_START}|know\b|see\b)"
+    r"|go\s+ahead\s+and\s+"
+    r"|[\s,;:.!?\-]+"
+    r")+",
+    re.I,
+)
+_POLITE_END = re.compile(r"(?<![\w'])(?:please|pls|plz|thanks|thank\s+you|thx|for\s+me|now)$", re.I)
+
+
+def _plain(part: str) -> str:
+    """The command without the courtesy around it: "can you add X please?" -> "add X"."""
+    text = _POLITE_START.sub("", part.strip())
+    while True:  # a loop, not a repeated group: that would backtrack for ever on "x    y"
+        trimmed = _POLITE_END.sub("", text.rstrip(" \t\r\n?!.,;:")).strip()
+        if trimmed == text:
+            return text
+        text = trimmed
+
+
+# --- reading one command ------------------------------------------------------------------------
+
+
+def _parse(text: str, quotes: _Quotes, today: date) -> Command:
+    if len(quotes.restore(text)) > MAX_COMMAND_CHARS:
+        return NotUnderstood(text, reason=_TOO_LONG)
+    listing = _parse_list(text, today)
+    if listing is not None:
+        return listing
+    if _REOPEN.search(text):
+        return NotUnderstood(text, reason=_CANNOT_REOPEN)
+    adding = _parse_add(text, quotes, today)
+    if adding is not None:
+        return adding
+    for parse in (
+        _parse_clear,
+        _parse_rename,
+        _parse_priority,
+        _parse_due,
+        _parse_retitle,
+        _parse_complete,
+        _parse_delete,
+    ):
+        command = parse(text, quotes, today)
+        if command is not None:
+            return command
+    return NotUnderstood(quotes.restore(text))
+
+
+# -- list
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_LIST_OPENERS = _word_set(
+    "show list display view see get give tell read print pull bring what what's whats which how "
+    "do have is are any anything know check"
+)
+_LIST_STARTS = _word_set(
+    "my all pending completed done finished open tasks task todos todo to-dos to-do everything "
+    "remaining outstanding unfinished incomplete overdue"
+)
+_LIST_SUBJECTS = _word_set(
+    "tasks task todos todo to-dos to-do list agenda plate pending left remaining outstanding open "
+    "completed complete done finished everything items things stuff incomplete unfinished undone "
+    "due overdue late"
+)
+_LIST_WORDS = (
+    _LIST_OPENERS
+    | _LIST_STARTS
+    | _LIST_SUBJECTS
+    | _word_set(
+        "me my all the of a an up lists item thing to do does doing have has had i i've i'm on "
+        "is are there there's anything something still need needs got so far already else not yet "
+        "that which ones one current currently now for any whole entire full you your in again "
+        "with been did finish closed checked off ticked uncompleted about can could would will "
+        "please let at moment right many much remain remains late"
+    )
+)
+_PENDING_WORDS = re.compile(
+    r"\b(?:pending|left|open|remaining|remains?|outstanding|incomplete|unfinished|undone|"
+    r"uncompleted|not\s+(?:yet\s+)?(?:done|completed?|finished)|still|to\s+do\b(?!\s+list))\b",
+    re.I,
+)
+_COMPLETED_WORDS = re.compile(
+    r"\b(?:completed?|done|finished|finish|closed|checked\s+off|ticked\s+off)\b", re.I
+)
+
+
+def _parse_list(text: str, today: date) -> ListTasks | None:
+    """A question about the task list: "what's pending?", "show my tasks", "what's due friday?"."""
+    when = _DATE_PHRASE.search(text)
+    due_on = _date_of(when, today) if when else None
+    if when is not None:
+        if due_on is None:
+            return None
+        text = _without(when)
+    words = re.findall(r"[a-z]+(?:['-][a-z]+)*", text.lower())
+    if not words or _MASK_CHAR.search(text) or re.search(r"\d", text):
+        return None
+    if words[0] not in _LIST_OPENERS | _LIST_STARTS or not set(words) <= _LIST_WORDS:
+        return None
+    about_tasks = set(words) & _LIST_SUBJECTS or re.search(r"\bto\s+do\b", text, re.I)
+    if not about_tasks and due_on is None:
+        return None  # "how are you"
+    if due_on is not None:
+        return ListTasks("pending", due_on=due_on)
+    if "overdue" in words or "late" in words:
+        return ListTasks("pending", overdue=True)
+    if _PENDING_WORDS.search(text):
+        return ListTasks("pending")
+    if _COMPLETED_WORDS.search(text):
+        return ListTasks("completed")
+    return ListTasks("all")
+
+
+# -- reopen: the tools can mark a task done but not undone
+
+_REOPEN = re.compile(
+    r"^(?:reopen|re-open|uncomplete|un-complete|unmark|uncheck|untick|undo)\b"
+    r"|\b(?:not|un)[\s-]?(?:done|complete|completed|finished)$"
+    r"|^mark\b.*\bas\s+(?:pending|open|to\s+do)$",
+    re.I,
+)
+_TOO_LONG = (
+    f"That command is longer than offline mode reads ({MAX_COMMAND_CHARS} characters); "
+    "a task title can be up to 200."
+)
+_CANNOT_REOPEN = (
+    "Offline mode can't reopen a task: the task tools only mark tasks done. "
+    'Add it again instead, e.g. "add buy milk".'
+)
+
+
+# -- add
+
+_TASK_NOUN = r"(?:task|todo|to-do|reminder|item|entry)s?"
+_NEW_TASK_LEAD = (
+    rf"{_TASK_NOUN}(?:\s*[:\-]\s*|\s+(?:to|called|named|titled|saying|that\s+says|for|about)\s+"
+    r"|\s+|$)(?P<rest>.*)$"
+)
+_LEAD_PRIORITY = (
+    r"(?P<lead>(?:urgent|important|high[\s-]priority|low[\s-]priority|medium[\s-]priority)\s+)?"
+)
+_ADD = (
+    # "add a task to call Anna", "create a task: water the plants", "new task water plants"
+    re.compile(
+        r"^(?:add|create|new|jot\s+down|write\s+down|note\s+down|note|save|record|enter)\s+"
+        rf"(?:(?:a|an|another|one|new|me|the)\s+)*{_LEAD_PRIORITY}(?:new\s+)?{_NEW_TASK_LEAD}",
+        re.I,
+    ),
+    # "make a task to ...": "make the report high priority" is a change, not a new task
+    re.compile(
+        r"^(?:make|set\s+up|schedule|put\s+in|put\s+down)\s+(?:a|an|another)\s+(?:new\s+)?"
+        rf"{_LEAD_PRIORITY}(?:new\s+)?{_NEW_TASK_LEAD}",
+        re.I,
+    ),
+    # "add to my list: buy milk"
+    re.compile(
+        r"^(?:add|put)\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks)"
+        r"\s*[:\-]?\s*(?P<rest>.*)$",
+        re.I,
+    ),
+    # "put buy milk on my list"
+    re.compile(
+        r"^(?:put|stick|write)\s+(?P<rest>.+?)\s+(?:on|onto|in)\s+(?:my|the)\s+"
+        r"(?:(?:todo|to-do|task)\s+)?(?:list|tasks)$",
+        re.I,
+    ),
+    # "add buy milk"
+    re.compile(r"^(?:add|create|jot\s+down|write\s+down|note\s+down)\b\s*:?\s*(?P<rest>.*)$", re.I),
+    # "todo: buy milk"
+    re.compile(
+        r"^(?:todo|to-do|to\s+do|task|new\s+task|reminder|note)\s*[:\-]\s*(?P<rest>.*)$", re.I
+    ),
+    re.compile(
+        r"^remind\s+me\s+(?:to\s+|about\s+|of\s+|that\s+(?:i\s+(?:need|have)\s+to\s+)?)?"
+        r"(?P<rest>.+)$",
+        re.I,
+    ),
+    # "I need to book flights next friday"
+    re.compile(
+        r"^(?:i\s+(?:still\s+|also\s+|really\s+)?(?:need|have|want|wanna|ought|got)\s+to"
+        r"|i've\s+got\s+to|i\s+gotta|i(?:'ll|\s+will)\s+(?:need|have)\s+to|i\s+(?:must|should)"
+        r"|i'd\s+like\s+to|don't\s+(?:let\s+me\s+)?forget\s+(?:to|about)|remember\s+to"
+        r"|need\s+to|have\s+to|gotta)\s+(?P<rest>.+)$",
+        re.I,
+    ),
+)
+_ON_MY_LIST = re.compile(
+    r"\s+(?:to|on|onto|in)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks)\b", re.I
+)
+
+
+def _parse_add(text: str, quotes: _Quotes, today: date) -> AddTask | None:
+    for pattern in _ADD:
+        found = pattern.match(text)
+        if found is None:
+            continue
+        rest = _ON_MY_LIST.sub("", found["rest"], count=1)
+        lead = found.groupdict().get("lead")
+        priority, rest = _take_priority(rest)
+        if priority is None and lead:
+            priority = _LEVELS[lead.split()[0].split("-")[0].lower()]
+        due, rest = _take_due(rest, today)
+        return AddTask(_title(rest, quotes), priority, due)
+    return None
+
+
+_LEVELS: dict[str, Priority] = {
+    "high": "high",
+    "top": "high",
+    "urgent": "high",
+    "urgently": "high",
+    "important": "high",
+    "critical": "high",
+    "asap": "high",
+    "medium": "medium",
+    "normal": "medium",
+    "low": "low",
+}
+_EDGE = r"(?:^|[\s,;:(\-\u2013\u2014]+)"
+_PRIORITY_IN_TITLE = (
+    # ", high priority", "and make it low priority", "as a high-priority"
+    re.compile(
+        rf"{_EDGE}(?:and\s+)?(?:(?:make|set|mark)\s+it\s+(?:as\s+|to\s+)?|it's\s+|it\s+is\s+"
+        r"|with\s+|as\s+|at\s+)?(?:an?\s+)?(?P<level>high|top|low|medium|normal)[\s-]+"
+        r"(?:priority|prio)\b\)?",
+        re.I,
+    ),
+    # "priority: high"
+    re.compile(
+        rf"{_EDGE}(?:with\s+)?(?:a\s+)?priority\s*(?:[:=]\s*|of\s+|is\s+)?"
+        r"(?P<level>high|top|low|medium|normal)\b\)?",
+        re.I,
+    ),
+    # "..., it's urgent", "... asap" at the end; "urgent: ..." at the start
+    re.compile(
+        rf"{_EDGE}(?:(?:it's|it\s+is|this\s+is|make\s+it|mark\s+it(?:\s+as)?)\s+)?"
+        r"(?:very\s+|really\s+|super\s+)?(?P<level>urgent|urgently|important|critical|asap)!*$",
+        re.I,
+    ),
+    re.compile(r"^(?:an?\s+)?(?P<level>urgent|important)\s*[:\-\u2013!]\s*", re.I),
+)
+
+
+def _take_priority(text: str) -> tuple[Priority | None, str]:
+    for pattern in _PRIORITY_IN_TITLE:
+        found = pattern.search(text)
+        if found is not None:
+            return _LEVELS[found["level"].lower()], _without(found)
+    return None, text
+
+
+def _take_due(text: str, today: date) -> tuple[date | None, str]:
+    for found in _DATE_PHRASE.finditer(text):
+        # A weekday mid-title ("prepare monday meeting notes") names no due date; "on monday",
+        # "next monday" or one at the end does.
+        explicit = found["modifier"] or re.search(r"\b(?:on|by|due|before|until|till)\b", found[0])
+        if found["weekday"] and not explicit and text[found.end() :].strip(" ,;.!?-"):
+            continue
+        due = _date_of(found, today)
+        if due is not None:
+            return due, _without(found)
+    return None, text
+
+
+def _without(found: re.Match[str]) -> str:
+    """The text searched, less what was found."""
+    return found.string[: found.start()] + " " + found.string[found.end() :]
+
+
+_DANGLING = re.compile(r"\s(?:on|by|due|before|until|till|for|and|with)$", re.I)
+
+
+def _title(text: str, quotes: _Quotes) -> str:
+    text = " ".join(text.split())
+    # "remind me friday to call Anna" leaves "to call Anna"
+    text = re.sub(r"^(?:[\s,;:\-\u2013\u2014]+|to\s+)+", "", text, flags=re.I)
+    while True:  # "call Anna on" once "tomorrow" is taken out -> "call Anna"
+        trimmed = _DANGLING.sub("", text.rstrip(" ,;:(-\u2013\u2014"))
+        if trimmed == text:
+            break
+        text = trimmed
+    return quotes.restore(text).strip(" \"'")
+
+
+# -- find-and-change commands
+
+PRONOUNS = frozenset({"it", "that", "this", "that one", "this one", "that task", "this task"})
+_REFERENCE_LEAD = re.compile(
+    r"^(?:(?:the|my|a|an|that|this|our)\s+)*"
+    r"(?:(?:task|todo|to-do|item|reminder|entry)\s*(?:(?:called|named|titled|about|to|for|"
+    r"that\s+says|saying)\s+|[:\-]\s*)?(?=\S))?",
+    re.I,
+)
+_REFERENCE_TAIL = re.compile(
+    r"(?:\s+(?:task|todo|to-do|item|reminder|entry|one)s?"
+    r"|\s+(?:from|on|in|off)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks))+$",
+    re.I,
+)
+
+
+def _reference(text: str, quotes: _Quotes) -> str:
+    """The words that name a task: "the dentist task" -> "dentist"; "'Call Anna'" -> "Call Anna"."""
+    text = " ".join(text.split()).strip(" ,;:.!?")
+    if text.lower() in PRONOUNS:
+        return text.lower()
+    bare = _REFERENCE_TAIL.sub("", _REFERENCE_LEAD.sub("", text)).strip(" ,;:.!?")
+    return quotes.restore(bare or text).strip(" \"'")
+
+
+def _change(
+    reference: str,
+    quotes: _Quotes,
+    *,
+    priority: Priority | None = None,
+    due: date | None = None,
+    clear: Clearable | None = None,
+) -> ChangeTask:
+    reading = Reading(_reference(reference, quotes), priority=priority, due=due, clear=clear)
+    return ChangeTask((reading,))
+
+
+_CLEAR_FIELD = r"(?P<field>due\s+date|deadline|date|description|details|notes?)"
+_CLEAR = (
+    re.compile(
+        rf"^(?:remove|clear|delete|drop|erase|unset|take\s+off)\s+(?:the\s+)?{_CLEAR_FIELD}\s+"
+        r"(?:from|of|on|for|off)\s+(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(
+        rf"^(?:remove|clear|delete|drop|erase|unset)\s+(?P<ref>.+?)'s\s+{_CLEAR_FIELD}$", re.I
+    ),
+    re.compile(rf"^(?P<ref>.+?)\s+(?:has|have|needs|should\s+have)\s+no\s+{_CLEAR_FIELD}$", re.I),
+)
+
+
+def _parse_clear(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+    for pattern in _CLEAR:
+        found = pattern.match(text)
+        if found is not None:
+            name = found["field"].lower()
+            cleared: Clearable = (
+                "description" if name.startswith(("desc", "det", "note")) else "due_date"
+            )
+            return _change(found["ref"], quotes, clear=cleared)
+    return None
+
+
+_RENAME = re.compile(r"^(?:rename|retitle|relabel)\s+(?P<tail>.+)$", re.I)
+_RETITLE = re.compile(
+    r"^(?:(?:change|edit|update|modify|set)\s+(?:the\s+)?(?:title|name|text|wording)\s+"
+    r"(?:of|for|on)\s+|(?P<verb>change|edit|update|modify|reword|replace)\s+)(?P<tail>.+)$",
+    re.I,
+)
+_RENAME_TO = re.compile(r"\s+(?:to|into|as)\s+", re.I)
+_CHANGE_TO = re.compile(r"\s+(?:to|into)\s+", re.I)
+_REPLACE_WITH = re.compile(r"\s+(?:with|by)\s+", re.I)
+_DONE_WORDS = frozenset({"done", "complete", "completed", "finished"})
+
+
+def _parse_rename(text: str, quotes: _Quotes, today: date) -> Command | None:
+    found = _RENAME.match(text)
+    return _renaming(found["tail"], _RENAME_TO, quotes) if found else None
+
+
+def _parse_retitle(text: str, quotes: _Quotes, today: date) -> Command | None:
+    found = _RETITLE.match(text)
+    if found is None:
+        return None
+    verb = (found["verb"] or "").lower()
+    return _renaming(found["tail"], _REPLACE_WITH if verb == "replace" else _CHANGE_TO, quotes)
+
+
+def _renaming(tail: str, separator: re.Pattern[str], quotes: _Quotes) -> Command | None:
+    readings: list[Reading] = []
+    for split in list(separator.finditer(tail))[:MAX_READINGS]:
+        reference = _reference(tail[: split.start()], quotes)
+        new_title = _title(re.sub(r"^(?:say|read)\s+", "", tail[split.end() :], flags=re.I), quotes)
+        if new_title.lower() in _DONE_WORDS:  # "change X to done"
+            return CompleteTask(reference)
+        if reference and new_title:
+            readings.append(Reading(reference, title=new_title))
+    return ChangeTask(tuple(readings)) if readings else None
+
+
+_LEVEL = r"(?P<level>high|top|low|medium|normal|urgent|important|critical)"
+_PRIORITY = (
+    # "set the priority of X to high"
+    re.compile(
+        r"^(?:set|change|make|put|switch|update)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+"
+        rf"(?P<ref>.+?)\s+(?:to\s+|as\s+)?{_LEVEL}(?:\s+priority)?$",
+        re.I,
+    ),
+    # "make X high priority", "set X to low", "mark X as urgent"
+    re.compile(
+        r"^(?:make|set|mark|change|put|switch|flag|bump|move)\s+(?P<ref>.+?)\s+"
+        rf"(?:to\s+|as\s+|at\s+|into\s+|up\s+to\s+|down\s+to\s+)?(?:an?\s+|the\s+)?{_LEVEL}"
+        r"(?:[\s-]+(?:priority|prio|importance))?$",
+        re.I,
+    ),
+    # "X is high priority", "X is urgent"
+    re.compile(
+        r"^(?P<ref>.+?)\s+(?:is|are|should\s+be|is\s+now)\s+(?:an?\s+)?"
+        r"(?:(?P<level>high|top|low|medium|normal)[\s-]+priority"
+        r"|(?P<word>urgent|important|critical))$",
+        re.I,
+    ),
+)
+_PRIORITY_SHIFT = (
+    re.compile(
+        r"^(?P<way>raise|increase|bump\s+up|up|lower|decrease|reduce|drop)\s+(?:the\s+)?"
+        r"priority\s+(?:of|for|on)\s+(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(r"^(?P<way>prioriti[sz]e|de-?prioriti[sz]e)\s+(?P<ref>.+)$", re.I),
+)
+_DOWN = re.compile(r"^(?:lower|decrease|reduce|drop|de)", re.I)
+
+
+def _parse_priority(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+    for pattern in _PRIORITY:
+        found = pattern.match(text)
+        if found is not None:
+            level = found["level"] or found.groupdict().get("word") or ""
+            return _change(found["ref"], quotes, priority=_LEVELS[level.lower()])
+    for pattern in _PRIORITY_SHIFT:
+        found = pattern.match(text)
+        if found is not None:
+            shifted: Priority = "low" if _DOWN.match(found["way"]) else "high"
+            return _change(found["ref"], quotes, priority=shifted)
+    return None
+
+
+_DUE_DATE_OF = re.compile(
+    r"^(?:set|change|move|update|make|put)\s+(?:the\s+)?(?:due\s+date|deadline|date)\s+"
+    r"(?:of|for|on)\s+(?P<tail>.+)$",
+    re.I,
+)
+_MOVE = re.compile(
+    r"^(?:move|push|postpone|reschedule|defer|shift|delay|bring\s+forward|pull\s+forward|"
+    r"set|change|put|make)\s+(?P<tail>.+)$",
+    re.I,
+)
+_IS_DUE = re.compile(
+    r"\s+(?:(?:is|are|should\s+be|will\s+be|is\s+now)\s+)?due\s+"
+    r"|\s+(?:should|needs\s+to|must|has\s+to)\s+be\s+(?:done|finished|completed)\s+"
+    r"(?=(?:by|before|on)\b)",
+    re.I,
+)
+_WHEN_LEAD = re.compile(r"^(?:to|for|until|till|back\s+to|forward\s+to)\s+", re.I)
+
+
+def _parse_due(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+    for pattern in (_DUE_DATE_OF, _MOVE):
+        found = pattern.match(text)
+        if found is not None:
+            tail = found["tail"]
+            # The first split whose right side is all date: "move go to gym to friday".
+            for space in re.finditer(r"\s+", tail):
+                due = _when(tail[space.end() :], today)
+                if due is not None:
+                    return _change(tail[: space.start()], quotes, due=due)
+    for split in _IS_DUE.finditer(text):
+        due = _when(text[split.end() :], today)
+        if due is not None and split.start() > 0:
+            return _change(text[: split.start()], quotes, due=due)
+    return None
+
+
+def _when(text: str, today: date) -> date | None:
+    """The day a text names when the text is nothing else: "to next friday" -> that friday."""
+    found = _DATE_PHRASE.fullmatch(_WHEN_LEAD.sub("", re.sub(r"\s+instead$", "", text.strip())))
+    return _date_of(found, today) if found else None
+
+
+_COMPLETE = (
+    re.compile(
+        r"^(?:mark|set|flag)\s+(?P<ref>.+?)\s+(?:as\s+|to\s+)?"
+        r"(?:done|complete|completed|finished|checked|ticked)$",
+        re.I,
+    ),
+    re.compile(
+        r"^(?:complete|finish|close|tick\s+off|check\s+off|cross\s+off|strike\s+off)\s+"
+        r"(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(r"^(?:tick|check|cross)\s+(?P<ref>.+?)\s+off$", re.I),
+    re.compile(
+        r"^i(?:'ve|\s+have)?\s+(?:just\s+|already\s+)?(?:finished|completed|done)\s+(?:with\s+)?"
+        r"(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(
+        r"^(?:i'm|i\s+am)\s+(?:all\s+)?(?:done|finished|through)\s+with\s+(?P<ref>.+)$", re.I
+    ),
+    re.compile(r"^(?:done|finished)\s*(?:with\s+|[:\-]\s*)(?P<ref>.+)$", re.I),
+    re.compile(
+        r"^(?P<ref>.+?)\s+(?:is\s+|are\s+|has\s+been\s+|have\s+been\s+|was\s+)?(?:now\s+|all\s+)?"
+        r"(?:done|complete|completed|finished|taken\s+care\s+of|sorted)$",
+        re.I,
+    ),
+)
+
+
+def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | None:
+    for pattern in _COMPLETE:
+        found = pattern.match(text)
+        if found is not None:
+            return CompleteTask(_reference(found["ref"], quotes))
+    return None
+
+
+_DELETE = (
+    re.compile(
+        r"^(?:delete|remove|cancel|drop|erase|trash|scrap|discard|ditch|bin|get\s+rid\s+of|"
+        r"forget\s+about|forget|throw\s+away|throw\s+out)\s+(?P<ref>.+)$",
+        re.I,
+    ),
+    re.compile(r"^take\s+(?P<ref>.+?)\s+off\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?list$", re.I),
+    re.compile(
+        r"^(?P<ref>.+?)\s+(?:is|are)\s+"
+        r"(?:cancell?ed|no\s+longer\s+needed|not\s+needed(?:\s+anymore)?)$",
+        re.I,
+    ),
+)
+
+
+def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | None:
+    for pattern in _DELETE:
+        found = pattern.match(text)
+        if found is not None:
+            return DeleteTask(_reference(found["ref"], quotes))
+    return None
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
+    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
+    "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12,
+    "dec": 12,
+}  # fmt: skip
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_COUNTS |= {"seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_PHRASE = re.compile(
+    rf"""
+    (?<![\w-])
+    (?P<pre>(?:(?:due|by|on|before|for|until|till)\s+)*)
+    (?:
+        (?P<iso>\d{{4}}-\d{{2}}-\d{{2}})
+      | (?:the\s+)?(?P<after>day\s+after\s+tomorrow)
+      | (?P<relative>today|tonight|tomorrow|tmrw)
+      | (?P<next_week>next\s+week)
+      | in\s+(?P<count>\d{{1,3}}|{"|".join(_COUNTS)})\s+(?P<unit>days?|weeks?)
+      | (?:(?P<modifier>next|this|coming|this\s+coming)\s+)?(?P<weekday>{"|".join(_WEEKDAYS)})
+      | (?P<month>{_MONTH})\.?\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<year>\d{{4}}))?
+      | (?:the\s+)?(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month2>{_MONTH})\.?
+        (?:,?\s+(?P<year2>\d{{4}}))?
+    )
+    (?![\w'-])
+    """,
+    re.I | re.X,
+)
+
+
+def _date_of(found: re.Match[str], today: date) -> date | None:
+    """The day a date phrase names; weekdays are the next one after today, never today."""
+    try:
+        if found["iso"]:
+            return date.fromisoformat(found["iso"])
+        if found["after"]:
+            return today + timedelta(days=2)
+        if found["relative"]:
+            later = found["relative"].lower() not in ("today", "tonight")
+            return today + timedelta(days=1 if later else 0)
+        if found["next_week"]:
+            return today + timedelta(days=7)
+        if found["count"]:
+            count = found["count"].lower()
+            number = int(count) if count.isdigit() else _COUNTS[count]
+            return today + timedelta(days=number * (7 if found["unit"].lower()[0] == "w" else 1))
+        if found["weekday"]:
+            ahead = (_WEEKDAYS.index(found["weekday"].lower()) - today.weekday()) % 7
+            return today + timedelta(days=ahead or 7)
+        month = _MONTHS[(found["month"] or found["month2"]).lower()]
+        day = int(found["day"] or found["day2"])
+        year = found["year"] or found["year2"]
+        if year:
+            return date(int(year), month, day)
+        this_year = date(today.year, month, day)
+        return this_year if this_year >= today else date(today.year + 1, month, day)
+    except ValueError:  # 2026-02-30, "february 30"
+        return None
