@@ -43,6 +43,7 @@ from paperworks.llm.cache import cache_from_settings
 from paperworks.llm.client import LLMClient
 from paperworks.operations import router as operations_router
 from paperworks.settings import Settings
+from paperworks.tasks.offline import TaskCommands
 from paperworks.tasks.router import router as tasks_router
 
 log = get_logger(__name__)
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         app.state.llm,
         history_turns=settings.assistant_history_turns,
         max_steps=settings.assistant_max_steps,
+        offline=[TaskCommands()],
         tracing=settings.assistant_tracing,
     )
 

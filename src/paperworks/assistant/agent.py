@@ -36,12 +36,13 @@ from starlette.types import ASGIApp
 
 from paperworks.assistant.exceptions import TooManySteps
 from paperworks.assistant.mcp_server import MCP_PATH
-from paperworks.assistant.offline_engine import ToolFailed, run_offline
+from paperworks.assistant.offline import answer_offline
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
 from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput
+from paperworks.mcp.offline import OfflineCommands, ToolFailed
 
 log = get_logger(__name__)
 
@@ -118,12 +119,14 @@ class Assistant:
         *,
         history_turns: int,
         max_steps: int,
+        offline: Sequence[OfflineCommands],
         tracing: bool = False,
     ) -> None:
         self.app = app
         self.llm = llm
         self.history_turns = history_turns
         self.max_steps = max_steps
+        self.offline = offline  # asked in order when there is no model
         self.tracing = tracing
 
     @property
@@ -177,7 +180,7 @@ class Assistant:
                 raise ToolFailed(text)
             return json.loads(text)
 
-        offline = await run_offline(message, call_tool, today=today)
+        offline = await answer_offline(message, self.offline, call_tool, today=today)
         calls = [
             {"name": call.name, "arguments": call.arguments, "result": call.result}
             for call in offline.tool_calls
