@@ -35,13 +35,14 @@ from agents.mcp import MCPServerStreamableHttp
 from starlette.types import ASGIApp
 
 from paperworks.assistant.exceptions import TooManySteps
-from paperworks.assistant.offline_engine import ToolFailed, run_offline
+from paperworks.assistant.offline import answer_offline
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
 from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput
 from paperworks.mcp.family import ToolFamily
+from paperworks.mcp.offline import ToolFailed
 from paperworks.mcp.server import MCP_PATH
 
 log = get_logger(__name__)
@@ -134,6 +135,8 @@ class Assistant:
         self.families = families
         self.history_turns = history_turns
         self.max_steps = max_steps
+        # Without a model, each family's plain phrases are tried in the order families are listed.
+        self.offline = [family.offline for family in families if family.offline is not None]
         self.tracing = tracing
 
     @property
@@ -187,7 +190,7 @@ class Assistant:
                 raise ToolFailed(text)
             return json.loads(text)
 
-        offline = await run_offline(message, call_tool, today=today)
+        offline = await answer_offline(message, self.offline, call_tool, today=today)
         calls = [
             {"name": call.name, "arguments": call.arguments, "result": call.result}
             for call in offline.tool_calls

@@ -16,6 +16,7 @@ from paperworks.mcp.family import ToolFamily
 from paperworks.mcp.server import tool_session
 from paperworks.tasks import service
 from paperworks.tasks.models import Task, TaskPriority
+from paperworks.tasks.offline import TaskCommands
 from paperworks.tasks.schemas import TITLE_MAX, TaskCreate, TaskOut, TaskUpdate
 
 LIST_LIMIT = 100
@@ -109,4 +110,5 @@ TASK_TOOLS = ToolFamily(
     register=register,
     instructions="""The user's tasks: add, list, complete, update and delete them with the task
 tools. Find a task's id with list_tasks before changing it.""",
+    offline=TaskCommands(),
 )

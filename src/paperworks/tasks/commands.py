@@ -1,88 +1,95 @@
-"""The assistant's offline engine: plain English task commands, carried out with the task tools.
+"""Plain English task commands, read: a message becomes the typed commands it holds.
 
-It is what the assistant answers with when no language model is configured. It reads a message
-as one or more commands ("add buy milk, then show me what's pending"), carries each out by
-calling the same MCP tools the agent would, and answers one line per command. It is rule-based
-and deterministic, and says so: every reply starts with "(offline mode)".
-
-Pure standard library: no database, no HTTP. The caller passes `call_tool`, which runs a tool
-and answers with its parsed JSON result.
+"add buy milk tomorrow, then show me what's pending" is an `AddTask` and a `ListTasks`. Reading is
+all this module does: pure standard library, no tool calls, no I/O; `tasks.offline` carries the
+commands out with the task tools. It is rule-based and deterministic. Words in quotes are opaque:
+"add 'meet at 5 tomorrow' friday" adds "meet at 5 tomorrow", due friday.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from difflib import SequenceMatcher
-from typing import Any
+from typing import Literal
 
-ToolCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
-
-REPLY_PREFIX = "(offline mode) "
-MAX_COMMANDS = 20  # a message is carried out up to here; each command costs up to two tool calls
+MAX_COMMANDS = 20  # a message is read up to here; each command costs up to two tool calls
 # A title is at most 200 characters; a command much longer than one is not a task command, and
 # reading it would only cost time.
 MAX_COMMAND_CHARS = 400
 MAX_READINGS = 8  # "rename a to b to c": the first this many "to"s are tried as the split
-LISTED_TITLES = 25  # a list line names this many tasks, then counts the rest
-# How alike a reference and a title must be, at least, to match without either containing the
-# other: "dentist appt" finds "dentist appointment" (0.77); "call bob" misses "call anna" (0.59).
-FUZZY_THRESHOLD = 0.7
 
-
-class ToolFailed(Exception):
-    """A tool answered with an error; the message is the tool's own text."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+Priority = Literal["high", "medium", "low"]
+Status = Literal["pending", "completed", "all"]
+Clearable = Literal["due_date", "description"]
 
 
 @dataclass(frozen=True)
-class CalledTool:
-    name: str
-    arguments: dict[str, Any]
-    result: Any  # the parsed result, or {"error": message} if the tool failed
+class AddTask:
+    title: str  # empty when the message named none ("add tomorrow")
+    priority: Priority | None
+    due: date | None
 
 
 @dataclass(frozen=True)
-class OfflineReply:
-    reply: str
-    tool_calls: list[CalledTool]
+class ListTasks:
+    status: Status
+    due_on: date | None = None  # only the pending tasks due that day
+    overdue: bool = False  # only the pending tasks due before today
 
 
-async def run_offline(message: str, call_tool: ToolCall, *, today: date) -> OfflineReply:
-    """Carry out the task commands in `message`; `today` anchors "tomorrow", "friday", ...
+@dataclass(frozen=True)
+class CompleteTask:
+    reference: str  # the words naming the task; one of PRONOUNS for the task last acted on
 
-    Never raises for what the user wrote: a command it cannot read, a task it cannot find or a
-    tool that fails becomes a line of the reply. Only an exception from `call_tool` other than
-    `ToolFailed` passes through.
+
+@dataclass(frozen=True)
+class DeleteTask:
+    reference: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a change: the words naming the task, and the one change asked for."""
+
+    reference: str
+    title: str | None = None
+    priority: Priority | None = None
+    due: date | None = None
+    clear: Clearable | None = None
+
+
+@dataclass(frozen=True)
+class ChangeTask:
+    # Readings of the same words, leftmost first: in "rename go to gym to go to pool" only the
+    # task list tells which "to" splits the old title from the new one.
+    readings: tuple[Reading, ...]
+
+
+@dataclass(frozen=True)
+class NotUnderstood:
+    text: str
+    reason: str | None = None  # set for a request understood but not possible offline
+
+
+Command = AddTask | ListTasks | CompleteTask | DeleteTask | ChangeTask | NotUnderstood
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    commands: tuple[Command, ...]  # the first MAX_COMMANDS commands of the message, in order
+    unread: int  # how many commands came after those and were not read
+
+
+def parse_commands(message: str, *, today: date) -> ParsedMessage:
+    """The commands in `message`; `today` anchors "tomorrow", "friday", ...
+
+    Never raises for what the user wrote: what it cannot read is a `NotUnderstood`.
     """
-    session = _Session(call_tool)
     text, quotes = _masked(message)
     parts = [part for part in (_plain(part) for part in _split_commands(text)) if part]
-    commands = [_parse(part, quotes, today) for part in parts[:MAX_COMMANDS]]
-    if all(isinstance(command, _NotUnderstood) and not command.reason for command in commands):
-        return OfflineReply(REPLY_PREFIX + _HELP, [])
-
-    lines = [await _carry_out(command, session, today) for command in commands]
-    if len(parts) > MAX_COMMANDS:
-        lines.append(f"Only the first {MAX_COMMANDS} commands were carried out.")
-    return OfflineReply(REPLY_PREFIX + "\n".join(lines), session.calls)
-
-
-_EXAMPLES = (
-    '"add buy milk tomorrow, high priority", "what\'s pending?", "what have I completed?", '
-    '"mark buy milk done", "rename buy milk to buy oat milk", "make buy milk low priority", '
-    '"move buy milk to friday", "delete buy milk". Several at once work too: '
-    '"add buy milk, then show me what\'s pending".'
-)
-_HELP = (
-    "Offline mode (no language model is configured) understands plain task commands, "
-    f"for example: {_EXAMPLES}"
-)
+    commands = tuple(_parse(part, quotes, today) for part in parts[:MAX_COMMANDS])
+    return ParsedMessage(commands, unread=max(0, len(parts) - MAX_COMMANDS))
 
 
 # --- quotes -------------------------------------------------------------------------------------
@@ -185,55 +192,14 @@ def _plain(part: str) -> str:
 # --- reading one command ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Add:
-    title: str
-    priority: str | None
-    due: date | None
-
-
-@dataclass(frozen=True)
-class _List:
-    status: str  # pending, completed or all
-    due_on: date | None = None
-    overdue: bool = False
-
-
-@dataclass(frozen=True)
-class _Complete:
-    reference: str
-
-
-@dataclass(frozen=True)
-class _Delete:
-    reference: str
-
-
-@dataclass(frozen=True)
-class _Change:
-    # Readings of the same words, leftmost first, each a reference and the update_task fields it
-    # asks for: in "rename go to gym to go to pool" only the task list tells which "to" splits
-    # the old title from the new one.
-    readings: tuple[tuple[str, dict[str, Any]], ...]
-
-
-@dataclass(frozen=True)
-class _NotUnderstood:
-    text: str
-    reason: str | None = None  # set for a request understood but not possible offline
-
-
-_Command = _Add | _List | _Complete | _Delete | _Change | _NotUnderstood
-
-
-def _parse(text: str, quotes: _Quotes, today: date) -> _Command:
+def _parse(text: str, quotes: _Quotes, today: date) -> Command:
     if len(quotes.restore(text)) > MAX_COMMAND_CHARS:
-        return _NotUnderstood(text, reason=_TOO_LONG)
+        return NotUnderstood(text, reason=_TOO_LONG)
     listing = _parse_list(text, today)
     if listing is not None:
         return listing
     if _REOPEN.search(text):
-        return _NotUnderstood(text, reason=_CANNOT_REOPEN)
+        return NotUnderstood(text, reason=_CANNOT_REOPEN)
     adding = _parse_add(text, quotes, today)
     if adding is not None:
         return adding
@@ -249,7 +215,7 @@ def _parse(text: str, quotes: _Quotes, today: date) -> _Command:
         command = parse(text, quotes, today)
         if command is not None:
             return command
-    return _NotUnderstood(quotes.restore(text))
+    return NotUnderstood(quotes.restore(text))
 
 
 # -- list
@@ -294,7 +260,7 @@ _COMPLETED_WORDS = re.compile(
 )
 
 
-def _parse_list(text: str, today: date) -> _List | None:
+def _parse_list(text: str, today: date) -> ListTasks | None:
     """A question about the task list: "what's pending?", "show my tasks", "what's due friday?"."""
     when = _DATE_PHRASE.search(text)
     due_on = _date_of(when, today) if when else None
@@ -311,14 +277,14 @@ def _parse_list(text: str, today: date) -> _List | None:
     if not about_tasks and due_on is None:
         return None  # "how are you"
     if due_on is not None:
-        return _List("pending", due_on=due_on)
+        return ListTasks("pending", due_on=due_on)
     if "overdue" in words or "late" in words:
-        return _List("pending", overdue=True)
+        return ListTasks("pending", overdue=True)
     if _PENDING_WORDS.search(text):
-        return _List("pending")
+        return ListTasks("pending")
     if _COMPLETED_WORDS.search(text):
-        return _List("completed")
-    return _List("all")
+        return ListTasks("completed")
+    return ListTasks("all")
 
 
 # -- reopen: the tools can mark a task done but not undone
@@ -399,7 +365,7 @@ _ON_MY_LIST = re.compile(
 )
 
 
-def _parse_add(text: str, quotes: _Quotes, today: date) -> _Add | None:
+def _parse_add(text: str, quotes: _Quotes, today: date) -> AddTask | None:
     for pattern in _ADD:
         found = pattern.match(text)
         if found is None:
@@ -410,11 +376,11 @@ def _parse_add(text: str, quotes: _Quotes, today: date) -> _Add | None:
         if priority is None and lead:
             priority = _LEVELS[lead.split()[0].split("-")[0].lower()]
         due, rest = _take_due(rest, today)
-        return _Add(_title(rest, quotes), priority, due)
+        return AddTask(_title(rest, quotes), priority, due)
     return None
 
 
-_LEVELS = {
+_LEVELS: dict[str, Priority] = {
     "high": "high",
     "top": "high",
     "urgent": "high",
@@ -451,7 +417,7 @@ _PRIORITY_IN_TITLE = (
 )
 
 
-def _take_priority(text: str) -> tuple[str | None, str]:
+def _take_priority(text: str) -> tuple[Priority | None, str]:
     for pattern in _PRIORITY_IN_TITLE:
         found = pattern.search(text)
         if found is not None:
@@ -494,7 +460,7 @@ def _title(text: str, quotes: _Quotes) -> str:
 
 # -- find-and-change commands
 
-_PRONOUNS = frozenset({"it", "that", "this", "that one", "this one", "that task", "this task"})
+PRONOUNS = frozenset({"it", "that", "this", "that one", "this one", "that task", "this task"})
 _REFERENCE_LEAD = re.compile(
     r"^(?:(?:the|my|a|an|that|this|our)\s+)*"
     r"(?:(?:task|todo|to-do|item|reminder|entry)\s*(?:(?:called|named|titled|about|to|for|"
@@ -511,14 +477,22 @@ _REFERENCE_TAIL = re.compile(
 def _reference(text: str, quotes: _Quotes) -> str:
     """The words that name a task: "the dentist task" -> "dentist"; "'Call Anna'" -> "Call Anna"."""
     text = " ".join(text.split()).strip(" ,;:.!?")
-    if text.lower() in _PRONOUNS:
+    if text.lower() in PRONOUNS:
         return text.lower()
     bare = _REFERENCE_TAIL.sub("", _REFERENCE_LEAD.sub("", text)).strip(" ,;:.!?")
     return quotes.restore(bare or text).strip(" \"'")
 
 
-def _change(reference: str, quotes: _Quotes, **fields: Any) -> _Change:
-    return _Change(((_reference(reference, quotes), fields),))
+def _change(
+    reference: str,
+    quotes: _Quotes,
+    *,
+    priority: Priority | None = None,
+    due: date | None = None,
+    clear: Clearable | None = None,
+) -> ChangeTask:
+    reading = Reading(_reference(reference, quotes), priority=priority, due=due, clear=clear)
+    return ChangeTask((reading,))
 
 
 _CLEAR_FIELD = r"(?P<field>due\s+date|deadline|date|description|details|notes?)"
@@ -535,13 +509,15 @@ _CLEAR = (
 )
 
 
-def _parse_clear(text: str, quotes: _Quotes, today: date) -> _Change | None:
+def _parse_clear(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
     for pattern in _CLEAR:
         found = pattern.match(text)
         if found is not None:
             name = found["field"].lower()
-            cleared = "description" if name.startswith(("desc", "det", "note")) else "due_date"
-            return _change(found["ref"], quotes, clear=[cleared])
+            cleared: Clearable = (
+                "description" if name.startswith(("desc", "det", "note")) else "due_date"
+            )
+            return _change(found["ref"], quotes, clear=cleared)
     return None
 
 
@@ -557,12 +533,12 @@ _REPLACE_WITH = re.compile(r"\s+(?:with|by)\s+", re.I)
 _DONE_WORDS = frozenset({"done", "complete", "completed", "finished"})
 
 
-def _parse_rename(text: str, quotes: _Quotes, today: date) -> _Command | None:
+def _parse_rename(text: str, quotes: _Quotes, today: date) -> Command | None:
     found = _RENAME.match(text)
     return _renaming(found["tail"], _RENAME_TO, quotes) if found else None
 
 
-def _parse_retitle(text: str, quotes: _Quotes, today: date) -> _Command | None:
+def _parse_retitle(text: str, quotes: _Quotes, today: date) -> Command | None:
     found = _RETITLE.match(text)
     if found is None:
         return None
@@ -570,16 +546,16 @@ def _parse_retitle(text: str, quotes: _Quotes, today: date) -> _Command | None:
     return _renaming(found["tail"], _REPLACE_WITH if verb == "replace" else _CHANGE_TO, quotes)
 
 
-def _renaming(tail: str, separator: re.Pattern[str], quotes: _Quotes) -> _Command | None:
-    readings: list[tuple[str, dict[str, Any]]] = []
+def _renaming(tail: str, separator: re.Pattern[str], quotes: _Quotes) -> Command | None:
+    readings: list[Reading] = []
     for split in list(separator.finditer(tail))[:MAX_READINGS]:
         reference = _reference(tail[: split.start()], quotes)
         new_title = _title(re.sub(r"^(?:say|read)\s+", "", tail[split.end() :], flags=re.I), quotes)
         if new_title.lower() in _DONE_WORDS:  # "change X to done"
-            return _Complete(reference)
+            return CompleteTask(reference)
         if reference and new_title:
-            readings.append((reference, {"title": new_title}))
-    return _Change(tuple(readings)) if readings else None
+            readings.append(Reading(reference, title=new_title))
+    return ChangeTask(tuple(readings)) if readings else None
 
 
 _LEVEL = r"(?P<level>high|top|low|medium|normal|urgent|important|critical)"
@@ -616,7 +592,7 @@ _PRIORITY_SHIFT = (
 _DOWN = re.compile(r"^(?:lower|decrease|reduce|drop|de)", re.I)
 
 
-def _parse_priority(text: str, quotes: _Quotes, today: date) -> _Change | None:
+def _parse_priority(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
     for pattern in _PRIORITY:
         found = pattern.match(text)
         if found is not None:
@@ -625,8 +601,8 @@ def _parse_priority(text: str, quotes: _Quotes, today: date) -> _Change | None:
     for pattern in _PRIORITY_SHIFT:
         found = pattern.match(text)
         if found is not None:
-            level = "low" if _DOWN.match(found["way"]) else "high"
-            return _change(found["ref"], quotes, priority=level)
+            shifted: Priority = "low" if _DOWN.match(found["way"]) else "high"
+            return _change(found["ref"], quotes, priority=shifted)
     return None
 
 
@@ -649,7 +625,7 @@ _IS_DUE = re.compile(
 _WHEN_LEAD = re.compile(r"^(?:to|for|until|till|back\s+to|forward\s+to)\s+", re.I)
 
 
-def _parse_due(text: str, quotes: _Quotes, today: date) -> _Change | None:
+def _parse_due(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
     for pattern in (_DUE_DATE_OF, _MOVE):
         found = pattern.match(text)
         if found is not None:
@@ -658,11 +634,11 @@ def _parse_due(text: str, quotes: _Quotes, today: date) -> _Change | None:
             for space in re.finditer(r"\s+", tail):
                 due = _when(tail[space.end() :], today)
                 if due is not None:
-                    return _change(tail[: space.start()], quotes, due_date=due.isoformat())
+                    return _change(tail[: space.start()], quotes, due=due)
     for split in _IS_DUE.finditer(text):
         due = _when(text[split.end() :], today)
         if due is not None and split.start() > 0:
-            return _change(text[: split.start()], quotes, due_date=due.isoformat())
+            return _change(text[: split.start()], quotes, due=due)
     return None
 
 
@@ -701,11 +677,11 @@ _COMPLETE = (
 )
 
 
-def _parse_complete(text: str, quotes: _Quotes, today: date) -> _Complete | None:
+def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | None:
     for pattern in _COMPLETE:
         found = pattern.match(text)
         if found is not None:
-            return _Complete(_reference(found["ref"], quotes))
+            return CompleteTask(_reference(found["ref"], quotes))
     return None
 
 
@@ -724,11 +700,11 @@ _DELETE = (
 )
 
 
-def _parse_delete(text: str, quotes: _Quotes, today: date) -> _Delete | None:
+def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | None:
     for pattern in _DELETE:
         found = pattern.match(text)
         if found is not None:
-            return _Delete(_reference(found["ref"], quotes))
+            return DeleteTask(_reference(found["ref"], quotes))
     return None
 
 
@@ -793,260 +769,3 @@ def _date_of(found: re.Match[str], today: date) -> date | None:
         return this_year if this_year >= today else date(today.year + 1, month, day)
     except ValueError:  # 2026-02-30, "february 30"
         return None
-
-
-def _day(day: str) -> str:
-    try:
-        name = _WEEKDAYS[date.fromisoformat(day).weekday()].capitalize()
-    except ValueError:
-        return day
-    return f"{name} {day}"
-
-
-# --- finding the task the user means ------------------------------------------------------------
-
-_STOPWORDS = frozenset({"the", "a", "an", "to", "of", "for", "my", "on", "in", "and", "with"})
-
-
-def _key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
-
-
-def _likeness(reference: str, title: str) -> float:
-    ratio = SequenceMatcher(None, reference, title).ratio()
-    words, title_words = set(reference.split()) - _STOPWORDS, set(title.split()) - _STOPWORDS
-    union = words | title_words
-    return max(ratio, len(words & title_words) / len(union) if union else 0.0)
-
-
-def _locate(reference: str, tasks: Sequence[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
-    """The tasks a reference names best, and how well: 3 exact, 2 contained, 1 alike, 0 none.
-
-    When several tie and exactly one of them is still pending, that one is meant.
-    """
-    key = _key(reference)
-    if not set(key.split()) - _STOPWORDS:  # "the", "a": names nothing
-        return 0, []
-    titled = [(task, _key(str(task.get("title", "")))) for task in tasks]
-    rank, found = 3, [task for task, title in titled if title == key]
-    if not found:
-        rank, found = 2, [task for task, title in titled if title and _contained(key, title)]
-    if not found:
-        scored = [(round(_likeness(key, title), 6), task) for task, title in titled if title]
-        best = max((score for score, _ in scored), default=0.0)
-        rank = 1
-        found = [task for score, task in scored if score == best and best >= FUZZY_THRESHOLD]
-    pending = [task for task in found if not task.get("completed")]
-    if len(found) > 1 and len(pending) == 1:
-        found = pending
-    return (rank if found else 0), found
-
-
-def _contained(key: str, title: str) -> bool:
-    if f" {key} " in f" {title} ":  # "dentist" -> "Dentist appointment"
-        return True
-    # "call anna tomorrow" -> "Call Anna"; but a title lost in a long reference names nothing.
-    return f" {title} " in f" {key} " and len(title.split()) * 2 >= len(key.split())
-
-
-# --- carrying commands out ----------------------------------------------------------------------
-
-
-class _Session:
-    """The tool calls of one message, recorded in order, and the task last acted on ("it")."""
-
-    def __init__(self, call_tool: ToolCall) -> None:
-        self._call_tool = call_tool
-        self.calls: list[CalledTool] = []
-        self.last_task: dict[str, Any] | None = None
-
-    async def call(self, name: str, arguments: dict[str, Any]) -> Any:
-        try:
-            result = await self._call_tool(name, dict(arguments))
-        except ToolFailed as failure:
-            self.calls.append(CalledTool(name, arguments, {"error": failure.message}))
-            raise
-        self.calls.append(CalledTool(name, arguments, result))
-        return result
-
-
-async def _carry_out(command: _Command, session: _Session, today: date) -> str:
-    if isinstance(command, _Add):
-        return await _add(command, session)
-    if isinstance(command, _List):
-        return await _list(command, session, today)
-    if isinstance(command, _NotUnderstood):
-        return command.reason or (
-            f"Offline mode didn't understand {_quoted(command.text)}; "
-            'try e.g. "add buy milk" or "what\'s pending?".'
-        )
-    readings = command.readings if isinstance(command, _Change) else ((command.reference, {}),)
-    target = await _target(session, [reference for reference, _ in readings])
-    if isinstance(target, str):
-        return target
-    reading, task = target
-    if isinstance(command, _Complete):
-        return await _complete(task, session)
-    if isinstance(command, _Delete):
-        return await _delete(task, session)
-    return await _update(task, readings[reading][1], session)
-
-
-async def _add(command: _Add, session: _Session) -> str:
-    if not command.title:
-        return 'What should the task say? For example: "add buy milk tomorrow".'
-    arguments: dict[str, Any] = {"title": command.title}
-    if command.priority:
-        arguments["priority"] = command.priority
-    if command.due:
-        arguments["due_date"] = command.due.isoformat()
-    try:
-        task = await session.call("add_task", arguments)
-    except ToolFailed as failure:
-        return f"Could not add {_quoted(command.title)}: {_sentence(failure.message)}"
-    session.last_task = task if isinstance(task, dict) else None
-    shown = task if isinstance(task, dict) else {}
-    notes = []
-    priority = shown.get("priority", command.priority)
-    if priority and priority != "medium":
-        notes.append(f"{priority} priority")
-    due = shown.get("dueDate", arguments.get("due_date"))
-    if due:
-        notes.append(f"due {_day(due)}")
-    title = shown.get("title", command.title)
-    return f"Added {_quoted(title)}" + (f" ({', '.join(notes)})." if notes else ".")
-
-
-async def _list(command: _List, session: _Session, today: date) -> str:
-    try:
-        result = await session.call("list_tasks", {"status": command.status})
-    except ToolFailed as failure:
-        return f"Could not list your tasks: {_sentence(failure.message)}"
-    tasks = _tasks_of(result)
-    if command.due_on is not None:
-        day = command.due_on.isoformat()
-        tasks = [task for task in tasks if task.get("dueDate") == day]
-        heading, empty = f"Due {_day(day)}", f"Nothing pending is due {_day(day)}."
-    elif command.overdue:
-        tasks = [task for task in tasks if str(task.get("dueDate") or "9") < today.isoformat()]
-        heading, empty = "Overdue", "Nothing is overdue."
-    else:
-        heading, empty = {
-            "pending": ("Pending", "Nothing is pending."),
-            "completed": ("Completed", "Nothing is completed yet."),
-            "all": ("Your tasks", "You have no tasks."),
-        }[command.status]
-    if not tasks:
-        return empty
-    shown = "; ".join(_listed(task, command.status) for task in tasks[:LISTED_TITLES])
-    if len(tasks) > LISTED_TITLES:
-        shown += f"; and {len(tasks) - LISTED_TITLES} more"
-    more = (
-        " There are more than these; ask for pending or completed ones."
-        if (isinstance(result, dict) and result.get("more"))
-        else ""
-    )
-    return f"{heading} ({len(tasks)}): {shown}.{more}"
-
-
-def _listed(task: dict[str, Any], status: str) -> str:
-    notes = []
-    if status == "all" and task.get("completed"):
-        notes.append("done")
-    priority = task.get("priority")
-    if priority and priority != "medium":
-        notes.append(str(priority))
-    if task.get("dueDate"):
-        notes.append(f"due {task['dueDate']}")
-    title = _quoted(str(task.get("title", "")))
-    return f"{title} ({', '.join(notes)})" if notes else title
-
-
-async def _target(session: _Session, references: Sequence[str]) -> tuple[int, dict[str, Any]] | str:
-    """The task the user means and which reading named it; or the line saying why there is none."""
-    first = references[0]
-    if first in _PRONOUNS:
-        if session.last_task is None:
-            return f"Which task do you mean by {_quoted(first)}? Nothing changed."
-        return 0, session.last_task
-    try:
-        result = await session.call("list_tasks", {"status": "all"})
-    except ToolFailed as failure:
-        return f"Could not look up your tasks: {_sentence(failure.message)}"
-    tasks = _tasks_of(result)
-    best_rank, best_reading, best = 0, 0, []
-    for reading, reference in enumerate(references):
-        rank, found = _locate(reference, tasks)
-        if rank > best_rank:
-            best_rank, best_reading, best = rank, reading, found
-    if not best:
-        among = (
-            " among your first 100 tasks" if isinstance(result, dict) and result.get("more") else ""
-        )
-        return f"No task matches {_quoted(first)}{among}, so nothing changed."
-    if len(best) > 1:
-        names = [_listed(task, "all") for task in best]
-        return f"Which task do you mean: {_either(names)}? Nothing changed."
-    return best_reading, best[0]
-
-
-async def _complete(task: dict[str, Any], session: _Session) -> str:
-    title = _quoted(str(task.get("title", "")))
-    if task.get("completed"):
-        return f"{title} is already done."
-    try:
-        done = await session.call("complete_task", {"task_id": task.get("id")})
-    except ToolFailed as failure:
-        return f"Could not mark {title} done: {_sentence(failure.message)}"
-    session.last_task = done if isinstance(done, dict) else None
-    return f"Marked {title} as done."
-
-
-async def _delete(task: dict[str, Any], session: _Session) -> str:
-    title = _quoted(str(task.get("title", "")))
-    try:
-        result = await session.call("delete_task", {"task_id": task.get("id")})
-    except ToolFailed as failure:
-        return f"Could not delete {title}: {_sentence(failure.message)}"
-    session.last_task = None
-    if isinstance(result, dict) and result.get("title"):
-        title = _quoted(str(result["title"]))
-    return f"Deleted {title}."
-
-
-async def _update(task: dict[str, Any], fields: dict[str, Any], session: _Session) -> str:
-    before = _quoted(str(task.get("title", "")))
-    try:
-        changed = await session.call("update_task", {"task_id": task.get("id"), **fields})
-    except ToolFailed as failure:
-        return f"Could not change {before}: {_sentence(failure.message)}"
-    session.last_task = changed if isinstance(changed, dict) else None
-    after = changed if isinstance(changed, dict) else {}
-    title = _quoted(str(after.get("title", fields.get("title", task.get("title", "")))))
-    if "title" in fields:
-        return f"Renamed {before} to {title}."
-    if "priority" in fields:
-        return f"{title} is now {after.get('priority', fields['priority'])} priority."
-    if "due_date" in fields:
-        return f"{title} is now due {_day(str(after.get('dueDate') or fields['due_date']))}."
-    if fields.get("clear") == ["due_date"]:
-        return f"{title} no longer has a due date."
-    return f"Cleared the description of {title}."
-
-
-def _tasks_of(result: Any) -> list[dict[str, Any]]:
-    tasks = result.get("tasks") if isinstance(result, dict) else None
-    return [task for task in tasks if isinstance(task, dict)] if isinstance(tasks, list) else []
-
-
-def _quoted(text: str) -> str:
-    return f'"{text}"'
-
-
-def _either(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(str(text).split()).rstrip(".") or "unknown error"
-    return text + "."

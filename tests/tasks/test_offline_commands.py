@@ -1,5 +1,5 @@
-"""The offline engine: plain task commands carried out through the task tools, one reply line per
-command, every reply marked as offline mode, and the user's tasks never touched by a guess."""
+"""The tasks product's offline commands: plain task commands carried out through the task tools,
+one reply line per command, and the user's tasks never touched by a guess."""
 
 from __future__ import annotations
 
@@ -8,16 +8,11 @@ from typing import Any
 
 import pytest
 
-from paperworks.assistant.offline_engine import (
-    CalledTool,
-    OfflineReply,
-    ToolFailed,
-    run_offline,
-)
-from paperworks.llm import OFFLINE_MODEL
+from paperworks.mcp.offline import CalledTool, OfflineAnswer, ToolFailed
+from paperworks.tasks.commands import MAX_COMMANDS
+from paperworks.tasks.offline import TaskCommands
 
 TODAY = date(2026, 12, 1)  # a Tuesday
-PREFIX = "(offline mode) "
 # ids t1..t5, in this order; "Pay rent" is done
 TASKS = ("Buy milk", "Call Anna", "Dentist appointment", "Pay rent", "go to gym")
 LIST_ALL = ("list_tasks", {"status": "all"})
@@ -107,18 +102,18 @@ def standard_tools(**options: Any) -> FakeTools:
     return tools
 
 
-async def run(message: str, tools: FakeTools | None = None) -> OfflineReply:
-    reply = await run_offline(message, tools or standard_tools(), today=TODAY)
-    assert reply.reply.startswith(PREFIX)
+async def run(message: str, tools: FakeTools | None = None) -> OfflineAnswer:
+    reply = await TaskCommands().answer(message, tools or standard_tools(), today=TODAY)
+    assert reply is not None, f"no task command understood in {message!r}"
     return reply
 
 
-def calls(reply: OfflineReply) -> list[Call]:
+def calls(reply: OfflineAnswer) -> list[Call]:
     return [(call.name, call.arguments) for call in reply.tool_calls]
 
 
-def lines(reply: OfflineReply) -> list[str]:
-    return reply.reply.removeprefix(PREFIX).split("\n")
+def lines(reply: OfflineAnswer) -> list[str]:
+    return reply.reply.split("\n")
 
 
 def add(**arguments: Any) -> list[Call]:
@@ -493,13 +488,16 @@ async def test_a_failing_change_is_reported() -> None:
     "message",
     ["what is the meaning of life", "tell me a joke", "", "   ", "please", "how are you?", "42"],
 )
-async def test_anything_else_gets_the_help_and_no_tool_call(message: str) -> None:
-    reply = await run(message)
+async def test_anything_else_is_left_to_others_and_calls_no_tool(message: str) -> None:
+    tools = standard_tools()
+    called: list[str] = []
 
-    assert reply.tool_calls == []
-    assert "no language model is configured" in reply.reply
-    assert '"add buy milk tomorrow, high priority"' in reply.reply
-    assert "\n" not in reply.reply
+    async def recording(name: str, arguments: dict[str, Any]) -> Any:
+        called.append(name)
+        return await tools(name, arguments)
+
+    assert await TaskCommands().answer(message, recording, today=TODAY) is None
+    assert called == []
 
 
 async def test_one_unknown_command_among_others_gets_its_own_line() -> None:
@@ -529,10 +527,10 @@ async def test_an_empty_title_is_asked_for_not_added() -> None:
         "add " + "." * 1000,
     ],
 )
-async def test_odd_input_never_raises_and_is_still_marked_offline(message: str) -> None:
-    reply = await run(message)
+async def test_odd_input_never_raises(message: str) -> None:
+    reply = await TaskCommands().answer(message, standard_tools(), today=TODAY)
 
-    assert len(reply.tool_calls) <= 40
+    assert reply is None or len(reply.tool_calls) <= 40
 
 
 async def test_the_same_message_gives_the_same_reply() -> None:
@@ -549,8 +547,35 @@ async def test_an_error_other_than_a_tool_failure_is_not_swallowed() -> None:
         raise RuntimeError("connection lost")
 
     with pytest.raises(RuntimeError):
-        await run_offline("what's pending?", broken, today=TODAY)
+        await TaskCommands().answer("what's pending?", broken, today=TODAY)
 
 
-def test_the_model_name_says_offline() -> None:
-    assert OFFLINE_MODEL == "offline"
+async def test_a_message_is_carried_out_up_to_the_cap_and_says_so() -> None:
+    tools = FakeTools()
+
+    reply = await run("; ".join(f"add chore {number}" for number in range(1, 26)), tools)
+
+    assert tools.titles() == [f"chore {number}" for number in range(1, MAX_COMMANDS + 1)]
+    assert lines(reply)[-1] == f"Only the first {MAX_COMMANDS} commands were carried out."
+    assert len(lines(reply)) == MAX_COMMANDS + 1
+
+
+async def test_a_message_within_the_cap_has_no_cap_line() -> None:
+    reply = await run("; ".join(f"add chore {number}" for number in range(1, MAX_COMMANDS + 1)))
+
+    assert len(lines(reply)) == MAX_COMMANDS
+    assert not any(line.startswith("Only the first") for line in lines(reply))
+
+
+async def test_the_reply_is_not_marked_offline_the_assistant_does_that() -> None:
+    reply = await run("add buy milk")
+
+    assert reply.reply == 'Added "buy milk".'
+
+
+@pytest.mark.parametrize("example", TaskCommands().examples)
+async def test_each_example_is_carried_out(example: str) -> None:
+    reply = await run(example)
+
+    assert reply.tool_calls
+    assert not any("didn't understand" in line for line in lines(reply))
