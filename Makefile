@@ -22,7 +22,20 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-install-dev: $(VENV)/.installed-dev
+# The JavaScript clients the tests drive (tests/js: socket.io-client, ...), pinned by its
+# package-lock.json. Installed only where npm is; without them those tests skip, and CI
+# (PAPERWORKS_TEST_NODE=required) fails. `npm ci` empties node_modules first, stamp included.
+JS := tests/js
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install-dev: $(VENV)/.installed-dev $(if $(NPM),$(JS)/node_modules/.installed)
+ifeq ($(NPM),)
+	@echo "npm is not on the PATH: the JavaScript client tests (tests/js) will be skipped"
+endif
 
 serve: install
 	$(BIN)/paperworks serve
@@ -56,4 +69,4 @@ lock: $(BIN)/python
 	$(PIP) freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(JS)/node_modules .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

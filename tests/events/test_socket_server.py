@@ -268,17 +268,33 @@ async def test_unsubscribing_stops_a_jobs_messages(server: LiveServer, listener:
 
 
 @pytest.mark.parametrize(
-    "auth",
-    [None, {}, {"token": "not-a-jwt"}, {"apiKey": "pw_nope"}, {"token": 7}, "token"],
+    ("auth", "code"),
+    [
+        (None, "auth.required"),
+        ({}, "auth.required"),
+        ({"token": "not-a-jwt"}, "auth.invalid_token"),
+        ({"apiKey": "pw_nope"}, "auth.invalid_api_key"),
+        ({"token": 7}, "auth.required"),
+        ("token", "auth.required"),
+    ],
     ids=["none", "empty", "bad-token", "bad-key", "not-a-string", "not-a-dict"],
 )
-async def test_connecting_without_valid_credentials_is_refused(
-    server: LiveServer, auth: Any
+async def test_connecting_without_valid_credentials_is_refused_with_a_reason_and_a_code(
+    server: LiveServer, auth: Any, code: str
 ) -> None:
     client = socketio.AsyncClient()
+    refusals: list[Any] = []
+    client.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5)
     assert not client.connected
+    # What every socket.io client reads: a sentence as the error's message (JS `err.message`)
+    # and a JSON object beside it (JS `err.data`) whose `code` a program can branch on.
+    (refusal,) = refusals
+    assert refusal["data"] == {"code": code}
+    assert isinstance(refusal["message"], str)
+    assert refusal["message"].endswith("."), refusal
+    assert "{" not in refusal["message"], refusal
 
 
 async def test_a_token_may_name_a_workspace_it_belongs_to_only(
@@ -291,6 +307,8 @@ async def test_a_token_may_name_a_workspace_it_belongs_to_only(
     bobs_workspace = me.json()["workspaces"][0]["id"]
 
     intruder = socketio.AsyncClient()
+    refusals: list[Any] = []
+    intruder.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await intruder.connect(
             server.url,
@@ -298,5 +316,8 @@ async def test_a_token_may_name_a_workspace_it_belongs_to_only(
             socketio_path="/ws/socket.io",
             wait_timeout=5,
         )
+    assert refusals == [
+        {"message": f"No workspace {bobs_workspace}.", "data": {"code": "workspace.not_found"}}
+    ]
     await listener.connect(server, {"token": bob["token"], "workspaceId": bobs_workspace})
     assert listener.client.connected

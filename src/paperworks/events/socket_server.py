@@ -131,19 +131,20 @@ class SocketServer:
             api_key=api_key if isinstance(api_key, str) and api_key else None,
             workspace_id=workspace_id if isinstance(workspace_id, str) and workspace_id else None,
         )
+        # A refusal takes two arguments, as every socket.io client reads them: the sentence is
+        # the error's message (JS `err.message`), the object its data (JS `err.data.code`). One
+        # argument would arrive as `{"message": str(arg)}`: a dict printed as Python, no data.
         try:
             if credentials.api_key or credentials.bearer:
                 async with self.db.session_scope() as session:
                     return await identity.caller_for(session, self.identity_config, credentials)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": exc.code, "message": exc.detail}
+                exc.detail, {"code": exc.code}
             ) from None
         raise socketio.exceptions.ConnectionRefusedError(
-            {
-                "code": "auth.required",
-                "message": 'Connect with auth={"token": <access token>} or {"apiKey": <key>}.',
-            }
+            "Sign in to connect: pass auth.token (an access token) or auth.apiKey (an API key).",
+            {"code": "auth.required"},
         )
 
     async def subscribe(self, sid: str, data: Any) -> dict[str, Any]:
