@@ -33,8 +33,8 @@ from starlette.routing import Route
 
 from paperworks.decks.images import ImageService
 from paperworks.decks.offline_planner import offline_plan
-from paperworks.decks.outline import OutlinePlanner, OutlineRequest
-from paperworks.decks.plan import Layout, SlidePlan
+from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.plan import Layout, OutlineRequest, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import DEFAULT_THEME, get_theme, palette
 from paperworks.llm.client import LLMClient

@@ -21,8 +21,8 @@ import httpx
 from paperworks.decks import service
 from paperworks.decks.images import GeneratedImage, ImageService, image_service_from_settings
 from paperworks.decks.models import Deck
-from paperworks.decks.outline import OutlinePlanner, OutlineRequest
-from paperworks.decks.plan import Layout, Slide, SlidePlan
+from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import get_theme, palette
 from paperworks.files import service as files

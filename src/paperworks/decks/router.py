@@ -13,8 +13,7 @@ from paperworks.decks import jobs as _handlers  # noqa: F401 - registers `decks.
 from paperworks.decks import schemas, service
 from paperworks.decks.dependencies import Planner, WorkspaceDeck
 from paperworks.decks.models import Deck
-from paperworks.decks.outline import OutlineRequest
-from paperworks.decks.plan import MAX_SLIDES, Slide, SlidePlan
+from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide, SlidePlan
 from paperworks.decks.themes import THEMES, theme_preview_png
 from paperworks.events.dependencies import CurrentActor
 from paperworks.files import service as files
