@@ -3,6 +3,9 @@ how long each wait is (the provider's Retry-After, capped, else backoff), one lo
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -12,11 +15,13 @@ import httpx
 import pytest
 import respx
 import structlog
+from PIL import Image
 from pydantic import BaseModel
 from structlog.testing import capture_logs
 from tenacity import RetryCallState, wait_fixed, wait_none
 from tenacity.wait import wait_base
 
+from paperworks.decks.images import MAX_RETRIES, ImageError, OpenAIImagesProvider, RunwareProvider
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMRejected, LLMUnavailable
 from paperworks.llm.retries import (
@@ -32,6 +37,11 @@ from paperworks.llm.retries import (
 LLM_URL = "https://llm.test/v1"
 LLM_KEY = "sk-test-retries-0123456789"
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "One word."}]
+RUNWARE_URL = "https://api.runware.ai/v1"
+IMAGES_BASE = "https://images.example.com/v1"
+IMAGES_URL = f"{IMAGES_BASE}/images/generations"
+PICTURE_URL = "https://im.runware.ai/image/ws/2/ii/0b6c.png"
+IMAGE_ATTEMPTS = MAX_RETRIES + 1
 TRANSIENT = [408, 429, 500, 502, 503, 504]
 FINAL = [400, 401, 403, 404, 409, 422]
 
@@ -88,6 +98,58 @@ async def llm() -> AsyncIterator[LLMClient]:
     client = model(wait_none(), max_retries=2)
     yield client
     await client.aclose()
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 80, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def runware_ok(request: httpx.Request) -> httpx.Response:
+    task = json.loads(request.content)[1]
+    inference = {"taskType": "imageInference", "taskUUID": task["taskUUID"]}
+    return httpx.Response(200, json={"data": [{**inference, "imageURL": PICTURE_URL}]})
+
+
+def images_ok() -> httpx.Response:
+    return httpx.Response(200, json={"data": [{"b64_json": base64.b64encode(png()).decode()}]})
+
+
+@pytest.fixture
+def images_api() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def runware(http: httpx.AsyncClient, wait: wait_base) -> RunwareProvider:
+    return RunwareProvider(
+        "rw-key",
+        url=RUNWARE_URL,
+        model="runware:100@1",
+        http=http,
+        max_bytes=1 << 20,
+        timeout=5,
+        wait=wait,
+    )
+
+
+def openai_images(http: httpx.AsyncClient, wait: wait_base) -> OpenAIImagesProvider:
+    return OpenAIImagesProvider(
+        IMAGES_BASE,
+        "sk-img",
+        model="gpt-image-1",
+        http=http,
+        max_bytes=1 << 20,
+        timeout=5,
+        wait=wait,
+    )
 
 
 # -- what is retried -------------------------------------------------------------------------------
@@ -147,6 +209,40 @@ async def test_model_calls_retry_a_timeout_and_a_dropped_connection(
     assert chat.call_count == 3
 
 
+@pytest.mark.parametrize("status", TRANSIENT)
+async def test_image_calls_retry_408_429_and_5xx_until_the_attempts_run_out(
+    http: httpx.AsyncClient, images_api: respx.MockRouter, status: int
+) -> None:
+    api = images_api.post(IMAGES_URL).respond(status, json={})
+
+    with pytest.raises(ImageError, match=f"HTTP {status} \\({IMAGE_ATTEMPTS} attempts\\)"):
+        await openai_images(http, wait_none()).generate("a lighthouse", width=512, height=512)
+
+    assert api.call_count == IMAGE_ATTEMPTS
+
+
+@pytest.mark.parametrize("status", FINAL)
+async def test_image_calls_do_not_retry_other_client_errors(
+    http: httpx.AsyncClient, images_api: respx.MockRouter, status: int
+) -> None:
+    api = images_api.post(IMAGES_URL).respond(status, json={"error": {"code": "no"}})
+
+    with pytest.raises(ImageError, match=f"HTTP {status}"):
+        await openai_images(http, wait_none()).generate("a lighthouse", width=512, height=512)
+
+    assert api.call_count == 1
+
+
+async def test_image_calls_retry_a_timeout_and_a_dropped_connection(
+    http: httpx.AsyncClient, images_api: respx.MockRouter
+) -> None:
+    api = images_api.post(IMAGES_URL)
+    api.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), images_ok()]
+
+    assert await openai_images(http, wait_none()).generate("a", width=512, height=512) == png()
+    assert api.call_count == IMAGE_ATTEMPTS
+
+
 # -- how long to wait ------------------------------------------------------------------------------
 
 
@@ -176,6 +272,43 @@ async def test_model_calls_wait_as_the_provider_asks_within_the_cap(chat: respx.
 
     assert wait.waits == [3.0, 1.5, MAX_RETRY_AFTER_SECONDS]
     assert MAX_RETRY_AFTER_SECONDS == 20.0
+
+
+async def test_image_calls_wait_as_the_provider_asks_within_the_cap(
+    http: httpx.AsyncClient, images_api: respx.MockRouter
+) -> None:
+    wait = Recorded(default_wait())
+    api = images_api.post(IMAGES_URL)
+    api.side_effect = [
+        httpx.Response(429, headers={"Retry-After": "3600"}, json={}),
+        httpx.Response(503, headers={"retry-after-ms": "1500"}, json={}),
+        images_ok(),
+    ]
+
+    assert await openai_images(http, wait).generate("a", width=512, height=512) == png()
+    assert wait.waits == [MAX_RETRY_AFTER_SECONDS, 1.5]
+    assert api.call_count == 3
+
+
+async def test_runware_and_the_image_download_wait_as_their_servers_ask(
+    http: httpx.AsyncClient, images_api: respx.MockRouter
+) -> None:
+    wait = Recorded(default_wait())
+    images_api.post(RUNWARE_URL).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}, json={}), runware_ok]
+    )
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=8), usegmt=True)
+    images_api.get(PICTURE_URL).mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": soon}),
+            httpx.Response(200, content=png()),
+        ]
+    )
+
+    assert await runware(http, wait).generate("a", width=512, height=512) == png()
+    asked, downloaded = wait.waits
+    assert asked == 3.0
+    assert 6 < downloaded <= 8  # an HTTP date, a moment ago 8 seconds ahead
 
 
 async def test_without_retry_after_the_waits_back_off_exponentially_with_jitter(

@@ -26,17 +26,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from tenacity.wait import wait_base
 
 from paperworks.kit.logging import get_logger
+from paperworks.llm.retries import (
+    TransientStatus,
+    default_wait,
+    describe,
+    is_transient_status,
+    retrying,
+)
 
 if TYPE_CHECKING:
     from paperworks.settings import Settings
 
 log = get_logger(__name__)
 
-MAX_RETRIES = 2  # per request, on 429, 5xx, timeouts and dropped connections
+MAX_RETRIES = 2  # per request, on 408, 429, 5xx, timeouts and dropped connections
 PLACEHOLDER = "placeholder"
 # A provider's JSON answer carries a URL or one base64 image; anything far bigger is not one.
 _JSON_OVERHEAD_BYTES = 64 * 1024
@@ -84,26 +90,6 @@ def image_type(data: bytes) -> str | None:
     return None
 
 
-def default_wait() -> wait_base:
-    return wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)
-
-
-class _TransientStatus(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, _TransientStatus | httpx.TransportError | TimeoutError)
-
-
-def _describe(exc: BaseException | None) -> str:
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return "timeout"
-    return str(exc) if isinstance(exc, _TransientStatus) else type(exc).__name__
-
-
 def _code(value: object) -> str:
     # Provider text goes into our messages and logs: keep an identifier, drop the prose.
     return _UNSAFE_CODE.sub("", str(value))[:60] or "unknown"
@@ -127,7 +113,8 @@ def _answer(reply: _Reply, what: str) -> dict[str, Any]:
 
 
 class _HttpProvider:
-    """What both providers share: capped streaming reads, retries, and the download."""
+    """What both providers share: capped streaming reads, retries (`llm.retries`: the provider's
+    Retry-After honoured), and the download."""
 
     name = "http"
 
@@ -140,18 +127,18 @@ class _HttpProvider:
         self.wait = wait if wait is not None else default_wait()  # tests pass `wait_none()`
 
     async def _fetch(self, method: str, url: str, *, limit: int, what: str, **kw: Any) -> _Reply:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(MAX_RETRIES + 1),
+        policy = retrying(
+            attempts=MAX_RETRIES + 1,
             wait=self.wait,
-            before_sleep=self._log_retry,
-            reraise=True,
+            log=log,
+            event="image_retry",
+            provider=self.name,
         )
         try:
-            return await retrying(self._fetch_once, method, url, limit, what, kw)
-        except (httpx.HTTPError, TimeoutError, _TransientStatus) as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise ImageError(f"{what}: {_describe(exc)} ({attempts} attempts)") from None
+            return await policy(self._fetch_once, method, url, limit, what, kw)
+        except (httpx.HTTPError, TimeoutError, TransientStatus) as exc:
+            attempts = policy.statistics.get("attempt_number", 1)
+            raise ImageError(f"{what}: {describe(exc)} ({attempts} attempts)") from None
 
     async def _fetch_once(
         self, method: str, url: str, limit: int, what: str, kw: dict[str, Any]
@@ -161,8 +148,9 @@ class _HttpProvider:
             asyncio.timeout(self.timeout),
             self.http.stream(method, url, timeout=self.timeout, **kw) as response,
         ):
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _TransientStatus(response.status_code)
+            if is_transient_status(response.status_code):
+                # Its Retry-After, if any, sets the wait before the next attempt.
+                raise TransientStatus(response.status_code, response.headers)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise ImageError(f"{what}: {declared} bytes is over the {limit}-byte limit")
@@ -183,14 +171,6 @@ class _HttpProvider:
         if not 200 <= reply.status < 300:
             raise ImageError(f"image download: HTTP {reply.status}")
         return _checked(reply.body)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        log.info(
-            "image_retry",
-            provider=self.name,
-            attempt=state.attempt_number,
-            error=_describe(state.outcome.exception() if state.outcome else None),
-        )
 
 
 def _checked(data: bytes) -> bytes:
