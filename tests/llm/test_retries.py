@@ -21,9 +21,9 @@ from structlog.testing import capture_logs
 from tenacity import RetryCallState, wait_fixed, wait_none
 from tenacity.wait import wait_base
 
-from paperworks.decks.images import MAX_RETRIES, ImageError, OpenAIImagesProvider, RunwareProvider
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMRejected, LLMUnavailable
+from paperworks.llm.images import MAX_RETRIES, ImageError, OpenAIImagesProvider, RunwareProvider
 from paperworks.llm.retries import (
     MAX_RETRY_AFTER_SECONDS,
     RetryAfterOr,

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 
 from paperworks.decks import service
-from paperworks.decks.images import GeneratedImage, ImageService, image_service_from_settings
 from paperworks.decks.models import Deck
 from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.pictures import slide_picture
 from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import get_theme, palette
@@ -33,6 +33,7 @@ from paperworks.kit.logging import get_logger
 from paperworks.llm.cache import cache_from_settings
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMError
+from paperworks.llm.images import GeneratedImage, ImageService, image_service_from_settings
 from paperworks.settings import Settings
 
 log = get_logger(__name__)
@@ -203,7 +204,8 @@ async def _pictures(
 
     async def generate(slide: Slide) -> GeneratedImage:
         async with limit:
-            return await tools.images.image_for(
+            return await slide_picture(
+                tools.images,
                 slide.image_prompt,
                 title=slide.title,
                 palette=colours,
