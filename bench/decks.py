@@ -31,13 +31,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from paperworks.decks.images import ImageService
 from paperworks.decks.offline_planner import offline_plan
-from paperworks.decks.outline import OutlinePlanner, OutlineRequest
-from paperworks.decks.plan import Layout, SlidePlan
+from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.pictures import slide_picture
+from paperworks.decks.plan import Layout, OutlineRequest, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import DEFAULT_THEME, get_theme, palette
 from paperworks.llm.client import LLMClient
+from paperworks.llm.images import ImageService
 from paperworks.settings import Settings
 from support import percentile, report, serving, timed
 
@@ -130,8 +131,13 @@ async def pictures(plan: SlidePlan) -> dict[int, bytes]:
     found = {}
     for slide in plan.slides:
         if slide.layout == Layout.bullets_image:
-            image = await images.image_for(
-                slide.image_prompt, title=slide.title, palette=palette(theme)
+            image = await slide_picture(
+                images,
+                slide.image_prompt,
+                title=slide.title,
+                palette=palette(theme),
+                width=1344,
+                height=768,
             )
             found[slide.index] = image.data
     return found

@@ -4,7 +4,8 @@ in the API process and in a worker process alike.
 Routes reach it through one dependency (`ServicesDep`), job handlers as `ctx.services`, MCP tools
 through `tool_session`. Each piece is built here and nowhere else: the database, the identity
 configuration and the credential cache, file storage, the LLM client and its response cache, the
-event hub, Redis, the products' job handlers and MCP tool families, and the job queue.
+image providers, the event hub, Redis, the products' job handlers and MCP tool families, and the job
+queue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
@@ -29,6 +31,7 @@ from paperworks.jobs.queue import JobQueue
 from paperworks.kit.db import Database
 from paperworks.llm.cache import ResponseCache, cache_from_settings
 from paperworks.llm.client import LLMClient
+from paperworks.llm.images import ImageService, image_service_from_settings
 from paperworks.mcp.family import ToolFamily
 from paperworks.product import Product, job_handlers
 from paperworks.settings import Settings
@@ -44,6 +47,8 @@ class Services:
     files: FilesConfig
     llm: LLMClient | None  # None without an API key: products use their offline engines
     llm_cache: ResponseCache | None
+    images: ImageService  # no provider configured: products draw their own placeholders
+    http: httpx.AsyncClient  # the connection pool image providers share
     hub: EventHub
     redis: Redis | None
     metrics: CollectorRegistry
@@ -68,6 +73,7 @@ class Services:
         db.share(event_hub.SESSION_KEY, hub)
         identity = IdentityConfig.from_settings(settings)
         metrics = CollectorRegistry()
+        http = httpx.AsyncClient(timeout=settings.image_timeout_seconds)
         services = cls(
             settings=settings,
             db=db,
@@ -77,6 +83,8 @@ class Services:
             files=FilesConfig.from_settings(settings),
             llm=LLMClient.from_settings(settings),
             llm_cache=cache_from_settings(settings),
+            images=image_service_from_settings(settings, http),
+            http=http,
             hub=hub,
             redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
             metrics=metrics,
@@ -95,6 +103,7 @@ class Services:
         await self.jobs.stop()
         if self.llm is not None:
             await self.llm.aclose()
+        await self.http.aclose()
         await self.hub.stop()
         if self.redis is not None:
             await self.redis.aclose()

@@ -13,8 +13,7 @@ from paperworks.decks.offline_planner import (
     offline_slide,
     speaker_notes,
 )
-from paperworks.decks.outline import OutlineRequest
-from paperworks.decks.plan import MAX_SLIDES, Layout, Slide, SlidePlan
+from paperworks.decks.plan import MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
 
 CONTENT = {Layout.bullets, Layout.bullets_image, Layout.two_columns}
 

@@ -20,9 +20,8 @@ from paperworks.decks.outline import (
     OUTLINE_SYSTEM_PROMPT,
     SLIDE_SYSTEM_PROMPT,
     OutlinePlanner,
-    OutlineRequest,
 )
-from paperworks.decks.plan import Layout, SlidePlan
+from paperworks.decks.plan import Layout, OutlineRequest, SlidePlan
 from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.cache import MemoryCache, RedisCache, cache_key
 from paperworks.llm.client import LLMClient

@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from pydantic import BaseModel, Field
 from tenacity import RetryCallState, wait_fixed, wait_none
 
 from paperworks.kit.logging import configure_logging
-from paperworks.llm.client import LLMClient, RetryAfterOr, retry_after_seconds
+from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import (
     LLMError,
     LLMInvalidOutput,
@@ -26,6 +24,7 @@ from paperworks.llm.exceptions import (
     LLMTruncated,
     LLMUnavailable,
 )
+from paperworks.llm.retries import RetryAfterOr
 from tests.conftest import make_settings
 
 BASE_URL = "https://llm.test/v1"
@@ -455,18 +454,6 @@ async def test_unavailable_passes_the_providers_retry_after_on(
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert caught.value.headers == {"Retry-After": "7"}
-
-
-def test_retry_after_reads_seconds_milliseconds_and_dates() -> None:
-    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
-    assert retry_after_seconds(httpx.Headers({"retry-after": "2.5"})) == 2.5
-    assert retry_after_seconds(httpx.Headers({"retry-after-ms": "1500"})) == 1.5
-    from_date = retry_after_seconds(httpx.Headers({"retry-after": soon}))
-    assert from_date is not None
-    assert 80 < from_date <= 90
-    assert retry_after_seconds(httpx.Headers({"retry-after": "soon"})) is None
-    assert retry_after_seconds(httpx.Headers({"retry-after": "-3"})) == 0.0
-    assert retry_after_seconds(httpx.Headers()) is None
 
 
 def test_from_settings_needs_a_key(tmp_path: Path) -> None:

@@ -11,28 +11,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from paperworks.decks import service
-from paperworks.decks.images import GeneratedImage, ImageService, image_service_from_settings
 from paperworks.decks.models import Deck
-from paperworks.decks.outline import OutlinePlanner, OutlineRequest
-from paperworks.decks.plan import Layout, Slide, SlidePlan
+from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.pictures import slide_picture
+from paperworks.decks.placeholder_image import PLACEHOLDER
+from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
 from paperworks.decks.themes import get_theme, palette
 from paperworks.files import service as files
 from paperworks.files.purposes import Purpose
-from paperworks.files.storage import Storage
 from paperworks.identity.caller import SYSTEM
 from paperworks.jobs.handlers import JobCancelled, JobContext, RetryableError, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.logging import get_logger
 from paperworks.llm.exceptions import LLMError
+from paperworks.llm.images import GeneratedImage
 from paperworks.services import Services
 
 log = get_logger(__name__)
@@ -41,28 +38,6 @@ IMAGE_SIZE = (1024, 1024)  # the picture beside bullets: about square on a 16:9 
 IMAGES_AT_ONCE = 4
 # Progress, in points: planning, then pictures, then drawing, then storing.
 PLANNED, PICTURED, DRAWN = 10, 40, 90
-
-
-@dataclass
-class Tools:
-    """What a build talks to: the process's services, and the deck planner on them."""
-
-    planner: OutlinePlanner
-    images: ImageService
-    storage: Storage
-    files_config: files.FilesConfig
-
-
-@asynccontextmanager
-async def build_tools(services: Services) -> AsyncIterator[Tools]:
-    settings = services.settings
-    async with httpx.AsyncClient(timeout=settings.image_timeout_seconds) as http:
-        yield Tools(
-            planner=OutlinePlanner.of(services),
-            images=image_service_from_settings(settings, http),
-            storage=services.storage,
-            files_config=services.files,
-        )
 
 
 async def build_ended(job: Job, services: Services) -> list[tuple[str, dict[str, Any]]]:
@@ -89,8 +64,7 @@ async def build_ended(job: Job, services: Services) -> list[tuple[str, dict[str,
 async def build_deck_job(ctx: JobContext) -> dict[str, Any]:
     deck_id: str = ctx.payload["deckId"]
     try:
-        async with build_tools(ctx.services) as tools:
-            return await _build(ctx, tools, deck_id)
+        return await _build(ctx, deck_id)
     except JobCancelled:
         raise
     except LLMError as exc:
@@ -107,7 +81,8 @@ async def build_deck_job(ctx: JobContext) -> dict[str, Any]:
         raise
 
 
-async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
+async def _build(ctx: JobContext, deck_id: str) -> dict[str, Any]:
+    services, planner = ctx.services, OutlinePlanner.of(ctx.services)
     async with ctx.db.session_scope() as session:
         deck = await session.get_one(Deck, deck_id)
         plan, theme_name = service.plan_of(deck), deck.theme
@@ -118,7 +93,7 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
     if plan is None:
         await ctx.report(2, "planning the slides")
         assert outline is not None, "a deck without a plan was made from a prompt"
-        made = await tools.planner.plan(
+        made = await planner.plan(
             OutlineRequest(
                 prompt=outline["prompt"],
                 slide_count=outline["slideCount"],
@@ -132,7 +107,7 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
     if regenerate is not None:
         index = int(regenerate["index"])
         await ctx.report(2, f"rewriting slide {index + 1}")
-        slide, changed_model = await tools.planner.regenerate_slide(
+        slide, changed_model = await planner.regenerate_slide(
             plan, index, regenerate.get("instruction")
         )
         slides = list(plan.slides)
@@ -145,7 +120,7 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
     await ctx.report(PLANNED, "planned")
 
     theme = get_theme(theme_name)
-    pictures = await _pictures(ctx, tools, plan, palette(theme), include_images, known_images)
+    pictures = await _pictures(ctx, plan, palette(theme), include_images, known_images)
     await ctx.report(PICTURED, "pictures ready")
 
     loop = asyncio.get_running_loop()
@@ -168,7 +143,7 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
         previous = await files.get_file_or_none(session, ctx.caller, deck.file_id)
         record = await files.store_bytes(
             session,
-            tools.storage,
+            services.storage,
             ctx.caller,
             filename=f"{_file_stem(plan.title)}.pptx",
             data=content,
@@ -179,8 +154,8 @@ async def _build(ctx: JobContext, tools: Tools, deck_id: str) -> dict[str, Any]:
         if previous is not None:
             await files.delete_file(session, previous)
     if previous is not None:  # its row is gone for good: now its bytes
-        await tools.storage.delete(previous.storage_key)
-    url, _ = await files.download_url(tools.files_config, tools.storage, record)
+        await services.storage.delete(previous.storage_key)
+    url, _ = await files.download_url(services.files, services.storage, record)
     ctx.emit("slide:completed", {"deckId": deck_id, "fileId": record.id, "url": url})
     ctx.summary = f"Built {total} slides." if total != 1 else "Built 1 slide."
     return {"deckId": deck_id, "fileId": record.id, "slides": total, "model": changed_model}
@@ -194,7 +169,6 @@ class Pictures:
 
 async def _pictures(
     ctx: JobContext,
-    tools: Tools,
     plan: SlidePlan,
     colours: tuple[str, str, str],
     include_images: bool,
@@ -203,11 +177,12 @@ async def _pictures(
     """A picture for every slide laid out beside one: the kept file when its prompt is
     unchanged, else a new one (a provider's is kept as a file; a placeholder is not worth it).
     Only the providers are asked at once; the database is used one step at a time."""
+    services = ctx.services
     result = Pictures({}, {})
     wanted = [s for s in plan.slides if s.layout == Layout.bullets_image] if include_images else []
     missing = []
     for slide in wanted:
-        kept = await _kept_picture(ctx, tools, known.get(_digest(slide)))
+        kept = await _kept_picture(ctx, known.get(_digest(slide)))
         if kept is not None:
             result.data[slide.index] = kept
         else:
@@ -216,7 +191,8 @@ async def _pictures(
 
     async def generate(slide: Slide) -> GeneratedImage:
         async with limit:
-            return await tools.images.image_for(
+            return await slide_picture(
+                services.images,
                 slide.image_prompt,
                 title=slide.title,
                 palette=colours,
@@ -227,12 +203,12 @@ async def _pictures(
     made = await asyncio.gather(*(generate(slide) for slide in missing))
     for slide, image in zip(missing, made, strict=True):
         result.data[slide.index] = image.data
-        if image.provider == "placeholder":
+        if image.provider == PLACEHOLDER:
             continue
         async with ctx.db.session_scope() as session:
             record = await files.store_bytes(
                 session,
-                tools.storage,
+                services.storage,
                 ctx.caller,
                 filename=f"slide-{slide.index + 1}.{image.content_type.split('/')[-1]}",
                 data=image.data,
@@ -242,14 +218,14 @@ async def _pictures(
     return result
 
 
-async def _kept_picture(ctx: JobContext, tools: Tools, file_id: str | None) -> bytes | None:
+async def _kept_picture(ctx: JobContext, file_id: str | None) -> bytes | None:
     if file_id is None:
         return None
     async with ctx.db.session_scope() as session:
         record = await files.get_file_or_none(session, ctx.caller, file_id)
     if record is None:  # deleted by the user meanwhile: make a new one
         return None
-    chunks = await files.open_content(tools.storage, record)
+    chunks = await files.open_content(ctx.services.storage, record)
     return b"".join([chunk async for chunk in chunks])
 
 

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from paperworks.decks.plan import MAX_BULLETS, MAX_SLIDES, Layout, Slide, SlidePlan
-
-if TYPE_CHECKING:
-    from paperworks.decks.outline import OutlineRequest
+from paperworks.decks.plan import MAX_BULLETS, MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
 
 X = TypeVar("X")
 

@@ -26,7 +26,7 @@ from paperworks.decks.offline_planner import (
     offline_slide,
     speaker_notes,
 )
-from paperworks.decks.plan import MAX_SLIDES, Layout, Slide, SlidePlan
+from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
 from paperworks.kit.logging import get_logger
 from paperworks.kit.schemas import ApiModel
 from paperworks.llm import OFFLINE_MODEL
@@ -103,21 +103,6 @@ imagePrompt. Keep the deck's language, the slide's role in the deck, and its lay
 instruction asks for another. Write something new rather than repeating the slide as it was.
 """
 )
-
-
-@dataclass(frozen=True)
-class OutlineRequest:
-    prompt: str
-    slide_count: int = 5
-    language: str | None = None
-    tone: str | None = None
-    audience: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.prompt.strip():
-            raise ValueError("an outline needs a prompt")
-        if not 1 <= self.slide_count <= MAX_SLIDES:
-            raise ValueError(f"slide_count must be between 1 and {MAX_SLIDES}")
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 The model (or the offline planner) writes it, a user may edit it, and `pptx_builder` draws it.
 The same shape travels as JSON (camelCase) in the API and is the JSON schema asked of the model.
+`OutlineRequest` is what a plan is asked for with: the prompt and its options.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -49,3 +51,18 @@ class SlidePlan(ApiModel):
         for position, slide in enumerate(self.slides):
             slide.index = position
         return self
+
+
+@dataclass(frozen=True)
+class OutlineRequest:
+    prompt: str
+    slide_count: int = 5
+    language: str | None = None
+    tone: str | None = None
+    audience: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.prompt.strip():
+            raise ValueError("an outline needs a prompt")
+        if not 1 <= self.slide_count <= MAX_SLIDES:
+            raise ValueError(f"slide_count must be between 1 and {MAX_SLIDES}")

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Path, Response, status
 from paperworks.decks import exceptions as errors
 from paperworks.decks import flows, schemas, service
 from paperworks.decks.dependencies import Planner, WorkspaceDeck
-from paperworks.decks.outline import OutlineRequest
-from paperworks.decks.plan import MAX_SLIDES
+from paperworks.decks.plan import MAX_SLIDES, OutlineRequest
 from paperworks.decks.themes import THEMES, theme_preview_png
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.jobs.dependencies import IdempotencyKey

@@ -1,19 +1,17 @@
 """`LLMClient`: one async client for any OpenAI-compatible Chat Completions API.
 
 It owns what every caller would otherwise repeat: retries with backoff on transient failures
-(ours, not the SDK's, so they are logged and testable), typed errors that never carry the API key,
+(ours, not the SDK's, so they are logged and testable; the policy is `retries.py`, shared with the
+image providers), typed errors that never carry the API key,
 and structured answers (`complete_json`) validated by a Pydantic model, with one repair round.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import httpx
@@ -22,8 +20,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from tenacity.wait import wait_base
 
 from paperworks.kit.logging import get_logger
 from paperworks.llm.exceptions import (
@@ -33,6 +30,7 @@ from paperworks.llm.exceptions import (
     LLMTruncated,
     LLMUnavailable,
 )
+from paperworks.llm.retries import default_wait, describe, is_transient, retry_after_of, retrying
 
 if TYPE_CHECKING:
     from paperworks.settings import Settings
@@ -41,7 +39,6 @@ log = get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
-MAX_RETRY_AFTER_SECONDS = 20.0
 _PROVIDER_TEXT_LIMIT = 300
 _MAX_ERRORS_SHOWN = 20
 _FENCE = re.compile(r"^```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```$", re.DOTALL)
@@ -64,59 +61,6 @@ class StructuredReply(Generic[T]):
     finish_reason: str | None
     usage: Usage | None  # summed over the first answer and the repair round, if any
     repaired: bool = False
-
-
-class RetryAfterOr(wait_base):
-    """The provider's `Retry-After` (capped) when it sent one, else the fallback strategy."""
-
-    def __init__(self, fallback: wait_base, cap: float = MAX_RETRY_AFTER_SECONDS) -> None:
-        self.fallback = fallback
-        self.cap = cap
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(exc, openai.APIStatusError):
-            seconds = retry_after_seconds(exc.response.headers)
-            if seconds is not None:
-                return min(self.cap, seconds)
-        return self.fallback(retry_state)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """Seconds from `retry-after-ms`, or `Retry-After` as seconds or an HTTP date."""
-    if (millis := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def default_wait() -> wait_base:
-    return RetryAfterOr(wait_exponential_jitter(multiplier=0.5, max=8, jitter=0.5))
-
-
-def _is_transient(exc: BaseException) -> bool:
-    # APITimeoutError is an APIConnectionError; RateLimitError and InternalServerError are
-    # APIStatusErrors, as is a 5xx the SDK has no class for.
-    if isinstance(exc, openai.APIConnectionError):
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code in (408, 429) or exc.status_code >= 500
-    return False
 
 
 class _InvalidAnswer(Exception):
@@ -274,7 +218,7 @@ class LLMClient:
 
     def problem_for(self, exc: openai.OpenAIError) -> LLMError:
         """What a failed call made through `openai_client` means to our client."""
-        if isinstance(exc, openai.APIStatusError) and not _is_transient(exc):
+        if isinstance(exc, openai.APIStatusError) and not is_transient(exc):
             return self._rejected(exc)
         return self._unavailable(exc)
 
@@ -382,12 +326,13 @@ class LLMClient:
         }
         if max_tokens is not None:
             options["max_tokens"] = max_tokens
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(self.max_retries + 1),
+        policy = retrying(
+            attempts=self.max_retries + 1,
             wait=self.wait,
-            before_sleep=self._log_retry,
-            reraise=True,
+            log=log,
+            event="llm_retry",
+            model=self.model,
+            max_retries=self.max_retries,
         )
         started = time.perf_counter()
 
@@ -397,11 +342,11 @@ class LLMClient:
             return cast(ChatCompletion, await self._openai.chat.completions.create(**options))
 
         try:
-            completion: ChatCompletion = await retrying(create)
+            completion: ChatCompletion = await policy(create)
         except openai.BadRequestError:
             raise  # the caller decides whether this is a refused `json_schema`
         except openai.APIStatusError as exc:
-            if _is_transient(exc):
+            if is_transient(exc):
                 raise self._unavailable(exc) from None
             raise self._rejected(exc) from None
         except openai.APIConnectionError as exc:
@@ -441,30 +386,18 @@ class LLMClient:
             )
         return completion
 
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "llm_retry",
-            model=self.model,
-            attempt=state.attempt_number,
-            max_retries=self.max_retries,
-            error=_describe(exc),
-            wait_seconds=round(state.next_action.sleep, 3) if state.next_action else None,
-        )
-
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key else text
 
     def _unavailable(self, exc: openai.OpenAIError) -> LLMUnavailable:
         attempts = self.max_retries + 1
         headers: dict[str, str] = {}
-        if isinstance(exc, openai.APIStatusError):
-            seconds = retry_after_seconds(exc.response.headers)
-            if seconds is not None:
-                headers["Retry-After"] = str(max(1, round(seconds)))
+        seconds = retry_after_of(exc)
+        if seconds is not None:
+            headers["Retry-After"] = str(max(1, round(seconds)))
         return LLMUnavailable(
             f"The language model did not answer after {attempts} "
-            f"attempt{'s' if attempts != 1 else ''} (last: {_describe(exc)}).",
+            f"attempt{'s' if attempts != 1 else ''} (last: {describe(exc)}).",
             headers=headers,
         )
 
@@ -501,16 +434,6 @@ def _error_message(body: object) -> str:
         message = body
     text = " ".join(str(message).split()) if message else ""
     return text[:_PROVIDER_TEXT_LIMIT]
-
-
-def _describe(exc: BaseException | None) -> str:
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.APIConnectionError):
-        return "connection error"
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
-    return type(exc).__name__ if exc is not None else "unknown"
 
 
 def _content_of(completion: ChatCompletion) -> str | None:

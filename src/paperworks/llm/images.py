@@ -1,10 +1,11 @@
-"""Pictures for slides: image providers behind one interface, and a branded placeholder.
+"""Images from providers behind one interface: Runware, then any OpenAI-compatible images API.
 
-`ImageService.image_for` asks each configured provider in turn (Runware, then any OpenAI-compatible
-images API) and falls back to `placeholder_image`, drawn locally with Pillow from the deck's
-palette and the slide's title. A picture is an ornament: its failure never fails the deck, so
-`image_for` never raises. Whatever a provider returns is size-capped while it streams in and must
-really be a PNG, JPEG or WebP before a deck gets it.
+`ImageService.image_for` asks each configured provider in turn and returns the first usable image,
+or None (no provider, no prompt, or every provider failed): it never raises, so a caller decides
+what a missing picture means. Whatever a provider returns is size-capped while it streams in and
+must really be a PNG, JPEG or WebP before a caller gets it. Requests are retried by the policy in
+`llm.retries`: 408, 429, 5xx, timeouts and dropped connections, waiting as a provider's
+`Retry-After` asks.
 """
 
 from __future__ import annotations
@@ -12,43 +13,38 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import hashlib
 import io
 import json
 import math
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
-from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from PIL import Image
+from tenacity.wait import wait_base
 
 from paperworks.kit.logging import get_logger
+from paperworks.llm.retries import (
+    TransientStatus,
+    default_wait,
+    describe,
+    is_transient_status,
+    retrying,
+)
 
 if TYPE_CHECKING:
     from paperworks.settings import Settings
 
 log = get_logger(__name__)
 
-MAX_RETRIES = 2  # per request, on 429, 5xx, timeouts and dropped connections
-PLACEHOLDER = "placeholder"
+MAX_RETRIES = 2  # per request, on 408, 429, 5xx, timeouts and dropped connections
 # A provider's JSON answer carries a URL or one base64 image; anything far bigger is not one.
 _JSON_OVERHEAD_BYTES = 64 * 1024
-# Decoded later by the deck builder: refuse what would cost far more memory than a slide needs.
+# Decoded later by whoever uses it: refuse what would cost far more memory than a picture needs.
 _MAX_PIXELS = 4096 * 4096
 _FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-_FONTS = (
-    Path(__file__).with_name("fonts") / "DejaVuSans-Bold.ttf",
-    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-)
-_DEFAULT_PALETTE = ((255, 255, 255), (37, 99, 235), (15, 23, 42))
-_MAX_TITLE_CHARS = 300
 _UNSAFE_CODE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
@@ -68,7 +64,7 @@ class ImageProvider(Protocol):
 class GeneratedImage:
     data: bytes
     content_type: str
-    provider: str  # a provider's name, or "placeholder"
+    provider: str  # the provider's name (decks name their placeholder "placeholder")
     width: int  # as read from the bytes, which may differ from what was asked for
     height: int
 
@@ -82,26 +78,6 @@ def image_type(data: bytes) -> str | None:
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
-
-
-def default_wait() -> wait_base:
-    return wait_exponential_jitter(multiplier=0.5, max=4, jitter=0.5)
-
-
-class _TransientStatus(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-
-
-def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, _TransientStatus | httpx.TransportError | TimeoutError)
-
-
-def _describe(exc: BaseException | None) -> str:
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return "timeout"
-    return str(exc) if isinstance(exc, _TransientStatus) else type(exc).__name__
 
 
 def _code(value: object) -> str:
@@ -127,7 +103,8 @@ def _answer(reply: _Reply, what: str) -> dict[str, Any]:
 
 
 class _HttpProvider:
-    """What both providers share: capped streaming reads, retries, and the download."""
+    """What both providers share: capped streaming reads, retries (`llm.retries`: the provider's
+    Retry-After honoured), and the download."""
 
     name = "http"
 
@@ -140,18 +117,18 @@ class _HttpProvider:
         self.wait = wait if wait is not None else default_wait()  # tests pass `wait_none()`
 
     async def _fetch(self, method: str, url: str, *, limit: int, what: str, **kw: Any) -> _Reply:
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_is_transient),
-            stop=stop_after_attempt(MAX_RETRIES + 1),
+        policy = retrying(
+            attempts=MAX_RETRIES + 1,
             wait=self.wait,
-            before_sleep=self._log_retry,
-            reraise=True,
+            log=log,
+            event="image_retry",
+            provider=self.name,
         )
         try:
-            return await retrying(self._fetch_once, method, url, limit, what, kw)
-        except (httpx.HTTPError, TimeoutError, _TransientStatus) as exc:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise ImageError(f"{what}: {_describe(exc)} ({attempts} attempts)") from None
+            return await policy(self._fetch_once, method, url, limit, what, kw)
+        except (httpx.HTTPError, TimeoutError, TransientStatus) as exc:
+            attempts = policy.statistics.get("attempt_number", 1)
+            raise ImageError(f"{what}: {describe(exc)} ({attempts} attempts)") from None
 
     async def _fetch_once(
         self, method: str, url: str, limit: int, what: str, kw: dict[str, Any]
@@ -161,8 +138,9 @@ class _HttpProvider:
             asyncio.timeout(self.timeout),
             self.http.stream(method, url, timeout=self.timeout, **kw) as response,
         ):
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _TransientStatus(response.status_code)
+            if is_transient_status(response.status_code):
+                # Its Retry-After, if any, sets the wait before the next attempt.
+                raise TransientStatus(response.status_code, response.headers)
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise ImageError(f"{what}: {declared} bytes is over the {limit}-byte limit")
@@ -183,14 +161,6 @@ class _HttpProvider:
         if not 200 <= reply.status < 300:
             raise ImageError(f"image download: HTTP {reply.status}")
         return _checked(reply.body)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        log.info(
-            "image_retry",
-            provider=self.name,
-            attempt=state.attempt_number,
-            error=_describe(state.outcome.exception() if state.outcome else None),
-        )
 
 
 def _checked(data: bytes) -> bytes:
@@ -342,154 +312,6 @@ class OpenAIImagesProvider(_HttpProvider):
         return await self._download(first.get("url"))
 
 
-# -- the placeholder -------------------------------------------------------------------------------
-
-
-def _rgb(value: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
-    for candidate in (value, f"#{value}"):
-        try:
-            r, g, b, *_ = ImageColor.getrgb(candidate)
-        except (ValueError, TypeError):
-            continue
-        return r, g, b
-    return default
-
-
-@lru_cache(maxsize=1)
-def _font_path() -> Path | None:
-    return next((path for path in _FONTS if path.is_file()), None)
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    # Not cached: placeholders are drawn in worker threads, and a font object is not shared.
-    path = _font_path()
-    if path is not None:
-        try:
-            return ImageFont.truetype(str(path), size)
-        except OSError:
-            pass
-    return ImageFont.load_default(size=size)
-
-
-def _clean_title(title: str) -> str:
-    # Control, format and surrogate characters either render as nothing or make Pillow raise.
-    text = "".join(ch for ch in title if not unicodedata.category(ch).startswith("C"))
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_TITLE_CHARS else text[: _MAX_TITLE_CHARS - 1] + "…"
-
-
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: float) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        # A word wider than the line (or CJK, written without spaces) breaks between characters.
-        pieces = [word]
-        if draw.textlength(word, font=font) > max_width:
-            pieces, piece = [], ""
-            for ch in word:
-                if piece and draw.textlength(piece + ch, font=font) > max_width:
-                    pieces.append(piece)
-                    piece = ""
-                piece += ch
-            pieces.append(piece)
-        for i, piece in enumerate(pieces):
-            joined = piece if not line else f"{line}{'' if i else ' '}{piece}"
-            if line and draw.textlength(joined, font=font) > max_width:
-                lines.append(line)
-                line = piece
-            else:
-                line = joined
-    return [*lines, line] if line else lines
-
-
-def _layout(
-    draw: ImageDraw.ImageDraw, text: str, max_width: float, max_height: float, size: int
-) -> tuple[Any, list[str], int]:
-    """The biggest font (down to a legible floor) that fits; past the floor, an ellipsis."""
-    floor = max(10, size // 3)
-    while True:
-        font = _font(size)
-        lines = _wrap(draw, text, font, max_width)
-        line_height = round(size * 1.25)
-        if len(lines) * line_height <= max_height or size <= floor:
-            break
-        size = max(floor, int(size * 0.85))
-    fitting = max(1, int(max_height // line_height))
-    if len(lines) > fitting:
-        lines = lines[:fitting]
-        last = lines[-1]
-        while last and draw.textlength(last + "…", font=font) > max_width:
-            last = last[:-1]
-        lines[-1] = last.rstrip() + "…"
-    return font, lines, line_height
-
-
-def placeholder_image(
-    title: str, *, palette: tuple[str, str, str], width: int, height: int
-) -> bytes:
-    """A PNG in the deck's colours `(background, accent, text)` with the title across it.
-
-    The same input always gives the same bytes: shapes are placed by a hash of the title."""
-    width, height = _clamped(width, height)
-    background = _rgb(palette[0], _DEFAULT_PALETTE[0])
-    accent = _rgb(palette[1], _DEFAULT_PALETTE[1])
-    ink = _rgb(palette[2], _DEFAULT_PALETTE[2])
-    size = (width, height)
-
-    # A diagonal wash from the background into the accent, strongest at the bottom right.
-    ramp = Image.linear_gradient("L")
-    diagonal = ImageChops.add(ramp.resize(size), ramp.rotate(90).resize(size), scale=2.0)
-    wash = diagonal.point([round(v * 0.45) for v in range(256)])
-    canvas = Image.composite(
-        Image.new("RGB", size, accent), Image.new("RGB", size, background), wash
-    )
-
-    overlay = Image.new("RGBA", size, (0, 0, 0, 0))
-    shapes = ImageDraw.Draw(overlay)
-    seed = hashlib.sha256(title.encode("utf-8", "replace")).digest()
-    short = min(width, height)
-    for i in range(3):
-        cx = seed[i * 3] / 255 * width
-        cy = (seed[i * 3 + 1] / 255 * 0.5 + (0.5 if i % 2 else 0)) * height
-        radius = short * (0.25 + seed[i * 3 + 2] / 255 * 0.35)
-        shapes.ellipse(
-            (cx - radius, cy - radius, cx + radius, cy + radius), fill=(*accent, 36 + 12 * i)
-        )
-
-    text = _clean_title(title)
-    if text:
-        draw = ImageDraw.Draw(canvas)
-        font, lines, line_height = _layout(
-            draw, text, width * 0.78, height * 0.6, max(12, height // 9)
-        )
-        block = line_height * len(lines)
-        top = (height - block) / 2
-        # A veil of the background behind the title keeps it legible over the shapes.
-        pad = line_height * 0.5
-        shapes.rounded_rectangle(
-            (width * 0.08, top - pad, width * 0.92, top + block + pad),
-            radius=pad,
-            fill=(*background, 190),
-        )
-        rule_top = top + block + pad * 0.4
-        shapes.rectangle(
-            (width / 2 - short * 0.08, rule_top, width / 2 + short * 0.08, rule_top + short / 90),
-            fill=(*accent, 255),
-        )
-        canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
-        draw = ImageDraw.Draw(canvas)
-        for n, line in enumerate(lines):
-            left, _, right, _ = draw.textbbox((0, 0), line, font=font)
-            x = (width - (right - left)) / 2 - left
-            draw.text((x, top + n * line_height), line, font=font, fill=ink)
-    else:
-        canvas = Image.alpha_composite(canvas.convert("RGBA"), overlay).convert("RGB")
-
-    out = io.BytesIO()
-    canvas.save(out, "PNG")
-    return out.getvalue()
-
-
 # -- the service -----------------------------------------------------------------------------------
 
 
@@ -507,40 +329,24 @@ def _inspect(data: bytes, provider: str) -> GeneratedImage:
     return GeneratedImage(data, content_type, provider, width, height)
 
 
-def _clamped(width: int, height: int) -> tuple[int, int]:
-    return min(4096, max(16, width)), min(4096, max(16, height))
-
-
-def _solid_png(width: int, height: int) -> GeneratedImage:
-    width, height = _clamped(width, height)
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), _DEFAULT_PALETTE[0]).save(out, "PNG")
-    return GeneratedImage(out.getvalue(), "image/png", PLACEHOLDER, width, height)
-
-
 class ImageService:
-    """The configured providers in order of preference, then the placeholder."""
+    """The configured providers, in order of preference."""
 
     def __init__(self, providers: list[ImageProvider]) -> None:
         self.providers = providers
 
     async def image_for(
-        self,
-        prompt: str | None,
-        *,
-        title: str,
-        palette: tuple[str, str, str],
-        width: int = 1344,
-        height: int = 768,
-    ) -> GeneratedImage:
-        """An image for a slide; never raises: a failing provider hands over to the next."""
+        self, prompt: str | None, *, width: int, height: int
+    ) -> GeneratedImage | None:
+        """The first provider's usable image; None without a provider or a prompt, or when every
+        provider failed. Never raises: a failing provider (logged) hands over to the next."""
         prompt = (prompt or "").strip()
         for provider in self.providers if prompt else []:
             try:
                 data = await provider.generate(prompt, width=width, height=height)
-                # Decoding is blocking work: off the event loop, like the placeholder below.
+                # Decoding is blocking work: off the event loop.
                 image = await asyncio.to_thread(_inspect, data, provider.name)
-            except Exception as exc:  # a picture is never worth failing the deck for
+            except Exception as exc:  # a picture is never worth failing the caller for
                 reason = str(exc) if isinstance(exc, ImageError) else None
                 log.warning(
                     "image_provider_failed",
@@ -557,19 +363,12 @@ class ImageService:
                 bytes=len(image.data),
             )
             return image
-        try:
-            data = await asyncio.to_thread(
-                placeholder_image, title, palette=palette, width=width, height=height
-            )
-        except Exception as exc:
-            log.error("image_placeholder_failed", error=type(exc).__name__)
-            return _solid_png(width, height)
-        return GeneratedImage(data, "image/png", PLACEHOLDER, *_clamped(width, height))
+        return None
 
 
 def image_service_from_settings(settings: Settings, http: httpx.AsyncClient) -> ImageService:
-    """Runware if its key is set, then the OpenAI-compatible API if configured; else only the
-    placeholder, which is the offline default."""
+    """Runware if its key is set, then the OpenAI-compatible API if configured; else none, the
+    offline default."""
     providers: list[ImageProvider] = []
     max_bytes, timeout = settings.image_max_bytes, settings.image_timeout_seconds
     if settings.runware_api_key is not None and settings.runware_api_key.get_secret_value():

@@ -1,5 +1,5 @@
-"""Slide pictures: Runware and OpenAI-compatible providers over mocked HTTP, falling back from one
-to the next and finally to the placeholder, which never fails; keys stay out of logs and errors."""
+"""Image providers: Runware and OpenAI-compatible over mocked HTTP, falling back from one to the
+next; when none delivers, no image (and no exception); keys stay out of logs and errors."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from PIL import Image
 from structlog.testing import capture_logs
 from tenacity import wait_none
 
-from paperworks.decks import images
-from paperworks.decks.images import (
+from paperworks.llm import images
+from paperworks.llm.images import (
     MAX_RETRIES,
     GeneratedImage,
     ImageError,
@@ -29,7 +29,6 @@ from paperworks.decks.images import (
     RunwareProvider,
     image_service_from_settings,
     openai_size,
-    placeholder_image,
     runware_size,
 )
 from tests.conftest import make_settings
@@ -40,7 +39,6 @@ OPENAI_BASE = "https://images.example.com/v1"
 OPENAI_URL = f"{OPENAI_BASE}/images/generations"
 OPENAI_KEY = "sk-img-secret-8d2e6b0c"
 IMAGE_URL = "https://im.runware.ai/image/ws/2/ii/0b6c.png"
-PALETTE = ("#0F172A", "#38BDF8", "#F1F5F9")
 MAX_BYTES = 256 * 1024
 ATTEMPTS = MAX_RETRIES + 1
 
@@ -146,15 +144,16 @@ def both(http: httpx.AsyncClient) -> ImageService:
     return ImageService([runware(http), openai(http)])
 
 
-async def image_for(service: ImageService, prompt: str | None = "a lighthouse") -> GeneratedImage:
-    return await service.image_for(prompt, title="Our lighthouse", palette=PALETTE)
+async def image_for(
+    service: ImageService, prompt: str | None = "a lighthouse"
+) -> GeneratedImage | None:
+    return await service.image_for(prompt, width=1344, height=768)
 
 
-def assert_placeholder(image: GeneratedImage, width: int = 1344, height: int = 768) -> None:
-    assert (image.provider, image.content_type) == ("placeholder", "image/png")
-    with Image.open(io.BytesIO(image.data)) as opened:
-        assert (opened.format, opened.size) == ("PNG", (width, height))
-    assert (image.width, image.height) == (width, height)
+async def made_by(service: ImageService) -> str:
+    image = await image_for(service)
+    assert image is not None
+    return image.provider
 
 
 def failures(logs: Logs) -> list[tuple[str, str]]:
@@ -172,7 +171,7 @@ async def test_runware_generates_then_downloads_the_image(
     download = router.get(IMAGE_URL).respond(200, content=png, headers={"content-type": "x/y"})
 
     image = await ImageService([runware(http)]).image_for(
-        "a lighthouse at dusk", title="T", palette=PALETTE, width=1000, height=562
+        "a lighthouse at dusk", width=1000, height=562
     )
 
     assert image == GeneratedImage(png, "image/png", "runware", 1024, 576)
@@ -203,9 +202,7 @@ async def test_runware_retries_a_429(
     )
     router.get(IMAGE_URL).respond(200, content=picture())
 
-    image = await image_for(ImageService([runware(http)]))
-
-    assert image.provider == "runware"
+    assert await made_by(ImageService([runware(http)])) == "runware"
     assert api.call_count == 2
     retries = [e for e in logs if e["event"] == "image_retry"]
     assert [(e["provider"], e["error"]) for e in retries] == [("runware", "HTTP 429")]
@@ -233,9 +230,7 @@ async def test_runware_timeout_is_retried_then_falls_back(
     api = router.post(RUNWARE_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
     router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
 
-    image = await image_for(both(http))
-
-    assert image.provider == "openai"
+    assert await made_by(both(http)) == "openai"
     assert api.call_count == ATTEMPTS
     assert failures(logs) == [("runware", "ImageError")]
 
@@ -259,9 +254,7 @@ async def test_a_download_over_the_cap_stops_reading_and_falls_back(
     )
     router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
 
-    image = await image_for(both(http))
-
-    assert image.provider == "openai"
+    assert await made_by(both(http)) == "openai"
     # No Content-Length: the cap is enforced while reading, a chunk or so past it at most.
     assert len(produced) <= MAX_BYTES // 65536 + 2
 
@@ -285,9 +278,7 @@ async def test_a_download_that_is_not_an_image_falls_back(
     router.get(IMAGE_URL).respond(200, content=html, headers={"content-type": "image/png"})
     router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
 
-    image = await image_for(both(http))
-
-    assert image.provider == "openai"
+    assert await made_by(both(http)) == "openai"
 
 
 @pytest.mark.parametrize(
@@ -313,9 +304,7 @@ async def test_openai_b64_json(http: httpx.AsyncClient, router: respx.MockRouter
     png = picture(size=(1536, 1024))
     api = router.post(OPENAI_URL).mock(return_value=openai_b64(png))
 
-    image = await ImageService([openai(http)]).image_for(
-        "a lighthouse", title="T", palette=PALETTE, width=1344, height=768
-    )
+    image = await ImageService([openai(http)]).image_for("a lighthouse", width=1344, height=768)
 
     assert image == GeneratedImage(png, "image/png", "openai", 1536, 1024)
     request = api.calls.last.request
@@ -348,7 +337,7 @@ async def test_a_download_follows_redirects(
     router.get(IMAGE_URL).respond(302, headers={"location": final})
     router.get(final).respond(200, content=picture())
 
-    assert (await image_for(ImageService([runware(http)]))).provider == "runware"
+    assert await made_by(ImageService([runware(http)])) == "runware"
 
 
 async def test_an_error_page_that_is_not_json_reports_its_status(
@@ -371,25 +360,19 @@ def test_openai_size_is_the_nearest_supported(asked: tuple[int, int], size: str)
 # -- the service -----------------------------------------------------------------------------------
 
 
-async def test_when_every_provider_fails_the_placeholder_is_used(
+async def test_when_every_provider_fails_there_is_no_image(
     http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
 ) -> None:
     runware_api = router.post(RUNWARE_URL).respond(500)
     openai_api = router.post(OPENAI_URL).respond(503)
 
-    image = await image_for(both(http))
-
-    assert_placeholder(image)
+    assert await image_for(both(http)) is None
     assert (runware_api.call_count, openai_api.call_count) == (ATTEMPTS, ATTEMPTS)
     assert failures(logs) == [("runware", "ImageError"), ("openai", "ImageError")]
 
 
-async def test_without_providers_the_placeholder_is_used() -> None:
-    image = await ImageService([]).image_for(
-        "a lighthouse", title="Hello", palette=PALETTE, width=800, height=600
-    )
-
-    assert_placeholder(image, 800, 600)
+async def test_without_providers_there_is_no_image() -> None:
+    assert await ImageService([]).image_for("a lighthouse", width=800, height=600) is None
 
 
 async def test_without_a_prompt_no_provider_is_asked(
@@ -398,7 +381,7 @@ async def test_without_a_prompt_no_provider_is_asked(
     api = router.post(RUNWARE_URL).mock(side_effect=runware_ok)
 
     for prompt in (None, "", "   "):
-        assert_placeholder(await image_for(ImageService([runware(http)]), prompt))
+        assert await image_for(ImageService([runware(http)]), prompt) is None
     assert api.call_count == 0
 
 
@@ -428,22 +411,10 @@ async def test_unexpected_errors_and_broken_images_hand_over_to_the_next(
 
     image = await image_for(service)
 
+    assert image is not None
     assert (image.provider, image.data) == ("works", jpeg)
     assert [provider for provider, _ in failures(logs)] == ["crashes", "truncated"]
     assert failures(logs)[0] == ("crashes", "RuntimeError")
-
-
-async def test_image_for_never_raises_even_if_the_placeholder_cannot_be_drawn(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def broken(*_args: Any, **_kwargs: Any) -> bytes:
-        raise MemoryError
-
-    monkeypatch.setattr(images, "placeholder_image", broken)
-
-    image = await ImageService([]).image_for(None, title="T", palette=PALETTE)
-
-    assert_placeholder(image)
 
 
 async def test_api_keys_never_reach_logs_or_errors(
@@ -461,7 +432,7 @@ async def test_api_keys_never_reach_logs_or_errors(
         json={"error": {"message": f"Incorrect API key: {OPENAI_KEY}", "code": "invalid_api_key"}},
     )
 
-    assert_placeholder(await image_for(both(http)))
+    assert await image_for(both(http)) is None
     for provider in (runware(http), openai(http)):
         with pytest.raises(ImageError) as raised:
             await provider.generate("a lighthouse", width=512, height=512)
@@ -504,45 +475,3 @@ def test_providers_from_settings(
         assert isinstance(provider, RunwareProvider | OpenAIImagesProvider)
         assert provider.max_bytes == 4096
         assert provider.http is http
-
-
-# -- the placeholder -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "title",
-    [
-        "",
-        "x" * 500,
-        " ".join(["word"] * 100),
-        "Ελληνικά: η ανάπτυξη της εταιρείας",
-        "Кириллица: рост выручки по регионам",
-        "日本語のタイトル 売上の伸び",
-        "控制\x00字符\u200b和😀表情\ud800",
-    ],
-    ids=["empty", "500-chars", "many-words", "greek", "cyrillic", "cjk", "control-and-emoji"],
-)
-def test_placeholder_draws_any_title(title: str) -> None:
-    data = placeholder_image(title, palette=PALETTE, width=1344, height=768)
-
-    with Image.open(io.BytesIO(data)) as image:
-        assert (image.format, image.size) == ("PNG", (1344, 768))
-        image.verify()
-    assert placeholder_image(title, palette=PALETTE, width=1344, height=768) == data
-
-
-def test_placeholder_is_branded_by_palette_and_title() -> None:
-    first = placeholder_image("Growth", palette=PALETTE, width=400, height=300)
-
-    assert placeholder_image("Hiring", palette=PALETTE, width=400, height=300) != first
-    light = ("#FFFFFF", "#2563EB", "#0F172A")
-    assert placeholder_image("Growth", palette=light, width=400, height=300) != first
-    with Image.open(io.BytesIO(first)) as image:
-        assert image.convert("RGB").getpixel((0, 0)) == (15, 23, 42)  # the background's corner
-
-
-def test_placeholder_survives_odd_palettes_and_sizes() -> None:
-    data = placeholder_image("T", palette=("not a colour", "", "38BDF8"), width=0, height=99999)
-
-    with Image.open(io.BytesIO(data)) as image:
-        assert image.size == (16, 4096)  # clamped to what a slide could use
