@@ -6,4 +6,6 @@ from paperworks.decks.product import DECKS
 from paperworks.product import Product
 from paperworks.tasks.product import TASKS
 
-PRODUCTS: tuple[Product, ...] = (TASKS, DECKS, ASSISTANT)
+# In this order their MCP tools are listed and, without a model, their plain phrases are tried:
+# a family whose phrases are narrower goes first (decks need a deck named; tasks read most lines).
+PRODUCTS: tuple[Product, ...] = (DECKS, TASKS, ASSISTANT)

@@ -131,9 +131,12 @@ async def test_a_tool_call_adds_the_task_and_the_turn_is_kept(
     assert called["result"]["title"] == "Buy milk"
     assert await titles(client, anna) == ["Buy milk"]
 
-    # The model saw the five tools, and the tool's answer on its second step.
+    # The model saw every product's tools, and the tool's answer on its second step.
     offered = {tool["function"]["name"] for tool in model.requests[0]["tools"]}
-    assert offered == {"add_task", "list_tasks", "complete_task", "update_task", "delete_task"}
+    assert offered == {
+        *("add_task", "list_tasks", "complete_task", "update_task", "delete_task"),
+        *("create_outline", "build_deck", "get_deck", "list_decks"),
+    }
     (answer,) = model.tool_messages(1)
     assert "Buy milk" in answer
 

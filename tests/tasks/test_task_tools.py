@@ -15,7 +15,8 @@ async def test_the_tools_are_listed_with_descriptions_and_typed_arguments(
 ) -> None:
     async with mcp_client(anna.headers) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-    assert set(tools) == {"add_task", "list_tasks", "complete_task", "update_task", "delete_task"}
+    task_tools = {"add_task", "list_tasks", "complete_task", "update_task", "delete_task"}
+    assert task_tools <= set(tools)  # beside every other product's
     assert all(tool.description for tool in tools.values())
     add = tools["add_task"].input_schema
     assert add["required"] == ["title"]

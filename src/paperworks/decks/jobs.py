@@ -19,8 +19,9 @@ from paperworks.decks.models import Deck
 from paperworks.decks.outline import OutlinePlanner
 from paperworks.decks.pictures import slide_picture
 from paperworks.decks.placeholder_image import PLACEHOLDER
-from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.decks.plan import Layout, Slide, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
+from paperworks.decks.schemas import OutlineOptions
 from paperworks.decks.themes import get_theme, palette
 from paperworks.files import service as files
 from paperworks.files.purposes import Purpose
@@ -93,15 +94,7 @@ async def _build(ctx: JobContext, deck_id: str) -> dict[str, Any]:
     if plan is None:
         await ctx.report(2, "planning the slides")
         assert outline is not None, "a deck without a plan was made from a prompt"
-        made = await planner.plan(
-            OutlineRequest(
-                prompt=outline["prompt"],
-                slide_count=outline["slideCount"],
-                language=outline.get("language"),
-                tone=outline.get("tone"),
-                audience=outline.get("audience"),
-            )
-        )
+        made = await planner.plan(OutlineOptions.model_validate(outline).request())
         plan, changed_model = made.plan, made.model
     regenerate = ctx.payload.get("regenerate")
     if regenerate is not None:

@@ -2,12 +2,14 @@
 
 from paperworks.decks.jobs import build_deck_job
 from paperworks.decks.router import router
+from paperworks.decks.tools import DECK_TOOLS
 from paperworks.product import Product
 
 DECKS = Product(
     name="decks",
     routers=(router,),
     job_handlers=(build_deck_job,),
+    tools=DECK_TOOLS,
     live_events=("slide:progress", "slide:completed", "error"),
     settings=(
         "llm_api_key",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Response, status
 from paperworks.decks import exceptions as errors
 from paperworks.decks import flows, schemas, service
 from paperworks.decks.dependencies import Planner, WorkspaceDeck
-from paperworks.decks.plan import MAX_SLIDES, OutlineRequest
+from paperworks.decks.plan import MAX_SLIDES
 from paperworks.decks.themes import THEMES, theme_preview_png
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.jobs.dependencies import IdempotencyKey
@@ -32,15 +32,7 @@ THEME_PREVIEW_PATH = "/api/v1/slides/themes/{name}/preview.png"
 async def generate_outline(
     options: schemas.OutlineOptions, caller: CurrentCaller, planner: Planner
 ) -> schemas.OutlineOut:
-    outline = await planner.plan(
-        OutlineRequest(
-            prompt=options.prompt,
-            slide_count=options.slide_count,
-            language=options.language,
-            tone=options.tone,
-            audience=options.audience,
-        )
-    )
+    outline = await planner.plan(options.request())
     return schemas.OutlineOut(
         title=outline.plan.title,
         slide_plan=outline.plan.slides,

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from paperworks.decks.models import DeckStatus
-from paperworks.decks.plan import MAX_SLIDES, Slide
+from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide
 from paperworks.kit.schemas import ApiModel, UtcDateTime
 
 DEFAULT_SLIDE_COUNT = 5
@@ -27,6 +27,16 @@ class OutlineOptions(ApiModel):
     language: str | None = Field(default=None, max_length=50, examples=["English", "el"])
     tone: str | None = Field(default=None, max_length=100, examples=["friendly", "formal"])
     audience: str | None = Field(default=None, max_length=200, examples=["new customers"])
+
+    def request(self) -> OutlineRequest:
+        """What the planner is asked."""
+        return OutlineRequest(
+            prompt=self.prompt,
+            slide_count=self.slide_count,
+            language=self.language,
+            tone=self.tone,
+            audience=self.audience,
+        )
 
 
 class OutlineOut(ApiModel):

@@ -48,8 +48,10 @@ async def create_deck(
     content: SlidePlan | OutlineOptions,
     theme: str | None,
     include_images: bool,
+    model: str | None = None,
 ) -> Deck:
-    """A deck of the caller's workspace from a plan, or from a prompt its first build will plan."""
+    """A deck of the caller's workspace from a plan, or from a prompt its first build will plan.
+    `model`: who wrote the plan (a model's name, "offline"); by default the user did."""
     plan, outline = (content, None) if isinstance(content, SlidePlan) else (None, content)
     title = (
         content.title if isinstance(content, SlidePlan) else content.prompt.splitlines()[0][:300]
@@ -62,7 +64,7 @@ async def create_deck(
         include_images=include_images,
         slide_plan=plan.model_dump(mode="json") if plan else None,
         outline_request=outline.model_dump(mode="json") if outline else None,
-        model="user" if plan else None,
+        model=(model or "user") if plan else None,
         status=DeckStatus.draft,
         images={},
     )
