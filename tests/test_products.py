@@ -62,6 +62,7 @@ NOTES = Product(
     routers=(router,),
     job_handlers=(count_words,),
     tools=ToolFamily("notes", register, "Count words with words_in."),
+    live_events=("notes:counted",),
     settings=("max_upload_bytes",),
 )
 
@@ -106,6 +107,12 @@ def test_the_assistant_learns_its_tools_from_its_declaration(app: FastAPI) -> No
     instructions = instructions_for(app.state.services.tools, today=date(2026, 12, 3))
     assert "Count words with words_in." in instructions
     assert "list_tasks" in instructions  # every product's families, in the order listed
+
+
+async def test_its_live_events_are_documented_with_the_api(client: httpx.AsyncClient) -> None:
+    description = (await client.get("/openapi.json")).json()["info"]["description"]
+    assert "- notes: `notes:counted`" in description
+    assert "- decks: `slide:progress`, `slide:completed`, `error`" in description
 
 
 def test_a_declaration_with_a_typo_fails_at_import() -> None:

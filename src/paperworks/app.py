@@ -42,9 +42,22 @@ assistant reachable over MCP, per-customer PDF booklets and table extraction.
 Every error is `application/problem+json` (RFC 9457) with a stable `code`.
 
 Live progress: socket.io at `/ws` (client path `/ws/socket.io`), `auth={"token": ...}` or
-`{"apiKey": ...}` on connect, then `subscribe {"jobId": ...}` for `job:progress`, `job:completed`
-and `job:failed`; or Server-Sent Events from `GET /api/v1/jobs/{id}/stream`.
+`{"apiKey": ...}` on connect, then `subscribe {"jobId": ...}` (acked with the job's state; a job
+that already ended has its end sent at once) for `job:progress`, `job:completed` and `job:failed`;
+or Server-Sent Events from `GET /api/v1/jobs/{id}/stream`.
 """
+
+
+def _description(products: Sequence[Product]) -> str:
+    """The API's description, with the live events each product's jobs add."""
+    added = [
+        f"- {product.name}: " + ", ".join(f"`{name}`" for name in product.live_events)
+        for product in products
+        if product.live_events
+    ]
+    if not added:
+        return DESCRIPTION
+    return DESCRIPTION + "\nWhat products' jobs add to their room:\n\n" + "\n".join(added) + "\n"
 
 
 @asynccontextmanager
@@ -97,7 +110,7 @@ def create_app(
     app = FastAPI(
         title="Paperworks",
         version=build_info().version,
-        description=DESCRIPTION,
+        description=_description(products),
         lifespan=lifespan,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     job_slots: int = Field(default=4, ge=0, le=64, description="Jobs run at once by serve; 0: none")
     job_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     job_modules: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Extra modules whose @job_handler()s to load"
+        default_factory=list, description="Modules whose module-level @job_handler()s also run"
     )
     jobs_backend: JobsBackend = JobsBackend.local
     celery_broker_url: str | None = Field(
