@@ -136,6 +136,7 @@ async def test_deck_tool_mistakes_are_errors_a_model_can_read(
             ("_Build", "climate change", None),
         ),
         ("outline a talk on tidal energy", ("_Outline", "tidal energy", None)),
+        ("Make me a deck on composting at home, please!", ("_Build", "composting at home", None)),
         ("build my latest draft", ("_BuildDraft", None, None)),
         ("is my deck ready?", ("_Status", None, None)),
         ("show me my presentations", ("_Status", None, None)),

@@ -90,9 +90,13 @@ class _Status:
 _Command = _Build | _Outline | _BuildDraft | _Status
 
 
+_POLITE_END = re.compile(r"[\s,]+(?:please|pls|thanks|thank\s+you|for\s+me|now)$", re.IGNORECASE)
+
+
 def parse(message: str) -> _Command | None:
     """The deck request `message` makes, if it makes one."""
     text = " ".join(message.split()).strip().rstrip("?!. ")
+    text = _POLITE_END.sub("", text).rstrip("?!., ")
     if (found := _BUILD.match(text)) is not None:
         return _Build(_topic(found["topic"]), _slides(found))
     if (found := _OUTLINE.match(text)) is not None:
