@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from paperworks.mcp.offline import CalledTool, OfflineAnswer, ToolCall, ToolFailed
+from paperworks.mcp.offline import OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
 
 EXAMPLES = (
     "make a 6-slide presentation about urban birds",
@@ -130,22 +130,12 @@ class DeckCommands:
         command = parse(message)
         if command is None:
             return None
-        calls: list[CalledTool] = []
-
-        async def use(name: str, arguments: dict[str, Any]) -> Any:
-            try:
-                result = await call_tool(name, arguments)
-            except ToolFailed as failed:
-                calls.append(CalledTool(name, arguments, {"error": failed.message}))
-                raise
-            calls.append(CalledTool(name, arguments, result))
-            return result
-
+        recorded = RecordedCalls(call_tool)
         try:
-            reply = await _carry_out(command, use)
+            reply = await _carry_out(command, recorded)
         except ToolFailed as failed:
             reply = f"That did not work: {failed.message}"
-        return OfflineAnswer(reply, calls)
+        return OfflineAnswer(reply, recorded.calls)
 
 
 async def _carry_out(command: _Command, use: ToolCall) -> str:

@@ -54,3 +54,21 @@ class OfflineCommands(Protocol):
         becomes a line of the reply. Only an exception from `call_tool` other than
         `ToolFailed` passes through."""
         ...
+
+
+class RecordedCalls:
+    """`call_tool`, with each call recorded in order with what it answered (or its error): what
+    an interpreter hands back as its answer's `tool_calls`."""
+
+    def __init__(self, call_tool: ToolCall) -> None:
+        self._call_tool = call_tool
+        self.calls: list[CalledTool] = []
+
+    async def __call__(self, name: str, arguments: dict[str, Any]) -> Any:
+        try:
+            result = await self._call_tool(name, dict(arguments))
+        except ToolFailed as failure:
+            self.calls.append(CalledTool(name, arguments, {"error": failure.message}))
+            raise
+        self.calls.append(CalledTool(name, arguments, result))
+        return result

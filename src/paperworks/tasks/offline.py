@@ -16,7 +16,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
 
-from paperworks.mcp.offline import CalledTool, OfflineAnswer, ToolCall, ToolFailed
+from paperworks.mcp.offline import OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
 from paperworks.tasks.commands import (
     MAX_COMMANDS,
     PRONOUNS,
@@ -126,22 +126,15 @@ def _contained(key: str, title: str) -> bool:
 # --- carrying commands out ----------------------------------------------------------------------
 
 
-class _Session:
+class _Session(RecordedCalls):
     """The tool calls of one message, recorded in order, and the task last acted on ("it")."""
 
     def __init__(self, call_tool: ToolCall) -> None:
-        self._call_tool = call_tool
-        self.calls: list[CalledTool] = []
+        super().__init__(call_tool)
         self.last_task: dict[str, Any] | None = None
 
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
-        try:
-            result = await self._call_tool(name, dict(arguments))
-        except ToolFailed as failure:
-            self.calls.append(CalledTool(name, arguments, {"error": failure.message}))
-            raise
-        self.calls.append(CalledTool(name, arguments, result))
-        return result
+        return await self(name, arguments)
 
 
 async def _carry_out(command: Command, session: _Session, today: date) -> str:
