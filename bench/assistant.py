@@ -39,6 +39,8 @@ from starlette.routing import Route
 
 from paperworks import migrations
 from paperworks.app import create_app
+from paperworks.identity.caller import Caller
+from paperworks.identity.roles import Role
 from paperworks.settings import Settings
 from paperworks.tasks import service as tasks
 from paperworks.tasks.schemas import TaskCreate
@@ -88,7 +90,7 @@ def fake_model_app() -> Starlette:
 
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await migrations.upgrade(app.state.db.engine)
+    await migrations.upgrade(app.state.services.db.engine)
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -152,11 +154,12 @@ async def tool_calls(rounds: int, data: Path) -> list[tuple[str, list[float]]]:
     async with running(app) as client:
         headers = await signed_up(client)
         me = (await client.get("/api/v1/auth/me", headers=headers)).json()
-        owner = tasks.TaskOwner(me["workspaces"][0]["id"], me["id"])
+        owner = Caller(workspace_id=me["workspaces"][0]["id"], user_id=me["id"], role=Role.owner)
+        db = app.state.services.db
 
         async def direct(_: int) -> None:
-            async with app.state.db.session_scope() as session:
-                await tasks.create_task(session, owner=owner, data=TaskCreate(title="Buy milk"))
+            async with db.session_scope() as session:
+                await tasks.create_task(session, owner, TaskCreate(title="Buy milk"))
 
         rows = [("anchor: tasks service, own transaction", await timed(rounds, direct))]
         transport = httpx2.ASGITransport(app=app)

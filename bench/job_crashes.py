@@ -38,7 +38,8 @@ from sqlalchemy import select
 
 from paperworks import migrations
 from paperworks.identity import service as identity
-from paperworks.jobs.handlers import JobContext, job_handler
+from paperworks.identity.caller import SYSTEM
+from paperworks.jobs.handlers import JobContext, JobHandlers, job_handler
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job
 from paperworks.jobs.queue import JobQueue
@@ -59,6 +60,11 @@ async def steady(ctx: JobContext) -> dict[str, int]:
         await ctx.report(int(100 * step / steps), f"step {step + 1} of {steps}")
         await asyncio.sleep(0.1)
     return {"attempt": ctx.attempt}
+
+
+# The runners are other processes, which find `steady` through PAPERWORKS_JOB_MODULES; this one
+# only enqueues, and needs the handler for its max_attempts.
+HANDLERS = JobHandlers([steady])
 
 
 @dataclass
@@ -162,16 +168,11 @@ async def enqueue(db: Database, queue: JobQueue, jobs: int, steps: int) -> list[
             session, email=f"crash-{uuid.uuid4().hex[:8]}@example.com", password_hash=None
         )
         workspace = await identity.personal_workspace(session, user)
+    caller = SYSTEM.within(workspace.id)
     ids = []
     for _ in range(jobs):
         async with db.session_scope() as session:
-            job = await queue.enqueue(
-                session,
-                workspace_id=workspace.id,
-                user_id=None,
-                kind=KIND,
-                payload={"steps": steps},
-            )
+            job = await queue.enqueue(session, caller, kind=KIND, payload={"steps": steps})
             ids.append(job.id)
     return ids
 
@@ -236,7 +237,9 @@ async def crash_runs(args: argparse.Namespace, tmp: Path) -> tuple[Run, list[Run
         )
         dispatcher = CeleryDispatcher(create_celery(settings), runner.queue_name)
     # Locally `serve` finds new rows within a second; with Celery the queue sends each one.
-    queue = JobQueue(None, JobMetrics(CollectorRegistry()), dispatcher=dispatcher)
+    queue = JobQueue(
+        None, JobMetrics(CollectorRegistry()), handlers=HANDLERS, dispatcher=dispatcher
+    )
     try:
         clean = await one_run(db, queue, runner, args, crash=False)
         runs = []

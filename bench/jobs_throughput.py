@@ -42,7 +42,8 @@ from sqlalchemy import delete, func, insert, select, update
 
 from paperworks import migrations
 from paperworks.identity import service as identity
-from paperworks.jobs.handlers import JobContext, job_handler
+from paperworks.identity.caller import SYSTEM
+from paperworks.jobs.handlers import JobContext, JobHandlers, job_handler
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.jobs.queue import JobQueue
@@ -60,6 +61,10 @@ FINISH_SECONDS = 120.0
 @job_handler(KIND, max_attempts=1)
 async def noop(ctx: JobContext) -> None:
     """Nothing: the machinery around it is what is measured."""
+
+
+# What this process's runner runs; the Celery worker finds `noop` through PAPERWORKS_JOB_MODULES.
+HANDLERS = JobHandlers([noop])
 
 
 @dataclass
@@ -136,17 +141,19 @@ async def anchor(db: Database, jobs: int, latency_jobs: int) -> Result:
 
 
 async def enqueue_burst(db: Database, queue: JobQueue, workspace_id: str, jobs: int) -> None:
+    caller = SYSTEM.within(workspace_id)
     for _ in range(jobs):
         async with db.session_scope() as session:
-            await queue.enqueue(session, workspace_id=workspace_id, user_id=None, kind=KIND)
+            await queue.enqueue(session, caller, kind=KIND)
 
 
 async def enqueue_paced(
     db: Database, queue: JobQueue, workspace_id: str, jobs: int, pace: float
 ) -> None:
+    caller = SYSTEM.within(workspace_id)
     for _ in range(jobs):
         async with db.session_scope() as session:
-            await queue.enqueue(session, workspace_id=workspace_id, user_id=None, kind=KIND)
+            await queue.enqueue(session, caller, kind=KIND)
         await asyncio.sleep(pace)
 
 
@@ -198,9 +205,13 @@ async def through(name: str, db: Database, queue: JobQueue, args: argparse.Names
 
 async def local(db: Database, args: argparse.Namespace) -> Result:
     runner = LocalRunner(
-        db, slots=args.concurrency, lease_seconds=60, metrics=JobMetrics(CollectorRegistry())
+        db,
+        slots=args.concurrency,
+        lease_seconds=60,
+        metrics=JobMetrics(CollectorRegistry()),
+        handlers=HANDLERS,
     )
-    queue = JobQueue(runner, runner.metrics)
+    queue = JobQueue(runner, runner.metrics, handlers=HANDLERS)
     await runner.start()
     try:
         return await through(f"local runner ({args.concurrency} slots)", db, queue, args)
@@ -247,7 +258,9 @@ async def celery(db: Database, url: str, args: argparse.Namespace, tmp: Path) ->
         celery_queue=queue_name,
     )
     dispatcher = CeleryDispatcher(create_celery(settings), queue_name)
-    queue = JobQueue(None, JobMetrics(CollectorRegistry()), dispatcher=dispatcher)
+    queue = JobQueue(
+        None, JobMetrics(CollectorRegistry()), handlers=HANDLERS, dispatcher=dispatcher
+    )
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PAPERWORKS_")},
         "PAPERWORKS_DATA_DIR": str(tmp),
