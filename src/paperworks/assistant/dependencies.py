@@ -13,7 +13,7 @@ from paperworks.identity.dependencies import CurrentCaller
 from paperworks.services import ServicesDep, SessionDep
 
 
-def get_assistant(request: Request, services: ServicesDep) -> Assistant:
+async def get_assistant(request: Request, services: ServicesDep) -> Assistant:
     """The assistant for this turn: the process's model, every product's tools, reached over
     MCP inside this same app."""
     settings = services.settings

@@ -13,7 +13,7 @@ from paperworks.identity.dependencies import CurrentCaller
 from paperworks.services import ServicesDep, SessionDep
 
 
-def get_planner(services: ServicesDep) -> OutlinePlanner:
+async def get_planner(services: ServicesDep) -> OutlinePlanner:
     return OutlinePlanner.of(services)
 
 

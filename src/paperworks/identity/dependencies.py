@@ -35,7 +35,7 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_identity_config(services: ServicesDep) -> service.IdentityConfig:
+async def get_identity_config(services: ServicesDep) -> service.IdentityConfig:
     return services.identity
 
 

@@ -12,7 +12,7 @@ from paperworks.jobs.exceptions import InvalidIdempotencyKey
 _SANE_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
 
 
-def idempotency_key(
+async def idempotency_key(
     value: Annotated[
         str | None,
         Header(
