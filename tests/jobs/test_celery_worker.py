@@ -16,10 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
+from pptx import Presentation
 from prometheus_client import CollectorRegistry
 
 from paperworks.app import create_app
-from paperworks.identity.caller import SYSTEM
+from paperworks.decks import service as decks
+from paperworks.decks.models import Deck
+from paperworks.decks.plan import Layout, Slide, SlidePlan
+from paperworks.files.models import StoredFile
+from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.jobs.celery_runner import CeleryDispatcher, create_celery
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job
@@ -237,3 +242,34 @@ async def test_jobs_of_a_worker_killed_whole_run_again_once_it_restarts(
                 "both succeeded on a second attempt",
                 log,
             )
+
+
+async def test_a_worker_builds_a_deck_with_the_services_it_made_for_itself(
+    settings: Settings, sqlite_file: Tenant, tmp_path: Path
+) -> None:
+    """A product's handler in `paperworks worker`: `ctx.services` (storage, files, images, the
+    planner's model) come from the worker process's own `Services`, built after the fork."""
+    log = tmp_path / "worker.log"
+    caller = Caller(workspace_id=sqlite_file.workspace_id, user_id=sqlite_file.user_id)
+    plan = SlidePlan(
+        title="City birds",
+        slides=[
+            Slide(index=0, layout=Layout.title, title="City birds"),
+            Slide(
+                index=1, layout=Layout.bullets_image, title="Crows", bullets=["They solve puzzles"]
+            ),
+        ],
+    )
+    async with job_queue(settings) as queue:
+        async with sqlite_file.db.session_scope() as session:
+            deck = await decks.create_deck(
+                session, caller, content=plan, theme=None, include_images=True
+            )
+            job = await decks.start_build(session, queue, caller, deck)
+        with paperworks_worker(settings, log):
+            await wait_for(sqlite_file, [job.id], all_in("succeeded"), "the deck is built", log)
+    async with sqlite_file.db.sessionmaker() as session:
+        built = await session.get_one(Deck, deck.id)
+        record = await session.get_one(StoredFile, built.file_id)
+    presentation = Presentation(str(settings.data_dir / "files" / record.storage_key))
+    assert len(presentation.slides) == 2
