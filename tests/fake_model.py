@@ -53,12 +53,13 @@ def completion(
     tool_calls: list[dict[str, Any]] | None = None,
     finish_reason: str | None = None,
     model: str = SERVED_MODEL,
+    usage: dict[str, int] | None = USAGE,
 ) -> dict[str, Any]:
-    """A chat.completion body as OpenAI-compatible APIs send it."""
+    """A chat.completion body as OpenAI-compatible APIs send it (some send no `usage`)."""
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
     if tool_calls:
         message["tool_calls"] = tool_calls
-    return {
+    body: dict[str, Any] = {
         "id": "chatcmpl-123",
         "object": "chat.completion",
         "created": 1_750_000_000,
@@ -71,8 +72,10 @@ def completion(
                 "finish_reason": finish_reason or ("tool_calls" if tool_calls else "stop"),
             }
         ],
-        "usage": dict(USAGE),
     }
+    if usage is not None:
+        body["usage"] = dict(usage)
+    return body
 
 
 def tool_call(

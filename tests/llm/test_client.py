@@ -32,6 +32,7 @@ from tests.fake_model import (
     SERVED_MODEL,
     FakeModel,
     RecordedWaits,
+    completion,
     model_client,
 )
 
@@ -82,6 +83,18 @@ async def test_a_valid_answer_comes_back_validated_with_what_the_api_reported(
     assert response_format["json_schema"]["strict"] is False
     # The schema speaks the wire's names, as the model must write them.
     assert "imagePrompt" in response_format["json_schema"]["schema"]["properties"]
+
+
+async def test_a_provider_that_reports_no_usage_gives_none_even_after_a_repair(
+    llm: LLMClient, fake_model: FakeModel
+) -> None:
+    fake_model.responds(200, json=completion("not json", usage=None))
+    fake_model.responds(200, json=completion(json.dumps(GOOD), usage=None))
+
+    reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
+
+    assert reply.repaired
+    assert reply.usage is None
 
 
 async def test_json_in_a_code_fence_or_with_prose_around_it_is_accepted(
