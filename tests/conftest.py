@@ -27,7 +27,13 @@ from paperworks.app import create_app
 from paperworks.kit.db import Database, create_engine
 from paperworks.settings import Settings
 
-pytest_plugins = ["tests.accounts", "tests.mailbox", "tests.mcp_sessions", "tests.node"]
+pytest_plugins = [
+    "tests.accounts",
+    "tests.fake_model",
+    "tests.mailbox",
+    "tests.mcp_sessions",
+    "tests.node",
+]
 
 TEST_DATABASE_URL = os.environ.get("PAPERWORKS_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("PAPERWORKS_TEST_REDIS_URL")

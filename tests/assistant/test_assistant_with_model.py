@@ -4,24 +4,22 @@ at the HTTP layer the real client uses) whose tool calls reach the tasks over ou
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
 
 from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.conftest import make_settings
+from tests.fake_model import API_KEY, MODEL, FakeModel, model_settings, tool_call
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.usefixtures("mcp_sessions")
 
 CHAT = "/api/v1/assistant/chat"
-LLM = "https://llm.test/v1"
-MODEL = "test/assistant"
 
 
 @pytest.fixture
@@ -29,79 +27,11 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(
         tmp_path / "data",
         database_url=database_url,
-        llm_base_url=LLM,
-        llm_api_key="sk-assistant-secret",
-        llm_model=MODEL,
+        **model_settings(),
         llm_max_retries=1,
         assistant_max_steps=4,
         assistant_history_turns=2,
     )
-
-
-def tool_call(
-    name: str, arguments: dict[str, Any] | str, call_id: str = "call_1"
-) -> dict[str, Any]:
-    return {
-        "id": call_id,
-        "type": "function",
-        "function": {
-            "name": name,
-            "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments),
-        },
-    }
-
-
-def completion(
-    content: str | None = None, tool_calls: list[dict[str, Any]] | None = None
-) -> httpx.Response:
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if tool_calls:
-        message["tool_calls"] = tool_calls
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1,
-            "model": MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": message,
-                    "finish_reason": "tool_calls" if tool_calls else "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
-        },
-    )
-
-
-class FakeModel:
-    """Answers each chat completion with the next scripted response and keeps what was asked."""
-
-    def __init__(self, router: respx.Router) -> None:
-        self.script: list[httpx.Response] = []
-        self.requests: list[dict[str, Any]] = []
-        router.post(f"{LLM}/chat/completions").mock(side_effect=self._answer)
-
-    def _answer(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(json.loads(request.content))
-        assert self.script, "the model was asked more often than scripted"
-        return self.script.pop(0)
-
-    def then(self, *responses: httpx.Response) -> FakeModel:
-        self.script.extend(responses)
-        return self
-
-    def tool_messages(self, request: int) -> list[str]:
-        messages = self.requests[request]["messages"]
-        return [json.dumps(m["content"]) for m in messages if m["role"] == "tool"]
-
-
-@pytest.fixture
-def model() -> Iterator[FakeModel]:
-    with respx.mock(assert_all_called=False) as router:
-        yield FakeModel(router)
 
 
 async def chat(
@@ -116,12 +46,10 @@ async def titles(client: httpx.AsyncClient, account: Account, status: str = "all
 
 
 async def test_a_tool_call_adds_the_task_and_the_turn_is_kept(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(
-        completion(tool_calls=[tool_call("add_task", {"title": "Buy milk"})]),
-        completion("I added Buy milk."),
-    )
+    fake_model.tool_calls(tool_call("add_task", {"title": "Buy milk"}))
+    fake_model.says("I added Buy milk.")
     response = await chat(client, anna, "add buy milk")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -132,12 +60,12 @@ async def test_a_tool_call_adds_the_task_and_the_turn_is_kept(
     assert await titles(client, anna) == ["Buy milk"]
 
     # The model saw every product's tools, and the tool's answer on its second step.
-    offered = {tool["function"]["name"] for tool in model.requests[0]["tools"]}
+    offered = {tool["function"]["name"] for tool in fake_model.requests[0]["tools"]}
     assert offered == {
         *("add_task", "list_tasks", "complete_task", "update_task", "delete_task"),
         *("create_outline", "build_deck", "get_deck", "list_decks"),
     }
-    (answer,) = model.tool_messages(1)
+    (answer,) = fake_model.tool_results(1)
     assert "Buy milk" in answer
 
     kept = await client.get(
@@ -153,18 +81,14 @@ async def test_a_tool_call_adds_the_task_and_the_turn_is_kept(
 
 
 async def test_several_tools_in_one_step(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(
-        completion(
-            tool_calls=[
-                tool_call("add_task", {"title": "Buy milk"}, "call_1"),
-                tool_call("add_task", {"title": "Call Anna", "priority": "high"}, "call_2"),
-            ]
-        ),
-        completion(tool_calls=[tool_call("list_tasks", {"status": "pending"}, "call_3")]),
-        completion("Added both; two tasks are pending."),
+    fake_model.tool_calls(
+        tool_call("add_task", {"title": "Buy milk"}, "call_1"),
+        tool_call("add_task", {"title": "Call Anna", "priority": "high"}, "call_2"),
     )
+    fake_model.tool_calls(tool_call("list_tasks", {"status": "pending"}, "call_3"))
+    fake_model.says("Added both; two tasks are pending.")
     body = (await chat(client, anna, "add buy milk and call Anna, then what's pending?")).json()
     assert [call["name"] for call in body["toolCalls"]] == ["add_task", "add_task", "list_tasks"]
     pending = body["toolCalls"][2]["result"]["tasks"]
@@ -173,18 +97,14 @@ async def test_several_tools_in_one_step(
 
 
 async def test_the_model_reads_a_tool_error_and_recovers(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(
-        completion(
-            tool_calls=[tool_call("complete_task", {"task_id": "01NOSUCHTASK00000000000000"})]
-        ),
-        completion(tool_calls=[tool_call("add_task", {"title": "Call the dentist"}, "call_2")]),
-        completion("That task did not exist, so I added it."),
-    )
+    fake_model.tool_calls(tool_call("complete_task", {"task_id": "01NOSUCHTASK00000000000000"}))
+    fake_model.tool_calls(tool_call("add_task", {"title": "Call the dentist"}, "call_2"))
+    fake_model.says("That task did not exist, so I added it.")
     response = await chat(client, anna, "mark the dentist call done")
     assert response.status_code == 200, response.text
-    (error,) = model.tool_messages(1)
+    (error,) = fake_model.tool_results(1)
     assert "task.not_found" in error
     assert await titles(client, anna) == ["Call the dentist"]
 
@@ -193,23 +113,27 @@ async def test_the_model_reads_a_tool_error_and_recovers(
     "garbage",
     [
         pytest.param(
-            lambda: completion(tool_calls=[tool_call("add_task", "{not json")]), id="tool-args"
+            lambda model: model.tool_calls(tool_call("add_task", "{not json"), times=5),
+            id="tool-args",
         ),
-        pytest.param(lambda: httpx.Response(200, text="<html>oops</html>"), id="not-json"),
         pytest.param(
-            lambda: completion(tool_calls=[tool_call("launch_rocket", {})]), id="unknown-tool"
+            lambda model: model.responds(200, text="<html>oops</html>", times=5), id="not-json"
+        ),
+        pytest.param(
+            lambda model: model.tool_calls(tool_call("launch_rocket", {}), times=5),
+            id="unknown-tool",
         ),
     ],
 )
 async def test_garbage_from_the_model_is_a_502_and_nothing_is_recorded(
     client: httpx.AsyncClient,
     anna: Account,
-    model: FakeModel,
-    garbage: Callable[[], httpx.Response],
+    fake_model: FakeModel,
+    garbage: Callable[[FakeModel], FakeModel],
 ) -> None:
     # A model that keeps answering garbage: the runtime may show it its error and ask again,
     # until the turn's step budget (4) runs out.
-    model.then(*[garbage() for _ in range(5)])
+    garbage(fake_model)
     response = await chat(client, anna, "add buy milk")
     assert response.status_code in (502, 503), response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -218,49 +142,44 @@ async def test_garbage_from_the_model_is_a_502_and_nothing_is_recorded(
 
 
 async def test_a_rate_limit_is_retried(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(
-        httpx.Response(
-            429, json={"error": {"message": "slow down"}}, headers={"retry-after-ms": "1"}
-        ),
-        completion("Nothing to do."),
-    )
+    fake_model.fails(429, "slow down", headers={"retry-after-ms": "1"})
+    fake_model.says("Nothing to do.")
     response = await chat(client, anna, "hello")
     assert response.status_code == 200, response.text
-    assert len(model.requests) == 2
+    assert len(fake_model.requests) == 2
 
 
 async def test_a_refused_key_is_a_502_that_never_shows_the_key(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(httpx.Response(401, json={"error": {"message": "bad key sk-assistant-secret"}}))
+    fake_model.fails(401, f"bad key {API_KEY}")
     response = await chat(client, anna, "hello")
     body = assert_problem(response, 502, "llm.rejected")
-    assert "sk-assistant-secret" not in response.text
+    assert API_KEY not in response.text
     assert "401" in body["detail"]
 
 
 async def test_a_model_that_never_stops_calling_tools_is_stopped(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(
-        *[completion(tool_calls=[tool_call("list_tasks", {}, f"call_{n}")]) for n in range(4)]
-    )
+    for n in range(4):
+        fake_model.tool_calls(tool_call("list_tasks", {}, f"call_{n}"))
     response = await chat(client, anna, "loop forever")
     assert_problem(response, 502, "assistant.too_many_steps")
 
 
 async def test_older_turns_reach_the_model_only_as_a_summary(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
     conversation_id = None
     for n in range(4):
-        model.then(completion(f"reply {n}"))
+        fake_model.says(f"reply {n}")
         extra = {"conversationId": conversation_id} if conversation_id else {}
         body = (await chat(client, anna, f"message {n}", **extra)).json()
         conversation_id = body["conversationId"]
-    last = model.requests[-1]["messages"]
+    last = fake_model.requests[-1]["messages"]
     said = [(m["role"], m["content"]) for m in last if m["role"] in ("user", "assistant")]
     # Two turns whole (history_turns=2), then the new message; the oldest only summarised.
     assert said == [
@@ -276,26 +195,9 @@ async def test_older_turns_reach_the_model_only_as_a_summary(
 
 
 async def test_the_reply_streams_as_server_sent_events(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    chunks = [
-        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Nothing "}}]},
-        {"choices": [{"index": 0, "delta": {"content": "pending."}}]},
-        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-    ]
-    stream = "".join(
-        "data: "
-        + json.dumps(
-            {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": MODEL, **c}
-        )
-        + "\n\n"
-        for c in chunks
-    )
-    model.then(
-        httpx.Response(
-            200, text=stream + "data: [DONE]\n\n", headers={"content-type": "text/event-stream"}
-        )
-    )
+    fake_model.stream("Nothing ", "pending.")
     response = await client.post(
         CHAT,
         json={"message": "what's pending?"},
@@ -313,9 +215,9 @@ async def test_the_reply_streams_as_server_sent_events(
 
 
 async def test_a_failure_while_streaming_is_an_error_event(
-    client: httpx.AsyncClient, anna: Account, model: FakeModel
+    client: httpx.AsyncClient, anna: Account, fake_model: FakeModel
 ) -> None:
-    model.then(httpx.Response(401, json={"error": {"message": "no"}}))
+    fake_model.fails(401, "no")
     response = await client.post(
         CHAT, json={"message": "hello"}, headers={**anna.headers, "Accept": "text/event-stream"}
     )

@@ -5,49 +5,25 @@ phrases."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pptx import Presentation
-from prometheus_client import CollectorRegistry
 
 from paperworks.decks.offline_commands import DeckCommands, parse
-from paperworks.jobs import service as jobs
-from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from paperworks.mcp.offline import ToolFailed
 from tests.accounts import Account
+from tests.decks.conftest import run_next
 from tests.mcp_sessions import McpClient, call, call_failing
 
 TODAY = date(2026, 12, 3)
 BRIEF = "Urban birds: pigeons find their way home, crows solve puzzles, sparrows are fewer."
-
-
-@pytest.fixture
-def runner(db: Database, app: FastAPI) -> LocalRunner:
-    services = app.state.services
-    metrics = JobMetrics(CollectorRegistry())
-    return LocalRunner(
-        db,
-        slots=1,
-        lease_seconds=30,
-        metrics=metrics,
-        handlers=services.handlers,
-        services=services,
-    )
-
-
-async def run_next(db: Database, runner: LocalRunner) -> JobStatus:
-    async with db.session_scope() as session:
-        job = await jobs.claim_next(session, lease=timedelta(seconds=30))
-    assert job is not None, "nothing to run"
-    return await runner.run(job)
 
 
 async def downloaded_slides(client: httpx.AsyncClient, url: str) -> int:

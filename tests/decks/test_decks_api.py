@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,16 +12,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pptx import Presentation
-from prometheus_client import CollectorRegistry
 from sqlalchemy import event
 
 from paperworks.events.hub import EventHub, LiveMessage
-from paperworks.jobs import service as jobs
-from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from tests.accounts import Account
+from tests.decks.conftest import run_next
 from tests.problems import assert_problem
 
 API = "/api/v1"
@@ -33,31 +30,9 @@ PROMPT = (
 
 
 @pytest.fixture
-def runner(db: Database, app: FastAPI) -> LocalRunner:
-    """The app's services, run by a runner the test drives one job at a time."""
-    metrics = JobMetrics(CollectorRegistry())
-    services = app.state.services
-    return LocalRunner(
-        db,
-        slots=1,
-        lease_seconds=30,
-        metrics=metrics,
-        handlers=services.handlers,
-        services=services,
-    )
-
-
-@pytest.fixture
 def hub(app: FastAPI) -> EventHub:
     hub: EventHub = app.state.services.hub
     return hub
-
-
-async def run_next(db: Database, runner: LocalRunner) -> JobStatus:
-    async with db.session_scope() as session:
-        job = await jobs.claim_next(session, lease=timedelta(seconds=30))
-    assert job is not None, "nothing to run"
-    return await runner.run(job)
 
 
 def heard(queue: asyncio.Queue[LiveMessage]) -> list[tuple[str, dict[str, Any]]]:

@@ -3,15 +3,10 @@ and ending in place, notes everywhere, and a cache that answers the same request
 
 from __future__ import annotations
 
-import json
 import socket
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import httpx
 import pytest
-import respx
-from tenacity import wait_none
 
 from paperworks.decks.exceptions import SlideNotFound
 from paperworks.decks.offline_planner import offline_plan
@@ -26,11 +21,8 @@ from paperworks.llm import OFFLINE_MODEL
 from paperworks.llm.cache import MemoryCache, RedisCache, cache_key
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput, LLMRejected
+from tests.fake_model import MODEL, SERVED_MODEL, FakeModel, model_client
 
-BASE_URL = "https://llm.test/v1"
-API_KEY = "sk-test-outline-0123456789"
-MODEL = "acme/writer-1"
-SERVED_MODEL = "acme/writer-1-2025-06-01"
 PROMPT = "A talk about solar power for homeowners: costs, savings and installation."
 CACHE_SECONDS = 600
 
@@ -61,46 +53,6 @@ def model_plan(count: int, *, closing: bool = True, notes: str = "Say this.") ->
     if closing and count >= 2:
         slides[-1].update(layout="closing", title="Thank you", bullets=["Questions?"])
     return {"title": "Solar power at home", "slides": slides}
-
-
-def answer(plan_or_slide: dict[str, Any]) -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1_750_000_000,
-            "model": SERVED_MODEL,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": json.dumps(plan_or_slide)},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 900, "completion_tokens": 700, "total_tokens": 1600},
-        },
-    )
-
-
-def sent(route: respx.Route, call: int = -1) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(route.calls[call].request.content)
-    return body
-
-
-@pytest.fixture
-def chat() -> Iterator[respx.Route]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router.post("/chat/completions")
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[LLMClient]:
-    client = LLMClient(
-        base_url=BASE_URL, api_key=API_KEY, model=MODEL, max_retries=1, wait=wait_none()
-    )
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
@@ -164,9 +116,9 @@ async def test_rewriting_a_slide_that_is_not_there_is_slide_not_found(index: int
 
 
 async def test_the_model_is_asked_for_a_slide_plan_of_exactly_n_slides(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
 
     outline = await planner.plan(
         request(5, language="German", tone="playful", audience="homeowners")
@@ -176,7 +128,7 @@ async def test_the_model_is_asked_for_a_slide_plan_of_exactly_n_slides(
     assert not outline.cached
     assert outline.plan.title == "Solar power at home"
     assert_framed(outline.plan, 5)
-    body = sent(chat)
+    body = fake_model.sent()
     assert body["model"] == MODEL
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["name"] == "slide_plan"
@@ -206,9 +158,9 @@ def test_the_system_prompt_asks_for_what_a_deck_needs() -> None:
 
 
 async def test_extra_slides_are_trimmed_keeping_the_closing_slide(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(7)))
+    fake_model.answers(model_plan(7), times=None)
 
     outline = await planner.plan(request(5))
 
@@ -218,9 +170,9 @@ async def test_extra_slides_are_trimmed_keeping_the_closing_slide(
 
 
 async def test_a_plan_without_a_closing_slide_is_trimmed_and_given_one(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(7, closing=False)))
+    fake_model.answers(model_plan(7, closing=False), times=None)
 
     outline = await planner.plan(request(5))
 
@@ -229,13 +181,13 @@ async def test_a_plan_without_a_closing_slide_is_trimmed_and_given_one(
 
 
 async def test_too_few_slides_are_padded_from_the_offline_planner_before_the_closing(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
 
     outline = await planner.plan(request(6))
 
-    assert chat.call_count == 1  # padded, not asked again
+    assert fake_model.call_count == 1  # padded, not asked again
     assert_framed(outline.plan, 6)
     titles = [slide.title for slide in outline.plan.slides]
     assert titles[:4] == ["Solar power at home", "Point 1", "Point 2", "Point 3"]
@@ -245,9 +197,9 @@ async def test_too_few_slides_are_padded_from_the_offline_planner_before_the_clo
 
 
 async def test_a_single_slide_answer_still_makes_n_slides(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(1)))
+    fake_model.answers(model_plan(1), times=None)
 
     for count in (2, 12):
         outline = await planner.plan(request(count))
@@ -255,20 +207,22 @@ async def test_a_single_slide_answer_still_makes_n_slides(
 
 
 async def test_the_opening_and_ending_layouts_are_enforced(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
     plan = model_plan(4)
     plan["slides"][0]["layout"] = "bullets"
     plan["slides"][-1]["layout"] = "bullets"
-    chat.mock(return_value=answer(plan))
+    fake_model.answers(plan, times=None)
 
     outline = await planner.plan(request(4))
 
     assert_framed(outline.plan, 4)
 
 
-async def test_slides_without_notes_get_notes(planner: OutlinePlanner, chat: respx.Route) -> None:
-    chat.mock(return_value=answer(model_plan(4, notes="")))
+async def test_slides_without_notes_get_notes(
+    planner: OutlinePlanner, fake_model: FakeModel
+) -> None:
+    fake_model.answers(model_plan(4, notes=""), times=None)
 
     outline = await planner.plan(request(4))
 
@@ -277,14 +231,14 @@ async def test_slides_without_notes_get_notes(planner: OutlinePlanner, chat: res
 
 
 async def test_the_second_identical_request_is_served_from_the_cache(
-    planner: OutlinePlanner, chat: respx.Route, cache: MemoryCache
+    planner: OutlinePlanner, fake_model: FakeModel, cache: MemoryCache
 ) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
 
     first = await planner.plan(request(5, tone="formal"))
     second = await planner.plan(request(5, tone="formal"))
 
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
     assert not first.cached
     assert second.cached
     assert second.plan == first.plan
@@ -304,77 +258,77 @@ async def test_the_second_identical_request_is_served_from_the_cache(
     ],
 )
 async def test_a_different_option_is_a_miss(
-    planner: OutlinePlanner, chat: respx.Route, other: OutlineRequest
+    planner: OutlinePlanner, fake_model: FakeModel, other: OutlineRequest
 ) -> None:
-    chat.mock(return_value=answer(model_plan(6)))
+    fake_model.answers(model_plan(6), times=None)
     await planner.plan(request(5, tone="formal"))
 
     outline = await planner.plan(other)
 
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
     assert not outline.cached
 
 
-async def test_a_different_model_is_a_miss(cache: MemoryCache, chat: respx.Route) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+async def test_a_different_model_is_a_miss(cache: MemoryCache, fake_model: FakeModel) -> None:
+    fake_model.answers(model_plan(5), times=None)
     async with (
-        LLMClient(base_url=BASE_URL, api_key=API_KEY, model="a/one") as one,
-        LLMClient(base_url=BASE_URL, api_key=API_KEY, model="b/two") as two,
+        model_client(model="a/one") as one,
+        model_client(model="b/two") as two,
     ):
         await OutlinePlanner(one, cache, CACHE_SECONDS).plan(request())
         outline = await OutlinePlanner(two, cache, CACHE_SECONDS).plan(request())
 
     assert not outline.cached
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
 
 
-async def test_a_failed_plan_is_not_cached(planner: OutlinePlanner, chat: respx.Route) -> None:
-    chat.mock(side_effect=[answer({"nope": 1}), answer({"still": "no"}), answer(model_plan(5))])
+async def test_a_failed_plan_is_not_cached(planner: OutlinePlanner, fake_model: FakeModel) -> None:
+    fake_model.answers({"nope": 1}).answers({"still": "no"}).answers(model_plan(5))
 
     with pytest.raises(LLMInvalidOutput):
         await planner.plan(request())
     outline = await planner.plan(request())
 
     assert not outline.cached
-    assert chat.call_count == 3
+    assert fake_model.call_count == 3
 
 
 async def test_no_caching_when_cache_seconds_is_zero(
-    llm: LLMClient, cache: MemoryCache, chat: respx.Route
+    llm: LLMClient, cache: MemoryCache, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
     planner = OutlinePlanner(llm, cache, 0)
 
     await planner.plan(request())
     outline = await planner.plan(request())
 
     assert not outline.cached
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
     assert len(cache) == 0
 
 
 async def test_an_unreadable_cache_entry_is_a_miss(
-    planner: OutlinePlanner, cache: MemoryCache, chat: respx.Route
+    planner: OutlinePlanner, cache: MemoryCache, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
     key = cache_key(CACHE_NAMESPACE, PROMPT, 5, None, None, None, MODEL)
     await cache.set(key, '{"plan": "from an older version"}', CACHE_SECONDS)
 
     outline = await planner.plan(request())
 
     assert not outline.cached
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
     assert await planner.plan(request()) == outline.__class__(outline.plan, SERVED_MODEL, True)
 
 
 async def test_a_redis_that_is_down_does_not_fail_the_outline(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cache = RedisCache.from_url(f"redis://127.0.0.1:{port}/0")
-    chat.mock(return_value=answer(model_plan(5)))
+    fake_model.answers(model_plan(5), times=None)
 
     try:
         outline = await OutlinePlanner(llm, cache, CACHE_SECONDS).plan(request())
@@ -385,15 +339,17 @@ async def test_a_redis_that_is_down_does_not_fail_the_outline(
     assert not outline.cached
 
 
-async def test_model_errors_reach_the_caller(planner: OutlinePlanner, chat: respx.Route) -> None:
-    chat.mock(return_value=httpx.Response(401, json={"error": {"message": "bad key"}}))
+async def test_model_errors_reach_the_caller(
+    planner: OutlinePlanner, fake_model: FakeModel
+) -> None:
+    fake_model.fails(401, "bad key", times=None)
 
     with pytest.raises(LLMRejected):
         await planner.plan(request())
 
 
 async def test_a_slide_is_rewritten_by_the_model(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
     plan = SlidePlan.model_validate(model_plan(5))
     rewritten = {
@@ -404,7 +360,7 @@ async def test_a_slide_is_rewritten_by_the_model(
         "notes": "Walk through the three costs.",
         "imagePrompt": "A homeowner reading an invoice",
     }
-    chat.mock(return_value=answer(rewritten))
+    fake_model.answers(rewritten, times=None)
 
     slide, model = await planner.regenerate_slide(plan, 2, "  add a picture  ")
 
@@ -412,7 +368,7 @@ async def test_a_slide_is_rewritten_by_the_model(
     assert slide.index == 2  # its place in the deck, whatever the model wrote
     assert slide.title == "Costs, simply"
     assert slide.layout is Layout.bullets_image
-    body = sent(chat)
+    body = fake_model.sent()
     assert body["response_format"]["json_schema"]["name"] == "slide"
     assert body["temperature"] > 0.4  # a rewrite should read differently
     system, user = body["messages"]
@@ -423,20 +379,18 @@ async def test_a_slide_is_rewritten_by_the_model(
 
 
 async def test_a_rewritten_title_or_closing_slide_keeps_its_role_and_gets_notes(
-    planner: OutlinePlanner, chat: respx.Route
+    planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
     plan = SlidePlan.model_validate(model_plan(5))
-    chat.mock(
-        return_value=answer({"index": 0, "layout": "bullets", "title": "Solar!", "bullets": []})
-    )
+    fake_model.answers({"index": 0, "layout": "bullets", "title": "Solar!", "bullets": []}, times=2)
 
     first, _ = await planner.regenerate_slide(plan, 0, None)
     last, _ = await planner.regenerate_slide(plan, 4, None)
-    chat.mock(return_value=answer({"index": 2, "layout": "closing", "title": "Bye", "bullets": []}))
+    fake_model.answers({"index": 2, "layout": "closing", "title": "Bye", "bullets": []}, times=None)
     middle, _ = await planner.regenerate_slide(plan, 2, None)
 
     assert first.layout is Layout.title
     assert last.layout is Layout.closing
     assert middle.layout is Layout.bullets
     assert first.notes
-    assert "Improve it" in sent(chat)["messages"][1]["content"]  # no instruction given
+    assert "Improve it" in fake_model.sent()["messages"][1]["content"]  # no instruction given

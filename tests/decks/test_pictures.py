@@ -13,27 +13,10 @@ from paperworks.decks import placeholder_image as placeholder
 from paperworks.decks.pictures import slide_picture
 from paperworks.decks.placeholder_image import placeholder_image
 from paperworks.llm.images import GeneratedImage, ImageError, ImageService
+from tests.fake_model import FakeImageProvider
+from tests.fake_model import picture as png
 
 PALETTE = ("#0F172A", "#38BDF8", "#F1F5F9")
-
-
-def png(size: tuple[int, int] = (64, 48)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 80, 40)).save(out, "PNG")
-    return out.getvalue()
-
-
-class FakeProvider:
-    def __init__(self, name: str, result: bytes | Exception) -> None:
-        self.name = name
-        self.result = result
-        self.prompts: list[str] = []
-
-    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
-        self.prompts.append(prompt)
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
 
 
 async def picture(
@@ -53,8 +36,8 @@ def assert_placeholder_of(image: GeneratedImage, title: str) -> None:
 
 
 async def test_a_providers_image_is_the_slides_picture() -> None:
-    data = png((96, 64))
-    provider = FakeProvider("runware", data)
+    data = png(size=(96, 64))
+    provider = FakeImageProvider("runware", data)
 
     image = await picture(ImageService([provider]))
 
@@ -67,7 +50,10 @@ async def test_without_providers_the_placeholder_is_drawn_from_the_title_and_pal
 
 
 async def test_when_every_provider_fails_the_placeholder_is_used() -> None:
-    failing = [FakeProvider("runware", ImageError("HTTP 500")), FakeProvider("openai", png()[:40])]
+    failing = [
+        FakeImageProvider("runware", ImageError("HTTP 500")),
+        FakeImageProvider("openai", png()[:40]),
+    ]
 
     image = await picture(ImageService(list(failing)))
 
@@ -77,7 +63,7 @@ async def test_when_every_provider_fails_the_placeholder_is_used() -> None:
 
 @pytest.mark.parametrize("prompt", [None, "", "   "])
 async def test_without_a_prompt_no_provider_is_asked(prompt: str | None) -> None:
-    provider = FakeProvider("runware", png())
+    provider = FakeImageProvider("runware", png())
 
     assert_placeholder_of(await picture(ImageService([provider]), prompt), "Our lighthouse")
     assert provider.prompts == []

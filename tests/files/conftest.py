@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from paperworks.files.models import StoredFile
+from paperworks.files.storage import Storage
 from paperworks.kit.db import Database
 from paperworks.settings import Settings
 from tests.conftest import make_settings
@@ -52,6 +55,23 @@ async def uploaded(
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def chunks_of(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def read_all(storage: Storage, key: str, **span: int) -> bytes:
+    return b"".join([chunk async for chunk in await storage.open(key, **span)])
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Wait until `condition` (blocking: run in a thread) holds."""
+    deadline = time.monotonic() + seconds
+    while not await asyncio.to_thread(condition):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
 
 
 def stored_paths(settings: Settings) -> list[Path]:

@@ -1,11 +1,13 @@
-"""What the Celery runner's tests share: a real broker each (Redis, RabbitMQ), a queue of their
-own on it, and a database that another thread or process can use at the same time."""
+"""What the runners' tests share: a workspace to run jobs in, a stand-in for the broker, a real
+broker each (Redis, RabbitMQ) with a queue of their own on it, and a database that another
+thread or process can use at the same time."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,6 +21,37 @@ from paperworks.jobs import service
 from paperworks.jobs.celery_runner import CeleryDispatcher
 from paperworks.jobs.models import Job
 from paperworks.kit.db import Database, create_engine
+
+
+class RecordingDispatcher:
+    """Stands in for the broker: records what would be sent, says how much waits there."""
+
+    def __init__(self, waiting: int | None = 0) -> None:
+        self.sent: list[tuple[str, datetime | None]] = []
+        self.ready = waiting
+
+    def send(self, job_id: str, *, eta: datetime | None = None) -> None:
+        self.sent.append((job_id, eta))
+
+    def send_soon(self, job_id: str) -> None:
+        self.send(job_id)
+
+    def waiting(self) -> int | None:
+        return self.ready
+
+    async def drain(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+async def workspace_id(db: Database) -> str:
+    """A workspace in the test's database, for jobs to run in."""
+    async with db.session_scope() as session:
+        user = await identity.create_user(session, email="jobs@example.com", password_hash=None)
+        return (await identity.personal_workspace(session, user)).id
 
 
 @pytest.fixture(

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import respx
 from pydantic import BaseModel, Field
-from tenacity import RetryCallState, wait_fixed, wait_none
+from tenacity import wait_fixed
 
 from paperworks.kit.logging import configure_logging
 from paperworks.llm.client import LLMClient
@@ -26,11 +25,16 @@ from paperworks.llm.exceptions import (
 )
 from paperworks.llm.retries import RetryAfterOr
 from tests.conftest import make_settings
-
-BASE_URL = "https://llm.test/v1"
-API_KEY = "sk-test-SECRET-0123456789abcdef"
-MODEL = "acme/writer-1"
-SERVED_MODEL = "acme/writer-1-2025-06-01"
+from tests.fake_model import (
+    API_KEY,
+    BASE_URL,
+    MODEL,
+    SERVED_MODEL,
+    FakeModel,
+    RecordedWaits,
+    completion,
+    model_client,
+)
 
 
 class Answer(BaseModel):
@@ -46,61 +50,6 @@ MESSAGES: list[dict[str, Any]] = [
 ]
 
 
-def completion(
-    content: str | None, *, finish_reason: str = "stop", model: str = SERVED_MODEL
-) -> dict[str, Any]:
-    """A chat.completion body as OpenAI-compatible APIs send it."""
-    return {
-        "id": "chatcmpl-123",
-        "object": "chat.completion",
-        "created": 1_750_000_000,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
-                "logprobs": None,
-                "finish_reason": finish_reason,
-            }
-        ],
-        "usage": {"prompt_tokens": 40, "completion_tokens": 20, "total_tokens": 60},
-    }
-
-
-def ok(content: str | None = None) -> httpx.Response:
-    return httpx.Response(200, json=completion(json.dumps(GOOD) if content is None else content))
-
-
-def error(status: int, message: str, **kwargs: Any) -> httpx.Response:
-    body = {"error": {"message": message, "type": "error", "code": None, **kwargs}}
-    return httpx.Response(status, json=body)
-
-
-def sent(route: respx.Route, call: int = -1) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(route.calls[call].request.content)
-    return body
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-def chat(api: respx.MockRouter) -> respx.Route:
-    return api.post("/chat/completions")
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[LLMClient]:
-    client = LLMClient(
-        base_url=BASE_URL, api_key=API_KEY, model=MODEL, max_retries=2, wait=wait_none()
-    )
-    yield client
-    await client.aclose()
-
-
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
     stream = io.StringIO()
@@ -110,9 +59,9 @@ def log_output() -> Iterator[io.StringIO]:
 
 
 async def test_a_valid_answer_comes_back_validated_with_what_the_api_reported(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=ok())
+    fake_model.answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer", max_tokens=300)
 
@@ -122,9 +71,8 @@ async def test_a_valid_answer_comes_back_validated_with_what_the_api_reported(
     assert reply.usage is not None
     assert reply.usage.total_tokens == 60
     assert not reply.repaired
-    request = chat.calls.last.request
-    assert request.headers["authorization"] == f"Bearer {API_KEY}"
-    body = sent(chat)
+    assert fake_model.headers()["authorization"] == f"Bearer {API_KEY}"
+    body = fake_model.sent()
     assert body["model"] == MODEL
     assert body["messages"] == MESSAGES
     assert body["max_tokens"] == 300
@@ -137,41 +85,51 @@ async def test_a_valid_answer_comes_back_validated_with_what_the_api_reported(
     assert "imagePrompt" in response_format["json_schema"]["schema"]["properties"]
 
 
-async def test_json_in_a_code_fence_or_with_prose_around_it_is_accepted(
-    llm: LLMClient, chat: respx.Route
+async def test_a_provider_that_reports_no_usage_gives_none_even_after_a_repair(
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(
-        side_effect=[
-            ok(f"```json\n{json.dumps(GOOD)}\n```"),
-            ok(f"Here it is:\n{json.dumps(GOOD)}\nHope this helps."),
-        ]
-    )
+    fake_model.responds(200, json=completion("not json", usage=None))
+    fake_model.responds(200, json=completion(json.dumps(GOOD), usage=None))
+
+    reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
+
+    assert reply.repaired
+    assert reply.usage is None
+
+
+async def test_json_in_a_code_fence_or_with_prose_around_it_is_accepted(
+    llm: LLMClient, fake_model: FakeModel
+) -> None:
+    fake_model.says(f"```json\n{json.dumps(GOOD)}\n```")
+    fake_model.says(f"Here it is:\n{json.dumps(GOOD)}\nHope this helps.")
 
     first = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
     second = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert first.value.headline == second.value.headline == "Solar power"
-    assert chat.call_count == 2  # neither needed a repair round
+    assert fake_model.call_count == 2  # neither needed a repair round
 
 
-async def test_a_rate_limit_is_retried_and_then_succeeds(llm: LLMClient, chat: respx.Route) -> None:
-    chat.mock(side_effect=[error(429, "Rate limit reached"), ok()])
+async def test_a_rate_limit_is_retried_and_then_succeeds(
+    llm: LLMClient, fake_model: FakeModel
+) -> None:
+    fake_model.fails(429, "Rate limit reached").answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert reply.value.headline == "Solar power"
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
 
 
 async def test_server_errors_until_retries_run_out_are_llm_unavailable(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(return_value=error(500, "upstream exploded"))
+    fake_model.fails(500, "upstream exploded", times=None)
 
     with pytest.raises(LLMUnavailable) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 3  # the first try and max_retries=2 more
+    assert fake_model.call_count == 3  # the first try and max_retries=2 more
     assert caught.value.code == "llm.unavailable"
     assert caught.value.status_code == 503
     assert "3 attempts" in caught.value.detail
@@ -179,54 +137,54 @@ async def test_server_errors_until_retries_run_out_are_llm_unavailable(
 
 
 @pytest.mark.parametrize("status", [502, 503, 504])
-async def test_every_5xx_is_retried(llm: LLMClient, chat: respx.Route, status: int) -> None:
-    chat.mock(side_effect=[error(status, "busy"), ok()])
+async def test_every_5xx_is_retried(llm: LLMClient, fake_model: FakeModel, status: int) -> None:
+    fake_model.fails(status, "busy").answers(GOOD)
 
     await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
 
 
-async def test_a_timeout_is_retried_and_then_succeeds(llm: LLMClient, chat: respx.Route) -> None:
-    chat.mock(side_effect=[httpx.ReadTimeout("read timed out"), ok()])
+async def test_a_timeout_is_retried_and_then_succeeds(
+    llm: LLMClient, fake_model: FakeModel
+) -> None:
+    fake_model.raises(httpx.ReadTimeout("read timed out")).answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert reply.value.headline == "Solar power"
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
 
 
 async def test_a_provider_that_cannot_be_reached_is_llm_unavailable(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(side_effect=httpx.ConnectError("connection refused"))
+    fake_model.raises(httpx.ConnectError("connection refused"), times=None)
 
     with pytest.raises(LLMUnavailable, match="connection error"):
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 3
+    assert fake_model.call_count == 3
 
 
-async def test_no_retries_when_max_retries_is_zero(chat: respx.Route) -> None:
-    chat.mock(return_value=error(503, "busy"))
-    async with LLMClient(
-        base_url=BASE_URL, api_key=API_KEY, model=MODEL, max_retries=0, wait=wait_none()
-    ) as llm:
+async def test_no_retries_when_max_retries_is_zero(fake_model: FakeModel) -> None:
+    fake_model.fails(503, "busy", times=None)
+    async with model_client(max_retries=0) as llm:
         with pytest.raises(LLMUnavailable, match="1 attempt "):
             await llm.complete_json(MESSAGES, Answer, schema_name="answer")
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
 
 
 @pytest.mark.parametrize("status", [401, 403])
 async def test_a_refused_key_is_llm_rejected_at_once(
-    llm: LLMClient, chat: respx.Route, status: int
+    llm: LLMClient, fake_model: FakeModel, status: int
 ) -> None:
-    chat.mock(return_value=error(status, f"Incorrect API key provided: {API_KEY}"))
+    fake_model.fails(status, f"Incorrect API key provided: {API_KEY}", times=None)
 
     with pytest.raises(LLMRejected) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
     assert caught.value.code == "llm.rejected"
     assert caught.value.status_code == 502
     assert f"HTTP {status}" in caught.value.detail
@@ -236,22 +194,22 @@ async def test_a_refused_key_is_llm_rejected_at_once(
 
 @pytest.mark.parametrize("status", [400, 404, 422])
 async def test_other_client_errors_are_rejected_without_retry_and_without_the_key(
-    llm: LLMClient, chat: respx.Route, status: int
+    llm: LLMClient, fake_model: FakeModel, status: int
 ) -> None:
-    chat.mock(return_value=error(status, f"model not found for key {API_KEY}"))
+    fake_model.fails(status, f"model not found for key {API_KEY}", times=None)
 
     with pytest.raises(LLMRejected) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
     assert "model not found for key ***" in caught.value.detail
     assert API_KEY not in caught.value.detail
 
 
 async def test_an_answer_that_is_not_json_gets_one_repair_round(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(side_effect=[ok("Sure! Solar power is great."), ok()])
+    fake_model.says("Sure! Solar power is great.").answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
@@ -259,7 +217,7 @@ async def test_an_answer_that_is_not_json_gets_one_repair_round(
     assert reply.repaired
     assert reply.usage is not None
     assert reply.usage.total_tokens == 120
-    repair = sent(chat, 1)["messages"]
+    repair = fake_model.sent(1)["messages"]
     assert repair[: len(MESSAGES)] == MESSAGES
     assert repair[-2] == {"role": "assistant", "content": "Sure! Solar power is great."}
     assert repair[-1]["role"] == "user"
@@ -268,34 +226,34 @@ async def test_an_answer_that_is_not_json_gets_one_repair_round(
 
 
 async def test_json_that_misses_fields_is_repaired_with_the_validation_errors(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(side_effect=[ok(json.dumps({"headline": ""})), ok()])
+    fake_model.answers({"headline": ""}).answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert reply.value.points == ["Cheap", "Clean"]
-    correction = sent(chat, 1)["messages"][-1]["content"]
+    correction = fake_model.sent(1)["messages"][-1]["content"]
     assert "headline" in correction
     assert "points" in correction
 
 
-async def test_garbage_twice_is_llm_invalid_output(llm: LLMClient, chat: respx.Route) -> None:
-    chat.mock(side_effect=[ok("not json"), ok('{"headline": "x"')])
+async def test_garbage_twice_is_llm_invalid_output(llm: LLMClient, fake_model: FakeModel) -> None:
+    fake_model.says("not json").says('{"headline": "x"')
 
     with pytest.raises(LLMInvalidOutput) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 2
+    assert fake_model.call_count == 2
     assert caught.value.code == "llm.invalid_output"
     assert caught.value.status_code == 502
     assert caught.value.errors
 
 
 async def test_an_empty_answer_is_repaired_like_an_invalid_one(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(side_effect=[ok(""), ok()])
+    fake_model.says("").answers(GOOD)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
@@ -303,33 +261,29 @@ async def test_an_empty_answer_is_repaired_like_an_invalid_one(
 
 
 async def test_a_truncated_answer_is_llm_truncated_without_a_repair(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.mock(
-        return_value=httpx.Response(
-            200, json=completion('{"headline": "Solar', finish_reason="length")
-        )
-    )
+    fake_model.says('{"headline": "Solar', finish_reason="length", times=None)
 
     with pytest.raises(LLMTruncated) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
     assert caught.value.code == "llm.truncated"
 
 
 async def test_a_provider_without_json_schema_gets_json_object_from_then_on(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    refusal = error(
+    fake_model.fails(
         400, "response_format json_schema is not supported by this model", param="response_format"
     )
-    chat.mock(side_effect=[refusal, ok(), ok()])
+    fake_model.answers(GOOD, times=2)
 
     reply = await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert reply.value.headline == "Solar power"
-    fallback = sent(chat, 1)
+    fallback = fake_model.sent(1)
     assert fallback["response_format"] == {"type": "json_object"}
     system = fallback["messages"][0]
     assert system["role"] == "system"
@@ -340,30 +294,31 @@ async def test_a_provider_without_json_schema_gets_json_object_from_then_on(
 
     await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
-    assert chat.call_count == 3  # remembered: no second refusal
-    assert sent(chat)["response_format"] == {"type": "json_object"}
+    assert fake_model.call_count == 3  # remembered: no second refusal
+    assert fake_model.sent()["response_format"] == {"type": "json_object"}
 
 
 async def test_the_fallback_adds_a_system_message_when_there_is_none(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
     llm.json_schema_supported = False
-    chat.mock(return_value=ok())
+    fake_model.answers(GOOD)
 
     await llm.complete_json(MESSAGES[1:], Answer, schema_name="answer")
 
-    messages = sent(chat)["messages"]
+    messages = fake_model.sent()["messages"]
     assert messages[0]["role"] == "system"
     assert "JSON schema" in messages[0]["content"]
     assert messages[1:] == MESSAGES[1:]
 
 
 async def test_an_answer_without_choices_is_an_llm_error_in_the_providers_words(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
     # OpenRouter reports some upstream failures as a 200 with an `error` and no choices.
-    body = {"error": {"message": f"upstream failed for {API_KEY}", "code": 502}}
-    chat.mock(return_value=httpx.Response(200, json=body))
+    fake_model.responds(
+        200, json={"error": {"message": f"upstream failed for {API_KEY}", "code": 502}}
+    )
 
     with pytest.raises(LLMError) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
@@ -375,35 +330,32 @@ async def test_an_answer_without_choices_is_an_llm_error_in_the_providers_words(
 @pytest.mark.parametrize(
     "response",
     [
-        httpx.Response(200, text="<html>Bad gateway</html>", headers={"content-type": "text/html"}),
-        httpx.Response(200, text="{not json", headers={"content-type": "application/json"}),
+        {"text": "<html>Bad gateway</html>", "headers": {"content-type": "text/html"}},
+        {"text": "{not json", "headers": {"content-type": "application/json"}},
     ],
+    ids=["html", "broken-json"],
 )
 async def test_a_body_that_is_no_completion_is_an_llm_error(
-    llm: LLMClient, chat: respx.Route, response: httpx.Response
+    llm: LLMClient, fake_model: FakeModel, response: dict[str, Any]
 ) -> None:
-    chat.mock(return_value=response)
+    fake_model.responds(200, times=None, **response)
 
     with pytest.raises(LLMError) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
     assert caught.value.code == "llm.failed"
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
 
 
 async def test_the_key_never_reaches_the_logs(
-    llm: LLMClient, chat: respx.Route, log_output: io.StringIO
+    llm: LLMClient, fake_model: FakeModel, log_output: io.StringIO
 ) -> None:
-    chat.mock(
-        side_effect=[
-            error(429, f"slow down, {API_KEY}"),
-            error(500, f"oops {API_KEY}"),
-            error(503, f"still {API_KEY}"),
-        ]
-    )
+    fake_model.fails(429, f"slow down, {API_KEY}")
+    fake_model.fails(500, f"oops {API_KEY}")
+    fake_model.fails(503, f"still {API_KEY}")
     with pytest.raises(LLMUnavailable) as unavailable:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
-    chat.mock(side_effect=[error(401, f"bad key {API_KEY}")])
+    fake_model.fails(401, f"bad key {API_KEY}")
     with pytest.raises(LLMRejected) as rejected:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
@@ -416,28 +368,13 @@ async def test_the_key_never_reaches_the_logs(
         assert API_KEY not in caught.value.detail
 
 
-class RecordingWait(RetryAfterOr):
-    def __init__(self, cap: float) -> None:
-        super().__init__(wait_fixed(0), cap=cap)
-        self.waits: list[float] = []
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        waited = super().__call__(retry_state)
-        self.waits.append(waited)
-        return waited
-
-
 async def test_retries_wait_as_the_provider_asks_within_a_cap(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    llm.wait = wait = RecordingWait(cap=0.01)
-    chat.mock(
-        side_effect=[
-            httpx.Response(429, headers={"Retry-After": "30"}, json={}),
-            httpx.Response(503, headers={"Retry-After": "0"}, json={}),
-            ok(),
-        ]
-    )
+    llm.wait = wait = RecordedWaits(RetryAfterOr(wait_fixed(0), cap=0.01))
+    fake_model.fails(429, headers={"Retry-After": "30"})
+    fake_model.fails(503, headers={"Retry-After": "0"})
+    fake_model.answers(GOOD)
 
     await llm.complete_json(MESSAGES, Answer, schema_name="answer")
 
@@ -445,10 +382,10 @@ async def test_retries_wait_as_the_provider_asks_within_a_cap(
 
 
 async def test_unavailable_passes_the_providers_retry_after_on(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
     llm.max_retries = 0
-    chat.mock(return_value=httpx.Response(429, headers={"Retry-After": "7"}, json={}))
+    fake_model.fails(429, headers={"Retry-After": "7"})
 
     with pytest.raises(LLMUnavailable) as caught:
         await llm.complete_json(MESSAGES, Answer, schema_name="answer")

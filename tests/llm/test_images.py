@@ -3,8 +3,6 @@ next; when none delivers, no image (and no exception); keys stay out of logs and
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
@@ -15,9 +13,7 @@ import httpx
 import pytest
 import respx
 import structlog
-from PIL import Image
 from structlog.testing import capture_logs
-from tenacity import wait_none
 
 from paperworks.llm import images
 from paperworks.llm.images import (
@@ -32,25 +28,24 @@ from paperworks.llm.images import (
     runware_size,
 )
 from tests.conftest import make_settings
+from tests.fake_model import (
+    IMAGES_BASE,
+    IMAGES_KEY,
+    MAX_BYTES,
+    RUNWARE_KEY,
+    FakeImageProvider,
+    FakeImages,
+    images_b64,
+    images_provider,
+    picture,
+    runware_paints,
+    runware_provider,
+    runware_refused,
+)
 
-RUNWARE_URL = "https://api.runware.ai/v1"
-RUNWARE_KEY = "rw-secret-4f1c9a7e2b"
-OPENAI_BASE = "https://images.example.com/v1"
-OPENAI_URL = f"{OPENAI_BASE}/images/generations"
-OPENAI_KEY = "sk-img-secret-8d2e6b0c"
-IMAGE_URL = "https://im.runware.ai/image/ws/2/ii/0b6c.png"
-MAX_BYTES = 256 * 1024
 ATTEMPTS = MAX_RETRIES + 1
 
 Logs = list[MutableMapping[str, Any]]
-
-
-def picture(fmt: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, (200, 80, 40)).save(out, fmt)
-    return out.getvalue()
-
-
 Step = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
@@ -67,46 +62,6 @@ def steps(*answers: Step) -> Callable[[httpx.Request], httpx.Response]:
     return answer
 
 
-def runware_ok(request: httpx.Request) -> httpx.Response:
-    task = json.loads(request.content)[1]
-    return httpx.Response(
-        200,
-        json={
-            "data": [
-                {
-                    "taskType": "imageInference",
-                    "taskUUID": task["taskUUID"],
-                    "imageUUID": str(uuid.uuid4()),
-                    "imageURL": IMAGE_URL,
-                }
-            ]
-        },
-    )
-
-
-def runware_refused(code: str, message: str = "refused", status: int = 400) -> httpx.Response:
-    error = {"code": code, "message": message, "taskType": "imageInference"}
-    return httpx.Response(status, json={"errors": [error]})
-
-
-def openai_b64(data: bytes) -> httpx.Response:
-    return httpx.Response(
-        200, json={"created": 1, "data": [{"b64_json": base64.b64encode(data).decode()}]}
-    )
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def router() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as mocked:
-        yield mocked
-
-
 @pytest.fixture
 def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Logs]:
     with capture_logs() as captured:
@@ -116,32 +71,8 @@ def logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Logs]:
         yield captured
 
 
-def runware(http: httpx.AsyncClient) -> RunwareProvider:
-    return RunwareProvider(
-        RUNWARE_KEY,
-        url=RUNWARE_URL,
-        model="runware:100@1",
-        http=http,
-        max_bytes=MAX_BYTES,
-        timeout=5,
-        wait=wait_none(),
-    )
-
-
-def openai(http: httpx.AsyncClient) -> OpenAIImagesProvider:
-    return OpenAIImagesProvider(
-        OPENAI_BASE,
-        OPENAI_KEY,
-        model="gpt-image-1",
-        http=http,
-        max_bytes=MAX_BYTES,
-        timeout=5,
-        wait=wait_none(),
-    )
-
-
 def both(http: httpx.AsyncClient) -> ImageService:
-    return ImageService([runware(http), openai(http)])
+    return ImageService([runware_provider(http), images_provider(http)])
 
 
 async def image_for(
@@ -164,13 +95,13 @@ def failures(logs: Logs) -> list[tuple[str, str]]:
 
 
 async def test_runware_generates_then_downloads_the_image(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
     png = picture(size=(1024, 576))
-    api = router.post(RUNWARE_URL).mock(side_effect=runware_ok)
-    download = router.get(IMAGE_URL).respond(200, content=png, headers={"content-type": "x/y"})
+    api = fake_images.runware.mock(side_effect=runware_paints)
+    download = fake_images.download.respond(200, content=png, headers={"content-type": "x/y"})
 
-    image = await ImageService([runware(http)]).image_for(
+    image = await ImageService([runware_provider(http)]).image_for(
         "a lighthouse at dusk", width=1000, height=562
     )
 
@@ -195,25 +126,25 @@ async def test_runware_generates_then_downloads_the_image(
 
 
 async def test_runware_retries_a_429(
-    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+    http: httpx.AsyncClient, fake_images: FakeImages, logs: Logs
 ) -> None:
-    api = router.post(RUNWARE_URL).mock(
-        side_effect=steps(runware_refused("rateLimit", status=429), runware_ok)
+    api = fake_images.runware.mock(
+        side_effect=steps(runware_refused("rateLimit", status=429), runware_paints)
     )
-    router.get(IMAGE_URL).respond(200, content=picture())
+    fake_images.download.respond(200, content=picture())
 
-    assert await made_by(ImageService([runware(http)])) == "runware"
+    assert await made_by(ImageService([runware_provider(http)])) == "runware"
     assert api.call_count == 2
     retries = [e for e in logs if e["event"] == "image_retry"]
     assert [(e["provider"], e["error"]) for e in retries] == [("runware", "HTTP 429")]
 
 
 async def test_runware_errors_answer_falls_back_to_openai(
-    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+    http: httpx.AsyncClient, fake_images: FakeImages, logs: Logs
 ) -> None:
-    api = router.post(RUNWARE_URL).mock(return_value=runware_refused("invalidPositivePrompt"))
+    api = fake_images.runware.mock(return_value=runware_refused("invalidPositivePrompt"))
     jpeg = picture("JPEG", (96, 64))
-    router.post(OPENAI_URL).mock(return_value=openai_b64(jpeg))
+    fake_images.openai.mock(return_value=images_b64(jpeg))
 
     image = await image_for(both(http))
 
@@ -225,10 +156,10 @@ async def test_runware_errors_answer_falls_back_to_openai(
 
 
 async def test_runware_timeout_is_retried_then_falls_back(
-    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+    http: httpx.AsyncClient, fake_images: FakeImages, logs: Logs
 ) -> None:
-    api = router.post(RUNWARE_URL).mock(side_effect=httpx.ReadTimeout("timed out"))
-    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+    api = fake_images.runware.mock(side_effect=httpx.ReadTimeout("timed out"))
+    fake_images.openai.mock(return_value=images_b64(picture()))
 
     assert await made_by(both(http)) == "openai"
     assert api.call_count == ATTEMPTS
@@ -236,7 +167,7 @@ async def test_runware_timeout_is_retried_then_falls_back(
 
 
 async def test_a_download_over_the_cap_stops_reading_and_falls_back(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
     produced: list[int] = []
 
@@ -246,13 +177,13 @@ async def test_a_download_over_the_cap_stops_reading_and_falls_back(
             produced.append(1)
             yield b"\0" * 65536
 
-    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
-    router.get(IMAGE_URL).mock(
+    fake_images.runware.mock(side_effect=runware_paints)
+    fake_images.download.mock(
         side_effect=lambda _: httpx.Response(
             200, content=endless_png(), headers={"content-type": "image/png"}
         )
     )
-    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+    fake_images.openai.mock(return_value=images_b64(picture()))
 
     assert await made_by(both(http)) == "openai"
     # No Content-Length: the cap is enforced while reading, a chunk or so past it at most.
@@ -260,23 +191,23 @@ async def test_a_download_over_the_cap_stops_reading_and_falls_back(
 
 
 async def test_a_declared_length_over_the_cap_is_refused_unread(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    fake_images.runware.mock(side_effect=runware_paints)
     big = picture() + b"\0" * MAX_BYTES
-    router.get(IMAGE_URL).respond(200, content=big)
+    fake_images.download.respond(200, content=big)
 
     with pytest.raises(ImageError, match=f"{len(big)} bytes is over"):
-        await runware(http).generate("a lighthouse", width=512, height=512)
+        await runware_provider(http).generate("a lighthouse", width=512, height=512)
 
 
 async def test_a_download_that_is_not_an_image_falls_back(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    fake_images.runware.mock(side_effect=runware_paints)
     html = b"<!doctype html><html><body>Access denied</body></html>"
-    router.get(IMAGE_URL).respond(200, content=html, headers={"content-type": "image/png"})
-    router.post(OPENAI_URL).mock(return_value=openai_b64(picture()))
+    fake_images.download.respond(200, content=html, headers={"content-type": "image/png"})
+    fake_images.openai.mock(return_value=images_b64(picture()))
 
     assert await made_by(both(http)) == "openai"
 
@@ -300,15 +231,17 @@ def test_runware_sizes_are_multiples_of_64_within_its_range(
 # -- OpenAI-compatible -----------------------------------------------------------------------------
 
 
-async def test_openai_b64_json(http: httpx.AsyncClient, router: respx.MockRouter) -> None:
+async def test_openai_b64_json(http: httpx.AsyncClient, fake_images: FakeImages) -> None:
     png = picture(size=(1536, 1024))
-    api = router.post(OPENAI_URL).mock(return_value=openai_b64(png))
+    api = fake_images.openai.mock(return_value=images_b64(png))
 
-    image = await ImageService([openai(http)]).image_for("a lighthouse", width=1344, height=768)
+    image = await ImageService([images_provider(http)]).image_for(
+        "a lighthouse", width=1344, height=768
+    )
 
     assert image == GeneratedImage(png, "image/png", "openai", 1536, 1024)
     request = api.calls.last.request
-    assert request.headers["authorization"] == f"Bearer {OPENAI_KEY}"
+    assert request.headers["authorization"] == f"Bearer {IMAGES_KEY}"
     assert json.loads(request.content) == {
         "model": "gpt-image-1",
         "prompt": "a lighthouse",
@@ -317,36 +250,38 @@ async def test_openai_b64_json(http: httpx.AsyncClient, router: respx.MockRouter
     }
 
 
-async def test_openai_url_is_downloaded(http: httpx.AsyncClient, router: respx.MockRouter) -> None:
+async def test_openai_url_is_downloaded(
+    http: httpx.AsyncClient, fake_images: FakeImages, fake_http: respx.MockRouter
+) -> None:
     webp = picture("WEBP", (80, 120))
     url = "https://cdn.images.example.com/generated/1.webp"
-    router.post(OPENAI_URL).respond(200, json={"data": [{"url": url}]})
-    download = router.get(url).respond(200, content=webp, headers={"content-type": "text/plain"})
+    fake_images.openai.respond(200, json={"data": [{"url": url}]})
+    download = fake_http.get(url).respond(200, content=webp, headers={"content-type": "text/plain"})
 
-    image = await image_for(ImageService([openai(http)]))
+    image = await image_for(ImageService([images_provider(http)]))
 
     assert image == GeneratedImage(webp, "image/webp", "openai", 80, 120)
     assert "authorization" not in download.calls.last.request.headers  # the key stays with the API
 
 
 async def test_a_download_follows_redirects(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages, fake_http: respx.MockRouter
 ) -> None:
     final = "https://cdn.images.example.com/generated/final.png"
-    router.post(RUNWARE_URL).mock(side_effect=runware_ok)
-    router.get(IMAGE_URL).respond(302, headers={"location": final})
-    router.get(final).respond(200, content=picture())
+    fake_images.runware.mock(side_effect=runware_paints)
+    fake_images.download.respond(302, headers={"location": final})
+    fake_http.get(final).respond(200, content=picture())
 
-    assert await made_by(ImageService([runware(http)])) == "runware"
+    assert await made_by(ImageService([runware_provider(http)])) == "runware"
 
 
 async def test_an_error_page_that_is_not_json_reports_its_status(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    router.post(OPENAI_URL).respond(404, html="<h1>Not Found</h1>")
+    fake_images.openai.respond(404, html="<h1>Not Found</h1>")
 
     with pytest.raises(ImageError, match="HTTP 404"):
-        await openai(http).generate("a lighthouse", width=512, height=512)
+        await images_provider(http).generate("a lighthouse", width=512, height=512)
 
 
 @pytest.mark.parametrize(
@@ -361,10 +296,10 @@ def test_openai_size_is_the_nearest_supported(asked: tuple[int, int], size: str)
 
 
 async def test_when_every_provider_fails_there_is_no_image(
-    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+    http: httpx.AsyncClient, fake_images: FakeImages, logs: Logs
 ) -> None:
-    runware_api = router.post(RUNWARE_URL).respond(500)
-    openai_api = router.post(OPENAI_URL).respond(503)
+    runware_api = fake_images.runware.respond(500)
+    openai_api = fake_images.openai.respond(503)
 
     assert await image_for(both(http)) is None
     assert (runware_api.call_count, openai_api.call_count) == (ATTEMPTS, ATTEMPTS)
@@ -376,24 +311,13 @@ async def test_without_providers_there_is_no_image() -> None:
 
 
 async def test_without_a_prompt_no_provider_is_asked(
-    http: httpx.AsyncClient, router: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    api = router.post(RUNWARE_URL).mock(side_effect=runware_ok)
+    api = fake_images.runware.mock(side_effect=runware_paints)
 
     for prompt in (None, "", "   "):
-        assert await image_for(ImageService([runware(http)]), prompt) is None
+        assert await image_for(ImageService([runware_provider(http)]), prompt) is None
     assert api.call_count == 0
-
-
-class FakeProvider:
-    def __init__(self, name: str, result: bytes | Exception) -> None:
-        self.name = name
-        self.result = result
-
-    async def generate(self, prompt: str, *, width: int, height: int) -> bytes:
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result
 
 
 async def test_unexpected_errors_and_broken_images_hand_over_to_the_next(
@@ -403,9 +327,9 @@ async def test_unexpected_errors_and_broken_images_hand_over_to_the_next(
     jpeg = picture("JPEG")
     service = ImageService(
         [
-            FakeProvider("crashes", RuntimeError("boom")),
-            FakeProvider("truncated", truncated),
-            FakeProvider("works", jpeg),
+            FakeImageProvider("crashes", RuntimeError("boom")),
+            FakeImageProvider("truncated", truncated),
+            FakeImageProvider("works", jpeg),
         ]
     )
 
@@ -418,32 +342,32 @@ async def test_unexpected_errors_and_broken_images_hand_over_to_the_next(
 
 
 async def test_api_keys_never_reach_logs_or_errors(
-    http: httpx.AsyncClient, router: respx.MockRouter, logs: Logs
+    http: httpx.AsyncClient, fake_images: FakeImages, logs: Logs
 ) -> None:
     # Both providers echo the key back in their error text, as some do.
-    router.post(RUNWARE_URL).mock(
+    fake_images.runware.mock(
         side_effect=steps(
             runware_refused("rateLimit", f"slow down {RUNWARE_KEY}", 429),
             runware_refused("invalidApiKey", f"Invalid API key {RUNWARE_KEY}", 401),
         )
     )
-    router.post(OPENAI_URL).respond(
+    fake_images.openai.respond(
         401,
-        json={"error": {"message": f"Incorrect API key: {OPENAI_KEY}", "code": "invalid_api_key"}},
+        json={"error": {"message": f"Incorrect API key: {IMAGES_KEY}", "code": "invalid_api_key"}},
     )
 
     assert await image_for(both(http)) is None
-    for provider in (runware(http), openai(http)):
+    for provider in (runware_provider(http), images_provider(http)):
         with pytest.raises(ImageError) as raised:
             await provider.generate("a lighthouse", width=512, height=512)
         assert RUNWARE_KEY not in str(raised.value)
-        assert OPENAI_KEY not in str(raised.value)
+        assert IMAGES_KEY not in str(raised.value)
         assert RUNWARE_KEY not in repr(provider)
-        assert OPENAI_KEY not in repr(provider)
+        assert IMAGES_KEY not in repr(provider)
 
     assert failures(logs) == [("runware", "ImageError"), ("openai", "ImageError")]
     assert RUNWARE_KEY not in repr(logs)
-    assert OPENAI_KEY not in repr(logs)
+    assert IMAGES_KEY not in repr(logs)
 
 
 @pytest.mark.parametrize(
@@ -451,13 +375,13 @@ async def test_api_keys_never_reach_logs_or_errors(
     [
         ({}, []),
         ({"runware_api_key": RUNWARE_KEY}, ["runware"]),
-        ({"image_api_base_url": OPENAI_BASE, "image_api_key": OPENAI_KEY}, ["openai"]),
-        ({"image_api_base_url": OPENAI_BASE}, []),  # a base URL without a key is not enough
+        ({"image_api_base_url": IMAGES_BASE, "image_api_key": IMAGES_KEY}, ["openai"]),
+        ({"image_api_base_url": IMAGES_BASE}, []),  # a base URL without a key is not enough
         (
             {
                 "runware_api_key": RUNWARE_KEY,
-                "image_api_base_url": OPENAI_BASE,
-                "image_api_key": OPENAI_KEY,
+                "image_api_base_url": IMAGES_BASE,
+                "image_api_key": IMAGES_KEY,
             },
             ["runware", "openai"],
         ),

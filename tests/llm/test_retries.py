@@ -3,27 +3,20 @@ how long each wait is (the provider's Retry-After, capped, else backoff), one lo
 
 from __future__ import annotations
 
-import base64
-import io
-import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 import httpx
 import pytest
-import respx
 import structlog
-from PIL import Image
 from pydantic import BaseModel
 from structlog.testing import capture_logs
-from tenacity import RetryCallState, wait_fixed, wait_none
-from tenacity.wait import wait_base
+from tenacity import wait_fixed, wait_none
 
 from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMRejected, LLMUnavailable
-from paperworks.llm.images import MAX_RETRIES, ImageError, OpenAIImagesProvider, RunwareProvider
+from paperworks.llm.images import MAX_RETRIES, ImageError
 from paperworks.llm.retries import (
     MAX_RETRY_AFTER_SECONDS,
     RetryAfterOr,
@@ -33,123 +26,27 @@ from paperworks.llm.retries import (
     retry_after_seconds,
     retrying,
 )
+from tests.fake_model import (
+    FakeImages,
+    FakeModel,
+    RecordedWaits,
+    images_b64,
+    images_provider,
+    model_client,
+    picture,
+    runware_paints,
+    runware_provider,
+)
 
-LLM_URL = "https://llm.test/v1"
-LLM_KEY = "sk-test-retries-0123456789"
 MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "One word."}]
-RUNWARE_URL = "https://api.runware.ai/v1"
-IMAGES_BASE = "https://images.example.com/v1"
-IMAGES_URL = f"{IMAGES_BASE}/images/generations"
-PICTURE_URL = "https://im.runware.ai/image/ws/2/ii/0b6c.png"
 IMAGE_ATTEMPTS = MAX_RETRIES + 1
+PNG = picture(size=(8, 8))
 TRANSIENT = [408, 429, 500, 502, 503, 504]
 FINAL = [400, 401, 403, 404, 409, 422]
 
 
 class Word(BaseModel):
     word: str
-
-
-class Recorded(wait_base):
-    """What `policy` would wait before each retry, kept; the retry itself waits nothing."""
-
-    def __init__(self, policy: wait_base) -> None:
-        self.policy = policy
-        self.waits: list[float] = []
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        self.waits.append(self.policy(retry_state))
-        return 0.0
-
-
-def completion() -> httpx.Response:
-    return httpx.Response(
-        200,
-        json={
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 1_750_000_000,
-            "model": "acme/writer-1",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": '{"word": "yes"}'},
-                    "finish_reason": "stop",
-                }
-            ],
-        },
-    )
-
-
-@pytest.fixture
-def chat() -> Iterator[respx.Route]:
-    with respx.mock(base_url=LLM_URL, assert_all_called=False) as router:
-        yield router.post("/chat/completions")
-
-
-def model(wait: wait_base, max_retries: int = 3) -> LLMClient:
-    return LLMClient(
-        base_url=LLM_URL, api_key=LLM_KEY, model="acme/writer-1", max_retries=max_retries, wait=wait
-    )
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[LLMClient]:
-    client = model(wait_none(), max_retries=2)
-    yield client
-    await client.aclose()
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 80, 40)).save(out, "PNG")
-    return out.getvalue()
-
-
-def runware_ok(request: httpx.Request) -> httpx.Response:
-    task = json.loads(request.content)[1]
-    inference = {"taskType": "imageInference", "taskUUID": task["taskUUID"]}
-    return httpx.Response(200, json={"data": [{**inference, "imageURL": PICTURE_URL}]})
-
-
-def images_ok() -> httpx.Response:
-    return httpx.Response(200, json={"data": [{"b64_json": base64.b64encode(png()).decode()}]})
-
-
-@pytest.fixture
-def images_api() -> Iterator[respx.MockRouter]:
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-def runware(http: httpx.AsyncClient, wait: wait_base) -> RunwareProvider:
-    return RunwareProvider(
-        "rw-key",
-        url=RUNWARE_URL,
-        model="runware:100@1",
-        http=http,
-        max_bytes=1 << 20,
-        timeout=5,
-        wait=wait,
-    )
-
-
-def openai_images(http: httpx.AsyncClient, wait: wait_base) -> OpenAIImagesProvider:
-    return OpenAIImagesProvider(
-        IMAGES_BASE,
-        "sk-img",
-        model="gpt-image-1",
-        http=http,
-        max_bytes=1 << 20,
-        timeout=5,
-        wait=wait,
-    )
 
 
 # -- what is retried -------------------------------------------------------------------------------
@@ -176,70 +73,71 @@ def test_connection_failures_and_timeouts_are_transient_other_errors_are_not(
 
 @pytest.mark.parametrize("status", TRANSIENT)
 async def test_model_calls_retry_408_429_and_5xx_until_the_attempts_run_out(
-    llm: LLMClient, chat: respx.Route, status: int
+    llm: LLMClient, fake_model: FakeModel, status: int
 ) -> None:
-    chat.respond(status, json={})
+    fake_model.fails(status, times=None)
 
     with pytest.raises(LLMUnavailable, match=f"after 3 attempts \\(last: HTTP {status}\\)"):
         await llm.complete_json(MESSAGES, Word, schema_name="word")
 
-    assert chat.call_count == 3  # max_retries=2: the first attempt and two retries
+    assert fake_model.call_count == 3  # max_retries=2: the first attempt and two retries
 
 
 @pytest.mark.parametrize("status", FINAL)
 async def test_model_calls_do_not_retry_other_client_errors(
-    llm: LLMClient, chat: respx.Route, status: int
+    llm: LLMClient, fake_model: FakeModel, status: int
 ) -> None:
-    chat.respond(status, json={"error": {"message": "no"}})
+    fake_model.fails(status, "no", times=None)
 
     with pytest.raises(LLMRejected):
         await llm.complete_json(MESSAGES, Word, schema_name="word")
 
-    assert chat.call_count == 1
+    assert fake_model.call_count == 1
 
 
 async def test_model_calls_retry_a_timeout_and_a_dropped_connection(
-    llm: LLMClient, chat: respx.Route
+    llm: LLMClient, fake_model: FakeModel
 ) -> None:
-    chat.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), completion()]
+    fake_model.raises(httpx.ReadTimeout("slow")).raises(httpx.ConnectError("refused"))
+    fake_model.answers({"word": "yes"})
 
     reply = await llm.complete_json(MESSAGES, Word, schema_name="word")
 
     assert reply.value == Word(word="yes")
-    assert chat.call_count == 3
+    assert fake_model.call_count == 3
 
 
 @pytest.mark.parametrize("status", TRANSIENT)
 async def test_image_calls_retry_408_429_and_5xx_until_the_attempts_run_out(
-    http: httpx.AsyncClient, images_api: respx.MockRouter, status: int
+    http: httpx.AsyncClient, fake_images: FakeImages, status: int
 ) -> None:
-    api = images_api.post(IMAGES_URL).respond(status, json={})
+    fake_images.openai.respond(status, json={})
 
     with pytest.raises(ImageError, match=f"HTTP {status} \\({IMAGE_ATTEMPTS} attempts\\)"):
-        await openai_images(http, wait_none()).generate("a lighthouse", width=512, height=512)
+        await images_provider(http).generate("a lighthouse", width=512, height=512)
 
-    assert api.call_count == IMAGE_ATTEMPTS
+    assert fake_images.openai.call_count == IMAGE_ATTEMPTS
 
 
 @pytest.mark.parametrize("status", FINAL)
 async def test_image_calls_do_not_retry_other_client_errors(
-    http: httpx.AsyncClient, images_api: respx.MockRouter, status: int
+    http: httpx.AsyncClient, fake_images: FakeImages, status: int
 ) -> None:
-    api = images_api.post(IMAGES_URL).respond(status, json={"error": {"code": "no"}})
+    fake_images.openai.respond(status, json={"error": {"code": "no"}})
 
     with pytest.raises(ImageError, match=f"HTTP {status}"):
-        await openai_images(http, wait_none()).generate("a lighthouse", width=512, height=512)
+        await images_provider(http).generate("a lighthouse", width=512, height=512)
 
-    assert api.call_count == 1
+    assert fake_images.openai.call_count == 1
 
 
 async def test_image_calls_retry_a_timeout_and_a_dropped_connection(
-    http: httpx.AsyncClient, images_api: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    api = images_api.post(IMAGES_URL)
-    api.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), images_ok()]
+    api = fake_images.openai
+    api.side_effect = [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), images_b64(PNG)]
 
-    assert await openai_images(http, wait_none()).generate("a", width=512, height=512) == png()
+    assert await images_provider(http).generate("a", width=512, height=512) == PNG
     assert api.call_count == IMAGE_ATTEMPTS
 
 
@@ -258,16 +156,16 @@ def test_retry_after_reads_seconds_milliseconds_and_dates() -> None:
     assert retry_after_seconds(httpx.Headers()) is None
 
 
-async def test_model_calls_wait_as_the_provider_asks_within_the_cap(chat: respx.Route) -> None:
-    wait = Recorded(default_wait())
-    chat.side_effect = [
-        httpx.Response(429, headers={"Retry-After": "3"}, json={}),
-        httpx.Response(503, headers={"retry-after-ms": "1500"}, json={}),
-        httpx.Response(429, headers={"Retry-After": "3600"}, json={}),
-        completion(),
-    ]
+async def test_model_calls_wait_as_the_provider_asks_within_the_cap(
+    fake_model: FakeModel,
+) -> None:
+    wait = RecordedWaits(default_wait())
+    fake_model.fails(429, headers={"Retry-After": "3"})
+    fake_model.fails(503, headers={"retry-after-ms": "1500"})
+    fake_model.fails(429, headers={"Retry-After": "3600"})
+    fake_model.answers({"word": "yes"})
 
-    async with model(wait) as llm:
+    async with model_client(wait=wait, max_retries=3) as llm:
         await llm.complete_json(MESSAGES, Word, schema_name="word")
 
     assert wait.waits == [3.0, 1.5, MAX_RETRY_AFTER_SECONDS]
@@ -275,49 +173,49 @@ async def test_model_calls_wait_as_the_provider_asks_within_the_cap(chat: respx.
 
 
 async def test_image_calls_wait_as_the_provider_asks_within_the_cap(
-    http: httpx.AsyncClient, images_api: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    wait = Recorded(default_wait())
-    api = images_api.post(IMAGES_URL)
+    wait = RecordedWaits(default_wait())
+    api = fake_images.openai
     api.side_effect = [
         httpx.Response(429, headers={"Retry-After": "3600"}, json={}),
         httpx.Response(503, headers={"retry-after-ms": "1500"}, json={}),
-        images_ok(),
+        images_b64(PNG),
     ]
 
-    assert await openai_images(http, wait).generate("a", width=512, height=512) == png()
+    assert await images_provider(http, wait=wait).generate("a", width=512, height=512) == PNG
     assert wait.waits == [MAX_RETRY_AFTER_SECONDS, 1.5]
     assert api.call_count == 3
 
 
 async def test_runware_and_the_image_download_wait_as_their_servers_ask(
-    http: httpx.AsyncClient, images_api: respx.MockRouter
+    http: httpx.AsyncClient, fake_images: FakeImages
 ) -> None:
-    wait = Recorded(default_wait())
-    images_api.post(RUNWARE_URL).mock(
-        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}, json={}), runware_ok]
+    wait = RecordedWaits(default_wait())
+    fake_images.runware.mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "3"}, json={}), runware_paints]
     )
     soon = format_datetime(datetime.now(UTC) + timedelta(seconds=8), usegmt=True)
-    images_api.get(PICTURE_URL).mock(
+    fake_images.download.mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": soon}),
-            httpx.Response(200, content=png()),
+            httpx.Response(200, content=PNG),
         ]
     )
 
-    assert await runware(http, wait).generate("a", width=512, height=512) == png()
+    assert await runware_provider(http, wait=wait).generate("a", width=512, height=512) == PNG
     asked, downloaded = wait.waits
     assert asked == 3.0
     assert 6 < downloaded <= 8  # an HTTP date, a moment ago 8 seconds ahead
 
 
 async def test_without_retry_after_the_waits_back_off_exponentially_with_jitter(
-    chat: respx.Route,
+    fake_model: FakeModel,
 ) -> None:
-    wait = Recorded(default_wait())
-    chat.side_effect = [httpx.Response(503, json={})] * 3 + [completion()]
+    wait = RecordedWaits(default_wait())
+    fake_model.fails(503, times=3).answers({"word": "yes"})
 
-    async with model(wait) as llm:
+    async with model_client(wait=wait, max_retries=3) as llm:
         await llm.complete_json(MESSAGES, Word, schema_name="word")
 
     first, second, third = wait.waits
