@@ -14,6 +14,7 @@ from typing import Any
 
 from PIL import Image, ImageChops, ImageColor, ImageDraw, ImageFont
 
+from paperworks.kit import bundled_fonts
 from paperworks.kit.logging import get_logger
 from paperworks.llm.images import GeneratedImage
 
@@ -21,7 +22,7 @@ log = get_logger(__name__)
 
 PLACEHOLDER = "placeholder"  # the `provider` of a placeholder picture
 _FONTS = (
-    Path(__file__).with_name("fonts") / "DejaVuSans-Bold.ttf",
+    bundled_fonts.SANS_BOLD,
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 )
 _DEFAULT_PALETTE = ((255, 255, 255), (37, 99, 235), (15, 23, 42))

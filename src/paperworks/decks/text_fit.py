@@ -20,6 +20,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from paperworks.kit import bundled_fonts
+
 EMU_PER_PT = 12700
 EMU_PER_INCH = 914400
 SLIDE_WIDTH = 12192000  # 13.333 in: 16:9
@@ -28,7 +30,7 @@ SLIDE_HEIGHT = 6858000  # 7.5 in
 TITLE_MIN_PT = 24.0
 BODY_MIN_PT = 14.0
 
-BUNDLED_FONTS = Path(__file__).parent / "fonts"
+BUNDLED_FONTS = bundled_fonts.FONTS_DIR
 
 # Measured at a large size, where hinting no longer rounds advances, then scaled linearly.
 _REFERENCE_PX = 1000
