@@ -363,7 +363,7 @@ async def test_adding_a_member_twice_is_a_conflict(
 
 
 @pytest.mark.parametrize(
-    "body", [{"email": "not-an-address"}, {"email": "x@example.com", "role": "admin"}, {}]
+    "body", [{"email": "not-an-address"}, {"email": "x@example.com", "role": "superuser"}, {}]
 )
 async def test_adding_a_member_validates_the_body(
     client: httpx.AsyncClient, anna: Account, body: dict[str, str]
@@ -570,7 +570,7 @@ async def test_changing_a_role_validates_it(client: httpx.AsyncClient, anna: Acc
 
     response = await client.patch(
         f"{API}/workspaces/{workspace_id}/members/{anna.id}",
-        json={"role": "admin"},
+        json={"role": "superuser"},
         headers=anna.headers,
     )
 

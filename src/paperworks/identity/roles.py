@@ -5,14 +5,19 @@ from enum import StrEnum
 
 class Role(StrEnum):
     owner = "owner"
+    admin = "admin"
     member = "member"
 
 
+# owner ⊇ admin ⊇ member: an admin manages the workspace's shared material (booklets' books,
+# pages, conditions) but not the workspace itself or its members.
 MEMBER_PERMISSIONS = frozenset({"workspace:read", "members:read", "api_keys:manage"})
-OWNER_PERMISSIONS = MEMBER_PERMISSIONS | {"workspace:update", "workspace:delete", "members:manage"}
+ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | {"booklets:manage"}
+OWNER_PERMISSIONS = ADMIN_PERMISSIONS | {"workspace:update", "workspace:delete", "members:manage"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.owner: OWNER_PERMISSIONS,
+    Role.admin: ADMIN_PERMISSIONS,
     Role.member: MEMBER_PERMISSIONS,
 }
 ALL_PERMISSIONS = frozenset().union(*PERMISSIONS.values())
