@@ -218,8 +218,7 @@ async def _kept_picture(ctx: JobContext, file_id: str | None) -> bytes | None:
         record = await files.get_file_or_none(session, ctx.caller, file_id)
     if record is None:  # deleted by the user meanwhile: make a new one
         return None
-    chunks = await files.open_content(ctx.services.storage, record)
-    return b"".join([chunk async for chunk in chunks])
+    return await files.read_bytes(ctx.services.storage, record)
 
 
 async def _failed(ctx: JobContext, deck_id: str, message: str) -> None:

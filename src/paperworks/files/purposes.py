@@ -12,7 +12,8 @@ from paperworks.files import sniffing
 class Purpose(StrEnum):
     document = "document"  # inputs to read: extraction, booklets
     image = "image"  # pictures for decks and booklets
-    output = "output"  # what a product made (a deck, a booklet, an export)
+    output = "output"  # what a product made (a deck, an export)
+    booklet = "booklet"  # a booklet PDF, listed apart from other outputs (`?purpose=booklet`)
 
 
 UploadPurpose = Literal["document", "image"]
@@ -32,4 +33,5 @@ ALLOWED_TYPES: dict[Purpose, frozenset[str]] = {
     ),
     Purpose.image: frozenset({sniffing.PNG, sniffing.JPEG, sniffing.GIF, sniffing.WEBP}),
     Purpose.output: sniffing.KNOWN_TYPES,
+    Purpose.booklet: frozenset({sniffing.PDF}),
 }

@@ -238,6 +238,12 @@ async def open_content(
         raise errors.FileNotFound(f"No file {record.id}.") from exc
 
 
+async def read_bytes(storage: Storage, record: StoredFile) -> bytes:
+    """The whole file, for a product that works on it in memory (a form to fill, a workbook)."""
+    chunks = await open_content(storage, record)
+    return b"".join([chunk async for chunk in chunks])
+
+
 async def delete_file(session: AsyncSession, record: StoredFile, *, actor: Caller = SYSTEM) -> None:
     """Delete the file's row. The caller removes its bytes (`storage.delete(record.storage_key)`)
     once the transaction has committed, so a rollback never leaves a row without bytes."""
