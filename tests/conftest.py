@@ -30,6 +30,7 @@ from paperworks.settings import Settings
 pytest_plugins = [
     "tests.accounts",
     "tests.fake_model",
+    "tests.job_runs",
     "tests.mailbox",
     "tests.mcp_sessions",
     "tests.node",

@@ -1,5 +1,5 @@
-"""What the decks tests share: a runner of the app's own job handlers and services, which the test
-drives one job at a time."""
+"""A runner of the app's own job handlers and services, which a test drives one job at a time
+(a pytest plugin): `runner`, and `run_next(db, runner)` to run the next due job."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from paperworks.mcp.offline import ToolFailed
 from tests.accounts import Account
-from tests.decks.conftest import run_next
+from tests.job_runs import run_next
 from tests.mcp_sessions import McpClient, call, call_failing
 
 TODAY = date(2026, 12, 3)

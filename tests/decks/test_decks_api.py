@@ -19,7 +19,7 @@ from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from tests.accounts import Account
-from tests.decks.conftest import run_next
+from tests.job_runs import run_next
 from tests.problems import assert_problem
 
 API = "/api/v1"

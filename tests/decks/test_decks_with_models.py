@@ -17,7 +17,6 @@ from paperworks.kit.db import Database
 from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.conftest import make_settings
-from tests.decks.conftest import run_next
 from tests.fake_model import (
     API_KEY,
     SERVED_MODEL,
@@ -27,6 +26,7 @@ from tests.fake_model import (
     model_settings,
     picture,
 )
+from tests.job_runs import run_next
 from tests.problems import assert_problem
 
 API = "/api/v1"

@@ -1,0 +1,1 @@
+"""Booklets: per-customer PDF booklets from static pages, forms, chosen pages and Excel tabs."""
