@@ -85,3 +85,24 @@ class ImportRejected(AppError):
     status_code = 422
     code = "customers.import_rejected"
     title = "The file has rows that cannot be imported; nothing was imported"
+
+
+class InvalidImport(AppError):
+    """A customers CSV that cannot be imported; `errors` lists each bad row by its line, or the
+    valid columns."""
+
+    status_code = 422
+    code = "customers.import_invalid"
+    title = "Cannot import this file"
+
+    def __init__(
+        self,
+        detail: str,
+        reason: str,
+        *,
+        choices: Sequence[str] | None = None,
+        problems: Sequence[dict[str, object]] | None = None,
+    ) -> None:
+        errors = list(problems or []) + ([{"choices": list(choices)}] if choices else [])
+        super().__init__(detail, errors=errors or None)
+        self.code = f"customers.import_{reason}"  # type: ignore[misc]

@@ -7,10 +7,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 
+from paperworks.booklets import customer_import, generation, schemas, service
 from paperworks.booklets import exceptions as errors
-from paperworks.booklets import generation, schemas, service
 from paperworks.booklets.engine_errors import EngineError
 from paperworks.booklets.models import Book, BookletBatch
 from paperworks.booklets.models import Page as PageRow
@@ -61,6 +61,27 @@ async def create_customer(
     body: schemas.CustomerCreate, caller: CurrentCaller, session: SessionDep
 ) -> schemas.CustomerOut:
     return schemas.CustomerOut.model_validate(await service.create_customer(session, caller, body))
+
+
+@router.post(
+    "/customers/import",
+    summary="Add or update customers and their attributes from a CSV file",
+    description="Multipart `file`: a CSV (UTF-8; comma, semicolon or tab) whose first line names "
+    "its columns among `name, external_ref, key, value, year, quarter`. One row per attribute; a "
+    "row without a key only adds or renames its customer. A row names its customer by "
+    "`external_ref` when it has one, else by name; customers not found are created. The whole "
+    "file is checked first: when any row is wrong nothing is imported and the problem's `errors` "
+    "list every bad row by its line number.",
+    responses=problem_responses(errors.InvalidImport),
+    form_limits={"max_files": 1, "max_fields": 1},
+)
+async def import_customers(
+    file: Annotated[UploadFile, File(description="The CSV file")],
+    caller: CurrentCaller,
+    session: SessionDep,
+) -> customer_import.ImportResult:
+    data = await file.read(customer_import.MAX_BYTES + 1)
+    return await customer_import.import_customers(session, caller, data)
 
 
 @router.get(
