@@ -81,12 +81,6 @@ class MissingAttributes(AppError):
         self.keys = list(keys)
 
 
-class ImportRejected(AppError):
-    status_code = 422
-    code = "customers.import_rejected"
-    title = "The file has rows that cannot be imported; nothing was imported"
-
-
 class InvalidImport(AppError):
     """A customers CSV that cannot be imported; `errors` lists each bad row by its line, or the
     valid columns."""
