@@ -57,6 +57,11 @@ class JobsBackend(StrEnum):
     celery = "celery"  # `paperworks worker` processes fed through a broker
 
 
+class ExcelRenderer(StrEnum):
+    builtin = "builtin"  # openpyxl + ReportLab: reproducible, needs saved formula results
+    libreoffice = "libreoffice"  # `soffice --headless`: recalculates, draws charts; installed apart
+
+
 def _split_list(value: Any) -> Any:
     """Accept `a,b,c` from the environment as well as a real list from TOML."""
     if isinstance(value, str):
@@ -109,6 +114,9 @@ class Settings(BaseSettings):
 
     # Files
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Per uploaded file")
+    excel_renderer: ExcelRenderer = Field(
+        default=ExcelRenderer.builtin, description="How booklets draw a workbook's tab"
+    )
     signed_url_ttl_seconds: int = Field(default=60 * 60, ge=1, le=7 * 24 * 60 * 60)
     storage_url: str = Field(
         default="", description="Default: DATA_DIR/files; s3://bucket[/prefix] for S3"

@@ -515,7 +515,7 @@ def test_libreoffice_engine_converts_a_copy_with_only_the_sheet(
 ) -> None:
     sent: list[bytes] = []
 
-    def convert(soffice: str, xlsx: bytes) -> bytes:
+    def convert(soffice: str, xlsx: bytes, to: str) -> bytes:
         sent.append(xlsx)
         return render_sheet(xlsx, "Report")
 
@@ -542,3 +542,12 @@ def test_libreoffice_engine_converts_a_copy_with_only_the_sheet(
 def test_libreoffice_engine_renders_the_sheet() -> None:
     pdf = render_sheet_with_libreoffice(book(styled, "Report"), "Report")
     assert "1,234.50" in "".join(pages(pdf))
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_engine_computes_formulas_no_application_saved() -> None:
+    def build(sheet: Any) -> None:
+        sheet["A1"], sheet["A2"], sheet["A3"] = 20, 22, "=SUM(A1:A2)"
+
+    (text,) = pages(render_sheet_with_libreoffice(book(build, "Sums"), "Sums"))
+    assert text.split() == ["20", "22", "42"]

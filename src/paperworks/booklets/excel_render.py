@@ -189,10 +189,20 @@ def render_sheet_with_libreoffice(
     if soffice is None:
         raise ConverterMissing("LibreOffice (soffice) is not installed on this server.")
     requested = _parse_range(cell_range) if cell_range else None
-    with _opened(xlsx, sheet) as (archive, _, ro_ws):
-        _checked_extent(archive, ro_ws, requested, sheet, max_pages)
+
+    def check(xlsx: bytes) -> None:
+        with _opened(xlsx, sheet) as (archive, _, ro_ws):
+            _checked_extent(archive, ro_ws, requested, sheet, max_pages)
+
+    try:
+        check(xlsx)
+    except UncachedFormula:
+        # LibreOffice computes what no application saved, from the whole workbook, before the
+        # sheet is copied out on its own (where a formula could lose the sheets it refers to).
+        xlsx = _soffice_convert(soffice, xlsx, "xlsx")
+        check(xlsx)
     single = _single_sheet_copy(xlsx, sheet, requested, orientation, fit_to_width, title)
-    pdf = _soffice_convert(soffice, single)
+    pdf = _soffice_convert(soffice, single, "pdf")
     with pikepdf.open(io.BytesIO(pdf)) as document:
         pages = len(document.pages)
     if pages > max_pages:
@@ -2248,10 +2258,12 @@ def _single_sheet_copy(
     return out.getvalue()
 
 
-def _soffice_convert(soffice: str, xlsx: bytes) -> bytes:
+def _soffice_convert(soffice: str, xlsx: bytes, to: Literal["pdf", "xlsx"]) -> bytes:
+    """`xlsx` converted by LibreOffice, in a temporary folder removed whatever happens."""
     with tempfile.TemporaryDirectory(prefix="pw-soffice-") as work:
         folder = Path(work)
-        source = folder / "sheet.xlsx"
+        source = folder / "in" / "sheet.xlsx"
+        source.parent.mkdir()
         source.write_bytes(xlsx)
         # A profile of its own, so concurrent conversions do not fight over one lock.
         profile = (folder / "profile").as_uri()
@@ -2261,7 +2273,7 @@ def _soffice_convert(soffice: str, xlsx: bytes) -> bytes:
             "--headless",
             "--norestore",
             "--convert-to",
-            "pdf",
+            to,
             "--outdir",
             str(folder),
             str(source),
@@ -2272,7 +2284,7 @@ def _soffice_convert(soffice: str, xlsx: bytes) -> bytes:
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             raise EngineError(f"LibreOffice could not convert the sheet: {exc}") from exc
-        result = folder / "sheet.pdf"
+        result = folder / f"sheet.{to}"
         if not result.is_file():
-            raise EngineError("LibreOffice produced no PDF for the sheet.")
+            raise EngineError(f"LibreOffice produced no {to.upper()} for the sheet.")
         return result.read_bytes()

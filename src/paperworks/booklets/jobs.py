@@ -15,7 +15,7 @@ from typing import Any
 
 from paperworks.booklets import generation
 from paperworks.booklets.engine_errors import EngineError
-from paperworks.booklets.excel_render import render_sheet
+from paperworks.booklets.excel_render import render_sheet, render_sheet_with_libreoffice
 from paperworks.booklets.models import Booklet, PageType
 from paperworks.booklets.pdf_assembly import Part, assemble
 from paperworks.booklets.pdf_forms import fill_form, read_fields
@@ -31,6 +31,7 @@ from paperworks.jobs.handlers import JobCancelled, JobContext, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.errors import AppError
 from paperworks.services import Services
+from paperworks.settings import ExcelRenderer
 
 # Progress, in points: resolving, then the pages, then merging and storing.
 RESOLVED, MADE = 5, 90
@@ -95,10 +96,12 @@ async def _generate(ctx: JobContext, booklet_id: str) -> dict[str, Any]:
 
     sources = await _sources(ctx, plan.pages)
     made = [page for page in plan.pages if not page.skipped]
+    excel_renderer = ctx.services.settings.excel_renderer
     parts: list[Part] = []
     for number, page in enumerate(made, start=1):
         data = sources[page.source_file_id or ""]
-        parts.append(await ctx.run_blocking(_make_page, page, data, plan.form_values(page)))
+        values = plan.form_values(page)
+        parts.append(await ctx.run_blocking(_make_page, page, data, values, excel_renderer))
         ctx.emit("booklet:progress", {"bookletId": booklet_id, "page": number, "total": len(made)})
         await ctx.report(RESOLVED + (MADE - RESOLVED) * number // len(made), f"made page {number}")
 
@@ -148,12 +151,19 @@ async def _sources(ctx: JobContext, pages: list[ResolvedPage]) -> dict[str, byte
     return found
 
 
-def _make_page(page: ResolvedPage, data: bytes, values: dict[str, str]) -> Part:
+def _make_page(
+    page: ResolvedPage, data: bytes, values: dict[str, str], excel_renderer: ExcelRenderer
+) -> Part:
     """One page of the booklet as PDF bytes (in a worker thread)."""
     config = page.page.config or {}
     try:
         if page.type == PageType.excel:
-            pdf = render_sheet(
+            render = (
+                render_sheet_with_libreoffice
+                if excel_renderer == ExcelRenderer.libreoffice
+                else render_sheet
+            )
+            pdf = render(
                 data,
                 config["sheet"],
                 cell_range=config.get("range"),

@@ -12,5 +12,5 @@ BOOKLETS = Product(
     job_handlers=(generate_booklet_job,),
     tools=BOOKLET_TOOLS,
     live_events=("booklet:progress", "booklet:completed", "error"),
-    settings=("max_upload_bytes",),
+    settings=("max_upload_bytes", "excel_renderer"),
 )
