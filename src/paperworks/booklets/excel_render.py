@@ -54,6 +54,7 @@ import subprocess
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,6 +115,9 @@ MAX_TITLE_ROWS = 40
 MAX_CELL_CHARS = 1024
 SOFFICE_TIMEOUT_S = 120
 
+# What reading a damaged part of the zip raises: a bad header or CRC, broken deflate data, a
+# part encrypted or packed by a method zipfile lacks (RuntimeError, NotImplementedError).
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAIN_PART = re.compile(rb"(?:spreadsheetml|ms-excel)\.(?:sheet|template|addin)[\w.]*\.main\+xml")
 _BINARY_PART = re.compile(rb"ms-excel\.sheet\.binary")
@@ -301,8 +305,10 @@ def _check_sizes(members: list[zipfile.ZipInfo]) -> None:
 def _check_is_workbook(archive: zipfile.ZipFile) -> None:
     try:
         types = archive.read("[Content_Types].xml")
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except KeyError as exc:
         raise BadWorkbook("The file is a zip archive but not an XLSX workbook.") from exc
+    except (ValueError, *_DAMAGED_ZIP) as exc:
+        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
     if _BINARY_PART.search(types):
         raise BadWorkbook("Binary .xlsb workbooks are not supported; save it as .xlsx.")
     if not _MAIN_PART.search(types):
@@ -392,7 +398,7 @@ def _scan_sheet(
     result is empty text (both read as None), and the latter are everywhere (=IF(..,"",..))."""
     try:
         return _scan_rows(archive, part, bounds, sheet, max_pages)
-    except (ParseError, KeyError, zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (ParseError, KeyError, ValueError, *_DAMAGED_ZIP) as exc:
         raise BadWorkbook(f"The workbook cannot be read: sheet {sheet!r}: {exc}") from exc
 
 
@@ -461,8 +467,9 @@ def _load_sheet(xlsx: bytes, archive: zipfile.ZipFile, book: Any, ro_ws: Any) ->
     not slow down printing its summary."""
     keep = ro_ws._worksheet_path
     others = {ws._worksheet_path for ws in book.worksheets} - {keep}
-    data = _without_sheets(archive, others) if others else xlsx
     try:
+        # Copying reads every part: a damaged one fails here (BadZipFile, zlib.error).
+        data = _without_sheets(archive, others) if others else xlsx
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # same grab bag as in read-only mode
         raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc

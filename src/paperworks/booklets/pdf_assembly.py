@@ -53,7 +53,7 @@ from pikepdf import Array, Dictionary, Name, OutlineItem, String
 
 from paperworks.booklets.engine_errors import BadPageRange, CorruptPdf, EngineError
 from paperworks.booklets.page_ranges import parse_page_ranges
-from paperworks.booklets.pdf_inputs import open_pdf
+from paperworks.booklets.pdf_inputs import open_pdf, qpdf_reason
 
 PRODUCER = "Paperworks"
 
@@ -117,7 +117,7 @@ def _add_part(out: pikepdf.Pdf, source: pikepdf.Pdf, part: Part, number: int) ->
         _prefix_fields(source, indexes, f"p{number}")
         out.add_pages_from(source, indexes)
     except (pikepdf.PdfError, pikepdf.ForeignObjectError) as exc:
-        raise CorruptPdf(f"{_name(part)} is not a readable PDF: {exc}") from exc
+        raise CorruptPdf(f"{_name(part)} is not a readable PDF: {qpdf_reason(exc)}") from exc
     return _top_level_bookmarks(out) - before
 
 
@@ -396,5 +396,5 @@ def _save(out: pikepdf.Pdf) -> bytes:
             object_stream_mode=pikepdf.ObjectStreamMode.generate,
         )
     except pikepdf.PdfError as exc:
-        raise CorruptPdf(f"One of the pages is not a readable PDF: {exc}") from exc
+        raise CorruptPdf(f"One of the pages is not a readable PDF: {qpdf_reason(exc)}") from exc
     return buffer.getvalue()

@@ -52,7 +52,7 @@ from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped]
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 
 from paperworks.booklets.engine_errors import BadFieldValue, CorruptPdf, UnknownField
-from paperworks.booklets.pdf_inputs import open_pdf
+from paperworks.booklets.pdf_inputs import open_pdf, qpdf_reason
 from paperworks.kit import bundled_fonts
 
 FieldType = Literal["text", "checkbox", "radio", "choice", "signature", "button"]
@@ -371,7 +371,7 @@ def _form_field(item: _Field) -> FormField:
 
 def _damaged(exc: pikepdf.PdfError) -> CorruptPdf:
     """qpdf reads objects lazily, so damage deep in a file surfaces while walking it."""
-    return CorruptPdf(f"The PDF is damaged: {exc}")
+    return CorruptPdf(f"The PDF is damaged: {qpdf_reason(exc)}")
 
 
 # --- filling: what each field becomes ---------------------------------------------------------

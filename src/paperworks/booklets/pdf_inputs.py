@@ -24,16 +24,21 @@ def open_pdf(data: bytes, *, name: str = "the PDF") -> pikepdf.Pdf:
             f"{name} is encrypted with a password; upload an unprotected copy."
         ) from exc
     except (pikepdf.PdfError, ValueError, OSError) as exc:
-        raise CorruptPdf(f"{name} is not a readable PDF: {_reason(exc)}") from exc
+        raise CorruptPdf(f"{name} is not a readable PDF: {qpdf_reason(exc)}") from exc
     try:
         page_count = len(pdf.pages)
     except pikepdf.PdfError as exc:
-        raise CorruptPdf(f"{name} is not a readable PDF: {_reason(exc)}") from exc
+        raise CorruptPdf(f"{name} is not a readable PDF: {qpdf_reason(exc)}") from exc
     if page_count == 0:
         raise CorruptPdf(f"{name} has no pages.")
     return pdf
 
 
-def _reason(exc: Exception) -> str:
-    """qpdf's reason without its `stream <_io.BytesIO object at 0x...>:` prefix."""
-    return re.sub(r"^.*?<_io\.BytesIO object at 0x[0-9a-f]+>:\s*", "", str(exc)) or "unreadable"
+# qpdf names the file it read (a BytesIO here) and where in it: `stream <_io.BytesIO object at
+# 0x7f...> (object 3 0, offset 120): `, which tells a user nothing.
+_QPDF_PREFIX = re.compile(r"^.*?<_io\.BytesIO object at 0x[0-9a-f]+>(?:\s*\([^)]*\))?:\s*")
+
+
+def qpdf_reason(exc: Exception) -> str:
+    """qpdf's reason for an error, without the name of the in-memory file it read."""
+    return _QPDF_PREFIX.sub("", str(exc)) or "unreadable"
