@@ -54,7 +54,8 @@ test: lint
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 # Each prints its figures as ratios to an anchor measured in the same run. The job benchmarks
-# need the machine's Redis (Celery's broker); job_crashes runs both runners.
+# need the machine's Redis (Celery's broker); job_crashes runs both runners. booklets compares
+# with the qpdf and LibreOffice command lines where they are installed, and says so where not.
 bench: install-dev
 	$(BIN)/python bench/http_overhead.py
 	$(BIN)/python bench/jobs_throughput.py
@@ -62,6 +63,7 @@ bench: install-dev
 	$(BIN)/python bench/job_crashes.py --backend celery
 	$(BIN)/python bench/decks.py
 	$(BIN)/python bench/assistant.py
+	$(BIN)/python bench/booklets.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python
