@@ -480,22 +480,35 @@ async def test_a_page_that_cannot_be_made_fails_the_job_naming_it(
         f"/books/{book['id']}/pages",
         {"type": "excel", "title": "Data", "fileId": file_id, "config": {"sheet": "Data"}},
     )
-    other = await upload(client, headers, "other.xlsx", make_xlsx({"Elsewhere": [["y"]]}))
     customer = await post(client, headers, "/customers", {"name": "Acme"})
+    other = await upload(client, headers, "other.xlsx", make_xlsx({"Elsewhere": [["y"]]}))
+    refused = await client.post(
+        f"{API}/books/{book['id']}/generate",
+        json={"customerId": customer["id"], "spreadsheetFileId": other},
+        headers=headers,
+    )
+    problem = assert_problem(refused, 422, "booklets.unknown_sheet")
+    assert problem["detail"] == "Page 1 'Data': The workbook has no sheet 'Data'."
+    assert problem["errors"] == [{"choices": ["Elsewhere"]}]
 
+    # A formula no application saved a result for shows only when the sheet is drawn.
+    unsaved = await upload(
+        client, headers, "unsaved.xlsx", make_xlsx({"Data": [[1], [2], ["=SUM(A1:A2)"]]})
+    )
     accepted = await post(
         client,
         headers,
         f"/books/{book['id']}/generate",
-        {"customerId": customer["id"], "spreadsheetFileId": other},
+        {"customerId": customer["id"], "spreadsheetFileId": unsaved},
     )
     assert await run_next(db, runner) == JobStatus.failed
 
     booklet = await get(client, headers, f"/booklets/{accepted['bookletId']}")
     assert booklet["status"] == "failed"
     assert booklet["downloadUrl"] is None
-    assert "Data" in booklet["error"]
-    assert "sheet" in booklet["error"]
+    assert booklet["error"].startswith("Page 1 'Data': Cell A3 on sheet 'Data' has a formula")
+    job = await get(client, headers, f"/jobs/{accepted['jobId']}")
+    assert job["error"]["code"] == "booklets.uncached_formula"
     events = await get(client, headers, "/events", resourceType="booklet", resourceId=booklet["id"])
     assert [event["type"] for event in events["items"]] == ["booklet.failed"]
 

@@ -1,5 +1,6 @@
 """Job handlers for the runner tests (both runners run them): one that succeeds with a result,
-one that fails retryably until a given attempt, one with a bug, one that runs until cancelled."""
+one that fails retryably until a given attempt, one refused by its input, one with a bug, one that
+runs until cancelled."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from paperworks.jobs.handlers import JobContext, JobHandlers, RetryableError, job_handler
+from paperworks.jobs.handlers import JobContext, JobFailed, JobHandlers, RetryableError, job_handler
 
 
 @job_handler("test.echo")
@@ -23,6 +24,11 @@ async def flaky(ctx: JobContext) -> dict[str, Any]:
     if ctx.attempt < ctx.payload["succeed_on"]:
         raise RetryableError("upstream said 503")
     return {"attempt": ctx.attempt}
+
+
+@job_handler("test.refused", max_attempts=3)
+async def refused(ctx: JobContext) -> None:
+    raise JobFailed("page 2 has no sheet 'Q3'", "test.no_sheet")
 
 
 @job_handler("test.boom")
@@ -44,4 +50,4 @@ async def until_cancelled(ctx: JobContext) -> None:
         await asyncio.sleep(0.05)
 
 
-HANDLERS = JobHandlers([echo, flaky, boom, until_cancelled])
+HANDLERS = JobHandlers([echo, flaky, refused, boom, until_cancelled])

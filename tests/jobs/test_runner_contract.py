@@ -18,6 +18,7 @@ from typing import Protocol
 import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import update
+from structlog.testing import capture_logs
 
 from paperworks.identity.caller import SYSTEM
 from paperworks.jobs import service
@@ -183,6 +184,21 @@ async def test_a_retry_can_succeed(db: Database, runner: Runner, workspace_id: s
     assert await runner.deliver(job_id) == JobStatus.succeeded
     job = await load(db, job_id)
     assert (job.status, job.attempts, job.result) == ("succeeded", 2, {"attempt": 2})
+
+
+async def test_a_job_its_input_refuses_fails_at_once_with_its_code(
+    db: Database, runner: Runner, workspace_id: str
+) -> None:
+    job_id = await enqueue(db, workspace_id, "test.refused")
+    with capture_logs() as logs:
+        assert await runner.deliver(job_id) == JobStatus.failed  # attempts left, but no retry
+    job = await load(db, job_id)
+    assert (job.attempts, job.error_code, job.error_message) == (
+        1,
+        "test.no_sheet",
+        "page 2 has no sheet 'Q3'",
+    )
+    assert [log["event"] for log in logs if log["log_level"] == "error"] == []  # not a bug
 
 
 async def test_a_handler_bug_fails_the_job_with_its_message(

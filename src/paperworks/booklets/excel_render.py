@@ -177,6 +177,17 @@ def render_sheet(
     return _draw(sheet_view, plan, title)
 
 
+def check_sheet_fits(
+    xlsx: bytes, sheet: str, *, cell_range: str | None = None, max_pages: int = 50
+) -> None:
+    """Refuse now a sheet (or range) that could never fit in `max_pages`, streaming through it
+    without loading it. Formulas without results are left to the renderer: LibreOffice computes
+    them."""
+    requested = _parse_range(cell_range) if cell_range else None
+    with _opened(xlsx, sheet) as (archive, _, ro_ws):
+        _checked_extent(archive, ro_ws, requested, sheet, max_pages, needs_results=False)
+
+
 def render_sheet_with_libreoffice(
     xlsx: bytes,
     sheet: str,
@@ -333,13 +344,19 @@ def _opened(xlsx: bytes, sheet: str) -> Iterator[tuple[zipfile.ZipFile, Any, Any
 
 
 def _checked_extent(
-    archive: zipfile.ZipFile, ro_ws: Any, requested: _Box | None, sheet: str, max_pages: int
+    archive: zipfile.ZipFile,
+    ro_ws: Any,
+    requested: _Box | None,
+    sheet: str,
+    max_pages: int,
+    *,
+    needs_results: bool = True,
 ) -> tuple[_Box, _Box | None]:
     """The range to render and the part of it holding cells (None: nothing), after refusing a
-    sheet too large to render or with formulas lacking a result."""
+    sheet too large to render or (`needs_results`) with formulas lacking a result."""
     bounds = requested or _print_area(ro_ws) or _Box(1, 1, _MAX_ROW, _MAX_COL)
     _precheck_size(ro_ws, bounds, sheet, max_pages)
-    extent = _scan_sheet(archive, ro_ws._worksheet_path, bounds, sheet, max_pages)
+    extent = _scan_sheet(archive, ro_ws._worksheet_path, bounds, sheet, max_pages, needs_results)
     if extent is not None:
         _refuse_if_too_many(extent.rows, extent.cols, sheet, max_pages)
     return bounds, extent
@@ -391,19 +408,29 @@ def _refuse_if_too_many(rows: int, cols: int, sheet: str, max_pages: int) -> Non
 
 
 def _scan_sheet(
-    archive: zipfile.ZipFile, part: str, bounds: _Box, sheet: str, max_pages: int
+    archive: zipfile.ZipFile,
+    part: str,
+    bounds: _Box,
+    sheet: str,
+    max_pages: int,
+    needs_results: bool,
 ) -> _Box | None:
     """The block from the range's corner to its last stored cell, in one streaming pass that also
     finds formulas without a cached result. openpyxl cannot tell those from formulas whose
     result is empty text (both read as None), and the latter are everywhere (=IF(..,"",..))."""
     try:
-        return _scan_rows(archive, part, bounds, sheet, max_pages)
+        return _scan_rows(archive, part, bounds, sheet, max_pages, needs_results)
     except (ParseError, KeyError, ValueError, *_DAMAGED_ZIP) as exc:
         raise BadWorkbook(f"The workbook cannot be read: sheet {sheet!r}: {exc}") from exc
 
 
 def _scan_rows(
-    archive: zipfile.ZipFile, part: str, bounds: _Box, sheet: str, max_pages: int
+    archive: zipfile.ZipFile,
+    part: str,
+    bounds: _Box,
+    sheet: str,
+    max_pages: int,
+    needs_results: bool,
 ) -> _Box | None:
     last_row = last_col = 0
     row = col = 0
@@ -425,7 +452,7 @@ def _scan_rows(
                 row, col = _cell_position(element.get("r"), row, col)
                 if not bounds.holds(row, col):
                     continue
-                if _lacks_cached_value(element):
+                if needs_results and _lacks_cached_value(element):
                     raise UncachedFormula(
                         f"Cell {get_column_letter(col)}{row} on sheet {sheet!r} has a formula "
                         "with no saved result; open the workbook in Excel or LibreOffice and "

@@ -8,6 +8,7 @@ book edited meanwhile is generated as it is then).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import Sequence
@@ -19,9 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.booklets import exceptions as errors
 from paperworks.booklets import schemas, service
-from paperworks.booklets.engine_errors import TemplateFailed
+from paperworks.booklets.engine_errors import EngineError, TemplateFailed
 from paperworks.booklets.field_templates import render_field, template_attributes
-from paperworks.booklets.models import Book, Booklet, BookletBatch, Customer, PageCondition
+from paperworks.booklets.models import (
+    Book,
+    Booklet,
+    BookletBatch,
+    Customer,
+    PageCondition,
+    PageType,
+)
+from paperworks.booklets.page_checks import check_sheet
 from paperworks.booklets.resolution import (
     ResolvedPage,
     attributes_for,
@@ -230,8 +239,9 @@ async def generate(
     book_id: str,
     body: schemas.GenerateRequest,
 ) -> Booklet:
+    workbook = None
     if body.spreadsheet_file_id is not None:
-        await _ensure_workbook(session, caller, body.spreadsheet_file_id)
+        workbook = await _workbook(session, services, caller, body.spreadsheet_file_id)
     plan = await plan_booklet(
         session,
         caller,
@@ -241,12 +251,16 @@ async def generate(
         body.quarter,
         spreadsheet_file_id=body.spreadsheet_file_id,
     )
+    if workbook is not None:
+        await _check_sheets(plan, workbook)
     return await start_generation(
         session, services, caller, plan, spreadsheet_file_id=body.spreadsheet_file_id
     )
 
 
-async def _ensure_workbook(session: AsyncSession, caller: Caller, file_id: str) -> None:
+async def _workbook(
+    session: AsyncSession, services: Services, caller: Caller, file_id: str
+) -> bytes:
     record = await files.get_file_or_none(session, caller, file_id)
     if record is None or record.content_type != sniffing.XLSX:
         raise errors.InvalidBookletInput(
@@ -254,6 +268,21 @@ async def _ensure_workbook(session: AsyncSession, caller: Caller, file_id: str) 
             code="booklets.wrong_file_type",
             choices=[sniffing.XLSX],
         )
+    return await files.read_bytes(services.storage, record)
+
+
+async def _check_sheets(plan: Plan, workbook: bytes) -> None:
+    """The workbook given at generation has each sheet the excel pages show, small enough to
+    print: checked now, as a page's own workbook is when the page is saved."""
+    for resolved in plan.pages:
+        if resolved.type != PageType.excel:
+            continue
+        config = resolved.page.config or {}
+        try:
+            await asyncio.to_thread(check_sheet, workbook, config["sheet"], config.get("range"))
+        except EngineError as exc:
+            where = f"Page {resolved.page.position} '{resolved.page.title}'"
+            raise errors.InvalidBookletInput.of(exc, where) from exc
 
 
 async def generate_batch(

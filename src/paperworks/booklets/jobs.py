@@ -27,7 +27,7 @@ from paperworks.events.service import Resource
 from paperworks.files import service as files
 from paperworks.files.purposes import Purpose
 from paperworks.identity.caller import SYSTEM
-from paperworks.jobs.handlers import JobCancelled, JobContext, job_handler
+from paperworks.jobs.handlers import JobCancelled, JobContext, JobFailed, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.errors import AppError
 from paperworks.services import Services
@@ -37,8 +37,11 @@ from paperworks.settings import ExcelRenderer
 RESOLVED, MADE = 5, 90
 
 
-class PageFailed(Exception):
+class PageFailed(JobFailed):
     """A page that could not be made; the message names it and says why."""
+
+    def __init__(self, message: str, code: str = "booklets.page_failed") -> None:
+        super().__init__(message, code)
 
 
 async def generation_ended(job: Job, services: Services) -> list[tuple[str, dict[str, Any]]]:
@@ -66,16 +69,23 @@ async def generate_booklet_job(ctx: JobContext) -> dict[str, Any]:
     except JobCancelled:
         raise
     except Exception as exc:
-        await _failed(ctx, booklet_id, _reason(exc))
-        raise
+        failure = _input_failure(exc)
+        reason = str(failure or "The booklet could not be made; the job's error says why.")
+        await _failed(ctx, booklet_id, reason)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, PageFailed | EngineError):
-        return str(exc)
+def _input_failure(exc: Exception) -> JobFailed | None:
+    """What the books, files or customer made impossible, told as it is; None for a bug."""
+    if isinstance(exc, JobFailed):
+        return exc
+    if isinstance(exc, EngineError):
+        return JobFailed(exc.message, exc.code)
     if isinstance(exc, AppError):
-        return exc.detail
-    return "The booklet could not be made; the job's error says why."
+        return JobFailed(exc.detail, exc.code)
+    return None
 
 
 async def _generate(ctx: JobContext, booklet_id: str) -> dict[str, Any]:
@@ -146,7 +156,9 @@ async def _sources(ctx: JobContext, pages: list[ResolvedPage]) -> dict[str, byte
             record = await files.get_file_or_none(session, ctx.caller, file_id)
         if record is None:
             titles = [page.page.title for page in pages if page.source_file_id == file_id]
-            raise PageFailed(f"Page '{titles[0]}': its file {file_id} was deleted.")
+            raise PageFailed(
+                f"Page '{titles[0]}': its file {file_id} was deleted.", "booklets.file_deleted"
+            )
         found[file_id] = await files.read_bytes(ctx.services.storage, record)
     return found
 
@@ -176,7 +188,8 @@ def _make_page(
             data = fill_form(data, values, flatten=page.flatten)
         return Part(title=page.page.title, pdf=data, pages=page.pages)
     except EngineError as exc:
-        raise PageFailed(f"Page {page.page.position} '{page.page.title}': {exc.message}") from exc
+        where = f"Page {page.page.position} '{page.page.title}'"
+        raise PageFailed(f"{where}: {exc.message}", exc.code) from exc
 
 
 def _entry(page: ResolvedPage, attributes: dict[str, str]) -> dict[str, Any]:

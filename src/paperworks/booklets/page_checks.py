@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from paperworks.booklets.engine_errors import UnknownField, UnknownSheet
-from paperworks.booklets.excel_render import sheet_names
+from paperworks.booklets.excel_render import check_sheet_fits, sheet_names
 from paperworks.booklets.field_templates import template_attributes
 from paperworks.booklets.page_ranges import parse_page_ranges
 from paperworks.booklets.pdf_forms import read_fields
@@ -33,7 +33,9 @@ def check_pdf_page(data: bytes, pages: str | None, fields: Mapping[str, str] | N
         template_attributes(template)
 
 
-def check_sheet(data: bytes, sheet: str) -> None:
+def check_sheet(data: bytes, sheet: str, cell_range: str | None) -> None:
+    """The workbook has the sheet, and the sheet (or its range) fits in a booklet's pages."""
     names = sheet_names(data)
     if sheet not in names:
         raise UnknownSheet(f"The workbook has no sheet {sheet!r}.", choices=names)
+    check_sheet_fits(data, sheet, cell_range=cell_range)

@@ -1,6 +1,6 @@
 """A booklet's pages merged into one PDF: bookmarks, page labels, metadata, nothing active.
 
-pikepdf (qpdf) rather than pypdf, by measurement (`bench/booklets_merge.py`: 100 parts of a
+pikepdf (qpdf) rather than pypdf, by measurement (`bench/booklets.py`, section (b): 100 parts of a
 10-page ReportLab PDF, 1,000 pages; medians of 5 merges, three runs on a shared 2-CPU machine):
 `assemble`, with everything below, 211-325 ms and 368 KiB (object streams); the qpdf command
 line (`qpdf --empty --pages ... --`, Debian's qpdf 11.3, a process reading and writing files)

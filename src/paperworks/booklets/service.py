@@ -403,7 +403,9 @@ async def add_condition(
             f"Only choosable pages have conditions; this page is {page.type}.",
             code="page.not_choosable",
         )
-    await _check_pdf(session, storage, caller, data.target_file_id, "targetFileId")
+    target = await _check_pdf(session, storage, caller, data.target_file_id, "targetFileId")
+    config = page.config or {}
+    await _engine(page_checks.check_pdf_page, target, config.get("pages"), None)
     condition = PageCondition(
         workspace_id=page.workspace_id,
         page_id=page.id,
@@ -449,7 +451,7 @@ async def check_page(
     if type == PageType.excel:
         if file_id is not None:
             data = await _file_bytes(session, storage, caller, file_id, sniffing.XLSX, "fileId")
-            await _engine(page_checks.check_sheet, data, config["sheet"])
+            await _engine(page_checks.check_sheet, data, config["sheet"], config.get("range"))
         return
     if type == PageType.choosable:
         default = config.get("defaultFileId")

@@ -18,7 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.jobs import service
-from paperworks.jobs.handlers import JobCancelled, JobContext, JobHandlers, RetryableError
+from paperworks.jobs.handlers import (
+    JobCancelled,
+    JobContext,
+    JobFailed,
+    JobHandlers,
+    RetryableError,
+)
 from paperworks.jobs.metrics import JobMetrics
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.kit.db import Database
@@ -94,6 +100,9 @@ class JobExecutor:
                 return await service.retry_or_fail(
                     session, job, code=exc.code, message=str(exc) or type(exc).__name__
                 )
+        except JobFailed as exc:
+            log.info("job_failed", kind=job.kind, code=exc.code)
+            return await self._fail(job, exc.code, str(exc))
         except Exception as exc:  # a handler's bug fails its job, never the runner
             log.exception("job_handler_failed", kind=job.kind)
             return await self._fail(job, "job.failed", str(exc) or type(exc).__name__)

@@ -37,6 +37,16 @@ class RetryableError(Exception):
     code = "job.retryable"
 
 
+class JobFailed(Exception):
+    """Raise from a handler when the job's input cannot be worked (a page that cannot be made, a
+    file gone): the job fails at once with `code` and this message. Nothing is broken, so no
+    retry and no traceback in the log."""
+
+    def __init__(self, message: str, code: str = "job.failed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class JobCancelled(Exception):
     """Raised inside a handler at its next progress report once someone cancelled the job."""
 
