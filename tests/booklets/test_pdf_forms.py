@@ -744,3 +744,34 @@ def test_odd_characters_neither_fail_nor_show_as_boxes() -> None:
     live = fill_form(data, {"foo": "tab\there \ud800"}, flatten=False)
     assert read_fields(live)[0].value == "tab\there \ufffd"  # a lone surrogate is replaced
     assert "tab here \ufffd" in texts(fill_form(data, {"foo": "tab\there \ud800"}))[0]
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_text_is_placed_by_the_fields_quadding(multiline: bool) -> None:
+    """/Q 0 left, 1 centred, 2 right: where a filled value starts on the flattened page."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(400, 400))
+    flags = {"Ff": 1 << 12} if multiline else {}
+    fields = [
+        merged(
+            pdf,
+            page,
+            f"q{q}",
+            [50, 300 - 60 * q, 350, 340 - 60 * q],
+            FT=Name.Tx,
+            Q=q,
+            **flags,
+            **black_box(),
+        )
+        for q in range(3)
+    ]
+    pdf.Root.AcroForm = Dictionary(Fields=Array(fields), DA=pikepdf.String("/Helv 12 Tf 0 g"))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+
+    flat = fill_form(buffer.getvalue(), {"q0": "left", "q1": "centre", "q2": "right"})
+    with pdfplumber.open(io.BytesIO(flat)) as document:
+        words = {w["text"]: w for w in document.pages[0].extract_words()}
+    assert 50 < words["left"]["x0"] < 60
+    assert abs((words["centre"]["x0"] + words["centre"]["x1"]) / 2 - 200) < 2
+    assert 340 < words["right"]["x1"] < 350

@@ -876,13 +876,7 @@ def _line_runs(text: str, box: _Box, style: _Style) -> list[_Run]:
     size = _line_size(text, box, style, available)
     ascent, descent = _metrics(style.font)
     y = box.height / 2 - (ascent + descent) / 2 * size
-    width = _width(text, style.font, size)
-    if style.align == 1:
-        x = (box.width - width) / 2
-    elif style.align == 2:
-        x = box.width - padding - width
-    else:
-        x = padding
+    x = _aligned(_width(text, style.font, size), box, style, padding)
     return [_Run(x, y, text, size)]
 
 
@@ -916,15 +910,18 @@ def _multiline_runs(text: str, box: _Box, style: _Style) -> list[_Run]:
     top = box.height - box.inset - 1 - ascent * size
     runs = []
     for number, line in enumerate(lines):
-        width = _width(line, style.font, size)
-        if style.align == 1:
-            x = (box.width - width) / 2
-        elif style.align == 2:
-            x = box.width - padding - width
-        else:
-            x = padding
+        x = _aligned(_width(line, style.font, size), box, style, padding)
         runs.append(_Run(x, top - number * size * _LEADING, line, size))
     return runs
+
+
+def _aligned(width: float, box: _Box, style: _Style, padding: float) -> float:
+    """Where a line of `width` starts under the field's quadding: 0 left, 1 centred, 2 right."""
+    if style.align == 1:
+        return (box.width - width) / 2
+    if style.align == 2:
+        return box.width - padding - width
+    return padding
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
