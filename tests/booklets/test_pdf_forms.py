@@ -289,10 +289,59 @@ def test_a_long_single_line_value_shrinks_to_fit() -> None:
         x0 = float(pdf.pages[0].annots[0]["x0"])
         x1 = float(pdf.pages[0].annots[0]["x1"])
     with pdfplumber.open(io.BytesIO(flat)) as pdf:
-        chars = [c for c in pdf.pages[0].chars if c["fontname"].endswith("DejaVuSans")]
-    assert chars
+        chars = [c for c in pdf.pages[0].chars if c["fontname"] == "Helvetica"]  # its /DA font
+    assert "".join(c["text"] for c in chars) == "A long value for a short box"
     assert all(x0 <= c["x0"] and c["x1"] <= x1 for c in chars)
     assert max(c["size"] for c in chars) < 10
+
+
+def embedded_fonts(data: bytes) -> list[str]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return sorted(
+            str(obj.BaseFont)
+            for obj in pdf.objects
+            if isinstance(obj, Dictionary)
+            and obj.get("/Type") == Name.Font
+            and isinstance(obj.get("/FontDescriptor"), Dictionary)
+            and "/FontFile2" in obj.FontDescriptor
+        )
+
+
+def test_a_value_the_forms_standard_font_can_show_is_drawn_in_it() -> None:
+    """/Helv is a font every viewer has: nothing to embed. A value it cannot show (Greek,
+    Cyrillic, anything beyond Windows-1252) is drawn in the bundled DejaVu Sans instead."""
+    data = form("pypdf-form.pdf")
+    latin = fill_form(data, {"foo": "Café Müller \u2013 1.234,50 €"})
+    assert embedded_fonts(latin) == []
+    with pdfplumber.open(io.BytesIO(latin)) as pdf:
+        assert "Café Müller \u2013 1.234,50 €" in pdf.pages[0].extract_text()
+        assert {c["fontname"] for c in pdf.pages[0].chars if c["text"] == "é"} == {"Helvetica"}
+
+    greek = fill_form(data, {"foo": "Ωmega Жук"})
+    (font,) = embedded_fonts(greek)
+    assert font.endswith("+DejaVuSans")
+    assert "Ωmega Жук" in texts(greek)[0]
+
+
+def test_a_tick_the_form_draws_in_zapf_dingbats_is_drawn_in_it() -> None:
+    flat = fill_form(form("pypdf-pdflatex-forms.pdf"), {"Name": "Acme", "Check": "true"})
+    assert embedded_fonts(flat) == []  # no DejaVu subset
+    with pdfplumber.open(io.BytesIO(flat)) as pdf:
+        ticks = [c for c in pdf.pages[0].chars if c["fontname"] == "ZapfDingbats"]
+    assert [tick["text"] for tick in ticks] == ["4"]  # ✔ in ZapfDingbats' own encoding
+
+
+def test_a_list_is_drawn_in_the_unicode_face_when_an_option_needs_it() -> None:
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(300, 300))
+    options = Array([pikepdf.String("Zürich"), pikepdf.String("Αθήνα"), pikepdf.String("Wien")])
+    pick = merged(pdf, page, "city", [20, 150, 200, 250], FT=Name.Ch, Opt=options, **black_box())
+    pdf.Root.AcroForm = Dictionary(Fields=Array([pick]), DA=pikepdf.String("/Helv 12 Tf 0 g"))
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    flat = fill_form(buffer.getvalue(), {"city": "Wien"})
+    assert [font.split("+")[1] for font in embedded_fonts(flat)] == ["DejaVuSans"]
+    assert texts(flat)[0].split() == ["Zürich", "Αθήνα", "Wien"]
 
 
 def test_copies_of_one_form_are_filled_independently_and_merged() -> None:

@@ -1,4 +1,5 @@
-"""AcroForm fields read, filled with appearances in an embedded Unicode font, and flattened.
+"""AcroForm fields read, filled with appearances that show any Latin, Greek or Cyrillic value, and
+flattened.
 
 pikepdf (qpdf) rather than pypdf. Both read all five sample forms, but pypdf draws appearances
 in the form's own fonts: "Ωmega Ünïcode Жук" came out as "?mega Ünïcode ???" on every sample,
@@ -29,7 +30,12 @@ Decisions a caller can rely on:
 - Text is drawn as viewers draw it: /DA size and colour (auto size at most 12 pt), shrunk to
   fit the box rather than clipped, multi-line text wrapped, comb fields one character per
   cell, /Q alignment, /MK /R rotation, /MK background and border (beveled and inset as solid).
-  A bold /DA font becomes DejaVu Sans Bold; characters DejaVu lacks (CJK) show as boxes.
+- A value the /DA's own standard font can show (Helvetica, Times, Courier: Windows-1252 text)
+  is drawn in it, and a tick or dot in ZapfDingbats when the /DA asks for it: every viewer has
+  these, so nothing is embedded and the form looks as designed. Any other value is drawn in
+  the bundled DejaVu Sans (Bold for a bold /DA font); characters DejaVu lacks (CJK) show as
+  boxes. Against qpdf's own generator and flattening (`bench/booklets.py`, section (a)), a
+  Latin-valued booklet costs about 2.7x; a Greek or Cyrillic one, with its font subset, 4-5x.
 - XFA-only forms (no AcroForm fields) have no fields here; signature fields keep their
   appearance when flattened, which invalidates any signature, as any change to a signed file would.
 """
@@ -41,7 +47,7 @@ import io
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -638,6 +644,23 @@ class _Style:
     size: float  # 0: fit to the box
     color: tuple[float, ...]
     align: int
+    standard: str | None = None  # the base-14 text font the /DA names, if it names one
+    dingbats: bool = False  # the /DA names ZapfDingbats, as checkboxes and radios usually do
+
+    def for_text(self, *texts: str) -> _Style:
+        """In the form's own standard font when it can show every character: every viewer has
+        it, so nothing is embedded; else in the bundled Unicode face."""
+        if self.standard is None or not all(_in_win_ansi(text) for text in texts):
+            return self
+        return replace(self, font=self.standard)
+
+
+def _in_win_ansi(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -687,6 +710,7 @@ class _Painter:
         flags = item.flags
         if flags & _PASSWORD:
             value = "*" * len(value)
+        style = style.for_text(value)
         limit = _int(item.inherited.get("/MaxLen"))
         if flags & _COMB and limit and not flags & (_MULTILINE | _PASSWORD):
             runs = _comb_runs(value, box, style, limit)
@@ -699,11 +723,14 @@ class _Painter:
     def choice(self, item: _Field, widget: Dictionary, shown: str, indices: Sequence[int]) -> None:
         box, style = self._look(item, widget)
         if item.flags & _COMBO:
+            style = style.for_text(_printable(shown))
             runs = _line_runs(_printable(shown), box, style)
             self.drawings.append(_Drawing(widget, box, style, runs))
             return
         top = _int(item.inherited.get("/TI"))
-        runs, highlights = _list_runs(_choices(item), indices, top, box, style)
+        choices = _choices(item)
+        style = style.for_text(*(choice.display for choice in choices))
+        runs, highlights = _list_runs(choices, indices, top, box, style)
         self.drawings.append(_Drawing(widget, box, style, runs, highlights))
 
     def button(self, item: _Field, widget: Dictionary) -> None:
@@ -720,6 +747,8 @@ class _Painter:
             _text(characteristics.get("/CA")) if isinstance(characteristics, Dictionary) else ""
         )
         symbol = _SYMBOLS.get(caption, "●" if item.type == "radio" else "✔")
+        if style.dingbats:  # every viewer has it, and the form asks for it: nothing to embed
+            style = replace(style, font="ZapfDingbats")
         runs = _symbol_runs(symbol, box, style)
         self.drawings.append(_Drawing(widget, box, style, runs, state=_text(state), clip=False))
         if not isinstance(normal, Dictionary) or not isinstance(normal.get("/Off"), Stream):
@@ -756,7 +785,45 @@ def _style(form: _Form, item: _Field, widget: Dictionary) -> _Style:
     da = widget.get("/DA") or item.inherited.get("/DA") or form.default("/DA")
     font_name, size, color = _parse_da(_text(da))
     align = widget.get("/Q", item.inherited.get("/Q", form.default("/Q")))
-    return _Style(_font(_is_bold(form, widget, font_name)), size, color, _int(align))
+    bold = _is_bold(form, widget, font_name)
+    standard = _standard_font(form, widget, font_name)
+    text_font = standard if standard in _BASE_14 else None
+    dingbats = standard == "ZapfDingbats"
+    return _Style(_font(bold), size, color, _int(align), text_font, dingbats)
+
+
+# The base-14 fonts by the resource names Acrobat gives them, for forms whose /DR lacks them.
+_ACROBAT_NAMES = {
+    "/helv": "Helvetica",
+    "/hebo": "Helvetica-Bold",
+    "/tiro": "Times-Roman",
+    "/tibo": "Times-Bold",
+    "/cour": "Courier",
+    "/cobo": "Courier-Bold",
+    "/zadb": "ZapfDingbats",
+}
+_BASE_14 = frozenset(
+    f"{family}{style}"
+    for family, styles in (
+        ("Helvetica", ("", "-Bold", "-Oblique", "-BoldOblique")),
+        ("Courier", ("", "-Bold", "-Oblique", "-BoldOblique")),
+        ("Times", ("-Roman", "-Bold", "-Italic", "-BoldItalic")),
+    )
+    for style in styles
+)
+
+
+def _standard_font(form: _Form, widget: Dictionary, font_name: str | None) -> str | None:
+    """The base-14 font the /DA names (through /DR, or by Acrobat's name), or None."""
+    if not font_name or not font_name.startswith("/"):
+        return None
+    for holder in (widget.get("/DR"), form.default("/DR")):
+        fonts = holder.get("/Font") if isinstance(holder, Dictionary) else None
+        if isinstance(fonts, Dictionary) and font_name in fonts:
+            font = fonts[font_name]
+            base = _text(font.get("/BaseFont")).lstrip("/") if isinstance(font, Dictionary) else ""
+            return base if base in _BASE_14 or base == "ZapfDingbats" else None
+    return _ACROBAT_NAMES.get(font_name.lower())
 
 
 _DA_TOKEN = re.compile(r"/[^\s/\[\]()<>{}%]*|[-+]?(?:\d+\.?\d*|\.\d+)|[A-Za-z*']+")
