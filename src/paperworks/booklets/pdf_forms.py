@@ -628,7 +628,13 @@ def _font(bold: bool) -> str:
 def _metrics(font: str) -> tuple[float, float]:
     """Ascent and descent per point of size (the descent is negative)."""
     face = pdfmetrics.getFont(font).face
+    if not face.ascent and not face.descent:
+        return _SYMBOL_METRICS
     return float(face.ascent) / 1000, float(face.descent) / 1000
+
+
+# ZapfDingbats' metrics give neither; its ticks and dots stand on the baseline, 0.7 em tall.
+_SYMBOL_METRICS = (0.705, -0.014)
 
 
 @lru_cache(maxsize=65536)
@@ -764,6 +770,9 @@ class _Painter:
             _set_appearance(widget, _xobject(doc, box, box.decoration, Dictionary()), "Off")
         if not self.drawings:
             return
+        if all(drawing.style.font in _STANDARD_FONTS for drawing in self.drawings):
+            self._finish_in_standard_fonts()
+            return
         with pikepdf.open(io.BytesIO(_render(self.drawings))) as source:
             _tag_subsets(source)
             for drawing, page in zip(self.drawings, source.pages, strict=True):
@@ -771,6 +780,20 @@ class _Painter:
                 content = _content(drawing, _page_content(page))
                 xobject = _xobject(doc, drawing.box, content, resources)
                 _set_appearance(drawing.widget, xobject, drawing.state)
+
+    def _finish_in_standard_fonts(self) -> None:
+        """Text in fonts every viewer has is a few operators, written here directly: no font to
+        subset, so no ReportLab document to make and copy from."""
+        doc = self.form.doc
+        fonts: dict[str, Dictionary] = {}
+        for drawing in self.drawings:
+            name = drawing.style.font
+            if name not in fonts:
+                fonts[name] = doc.make_indirect(_standard_font_dictionary(name))
+            resources = Dictionary(Font=Dictionary(F0=fonts[name]))
+            content = _content(drawing, _standard_operators(drawing))
+            xobject = _xobject(doc, drawing.box, content, resources)
+            _set_appearance(drawing.widget, xobject, drawing.state)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -1049,6 +1072,43 @@ def _symbol_runs(symbol: str, box: _Box, style: _Style) -> list[_Run]:
     ascent, descent = _metrics(style.font)
     y = box.height / 2 - (ascent + descent) / 2 * size
     return [_Run((box.width - width) / 2, y, symbol, size)]
+
+
+# --- drawing in the standard fonts ------------------------------------------------------------
+
+
+_STANDARD_FONTS = _BASE_14 | {"ZapfDingbats"}
+
+
+def _standard_font_dictionary(name: str) -> Dictionary:
+    font = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name("/" + name))
+    if name != "ZapfDingbats":  # the symbol font has only its own encoding
+        font.Encoding = Name.WinAnsiEncoding
+    return font
+
+
+def _standard_operators(drawing: _Drawing) -> bytes:
+    """What `_draw` draws with ReportLab, as content-stream operators over the font /F0."""
+    box, style = drawing.box, drawing.style
+    operators: list[tuple[list[Any], str]] = []
+    if drawing.clip:
+        inner = [box.inset, box.inset, box.width - 2 * box.inset, box.height - 2 * box.inset]
+        operators += [(inner, "re"), ([], "W"), ([], "n")]
+    for highlight in drawing.highlights:
+        operators += [(list(_HIGHLIGHT), "rg"), (list(highlight), "re"), ([], "f")]
+    operators.append((list(style.color), {1: "g", 3: "rg", 4: "k"}.get(len(style.color), "g")))
+    encoding = "ZapfDingbatsEncoding" if style.font == "ZapfDingbats" else "cp1252"
+    for run in drawing.runs:
+        operators += [
+            ([], "BT"),
+            ([Name.F0, run.size], "Tf"),
+            ([run.x, run.y], "Td"),
+            ([pikepdf.String(run.text.encode(encoding))], "Tj"),
+            ([], "ET"),
+        ]
+    return pikepdf.unparse_content_stream(
+        [(operands, pikepdf.Operator(operator)) for operands, operator in operators]
+    )
 
 
 # --- drawing with ReportLab and moving the result into the form ------------------------------
