@@ -532,9 +532,15 @@ def _matching(value: str, candidates: Sequence[tuple[str, str]]) -> str | None:
 
 
 def _button_state(item: _Field, value: str) -> str:
+    """The state a value selects: an option's label, else its tooltip or state name, else a
+    yes/no word. A checkbox's state name that reads as "no" (Acrobat names the states of
+    checkboxes with /Opt export values 0, 1, ...) is not taken: "0" leaves the box unticked."""
     options = _button_options(item)
     names = [(o.state, o.label) for o in options] + [
-        (o.state, alias) for o in options for alias in o.aliases
+        (o.state, alias)
+        for o in options
+        for alias in o.aliases
+        if item.type == "radio" or alias.strip().lower() not in _FALSE
     ]
     state = _matching(value, names)
     if state is not None:
@@ -1264,11 +1270,20 @@ def _drop(holder: Any, key: str) -> None:
 
 def _settle_acroform(form: _Form) -> None:
     """Every shown value now has an appearance, so viewers need not (and must not, or they
-    would redraw in the form's fonts) make their own; XFA would override the values."""
+    would redraw in the form's fonts) make their own; XFA would override the values. The
+    usage-rights signature of a Reader-extended form no longer matches the changed file, and
+    Adobe Reader says so (and turns features off) unless it goes."""
     if form.acroform is not None:
         for key in ("/NeedAppearances", "/XFA"):
             _drop(form.acroform, key)
-    _drop(form.doc.Root, "/NeedsRendering")
+    root = form.doc.Root
+    _drop(root, "/NeedsRendering")
+    permissions = root.get("/Perms")
+    if isinstance(permissions, Dictionary):
+        for key in ("/UR", "/UR3"):
+            _drop(permissions, key)
+        if not permissions.keys():
+            del root["/Perms"]
 
 
 def _flatten(doc: pikepdf.Pdf, form: _Form) -> None:

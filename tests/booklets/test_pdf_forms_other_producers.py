@@ -1,0 +1,99 @@
+"""Forms as Acrobat, LiveCycle Designer and other producers write them, built here on the spot:
+what filling them got wrong once."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pikepdf
+import pytest
+from pikepdf import Array, Dictionary, Name, Stream, String
+
+from paperworks.booklets.pdf_forms import FormField, fill_form, read_fields
+
+
+def by_name(fields: list[FormField]) -> dict[str, FormField]:
+    return {field.name: field for field in fields}
+
+
+def saved(pdf: pikepdf.Pdf) -> bytes:
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def state(pdf: pikepdf.Pdf, content: bytes = b"", size: float = 12) -> Stream:
+    stream = Stream(pdf, content)
+    stream.Type = Name.XObject
+    stream.Subtype = Name.Form
+    stream.BBox = Array([0, 0, size, size])
+    return pdf.make_indirect(stream)
+
+
+def widget(pdf: pikepdf.Pdf, page: pikepdf.Page, rect: list[float], **entries: Any) -> Dictionary:
+    annot = pdf.make_indirect(
+        Dictionary(Type=Name.Annot, Subtype=Name.Widget, Rect=Array(rect), F=4, P=page.obj)
+    )
+    for key, value in entries.items():
+        annot[Name("/" + key)] = value
+    if "/Annots" not in page.obj:
+        page.obj.Annots = Array()
+    page.obj.Annots.append(annot)
+    return annot
+
+
+def acroform(pdf: pikepdf.Pdf, *fields: Dictionary, **entries: Any) -> bytes:
+    pdf.Root.AcroForm = Dictionary(Fields=Array(list(fields)), DA=String("/Helv 0 Tf 0 g"))
+    for key, value in entries.items():
+        pdf.Root.AcroForm[Name("/" + key)] = value
+    return saved(pdf)
+
+
+def checkbox_with_export_value() -> bytes:
+    """Acrobat names the on-state of a checkbox with an /Opt export value by its index, "0"."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(200, 200))
+    states = Dictionary({"/0": state(pdf, b"0 g 2 2 8 8 re f"), "/Off": state(pdf)})
+    box = widget(
+        pdf,
+        page,
+        [20, 20, 32, 32],
+        T=String("agree[0]"),
+        FT=Name.Btn,
+        Opt=Array([String("Ja")]),
+        V=Name.Off,
+        AS=Name.Off,
+        AP=Dictionary(N=states),
+    )
+    return acroform(pdf, box)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0", "Off"), ("no", "Off"), ("1", "Ja"), ("Ja", "Ja"), ("x", "Ja")]
+)
+def test_a_checkbox_whose_state_is_named_0_is_not_ticked_by_0(value: str, expected: str) -> None:
+    data = checkbox_with_export_value()
+    assert read_fields(data)[0].options == ["Ja"]
+    filled = fill_form(data, {"agree[0]": value}, flatten=False)
+    assert read_fields(filled)[0].value == expected
+
+
+def test_a_reader_extended_forms_usage_rights_go_and_a_certification_stays() -> None:
+    """Reader checks the usage-rights signature (/Perms /UR3) against the file; once the file
+    is filled it no longer matches, and Reader would warn and turn features off."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(200, 200))
+    name = widget(pdf, page, [20, 20, 180, 40], T=String("name"), FT=Name.Tx)
+    signature = pdf.make_indirect(Dictionary(Type=Name.Sig, Filter=Name("/Adobe.PPKLite")))
+    pdf.Root.Perms = Dictionary(UR3=signature)
+    data = acroform(pdf, name, SigFlags=3)
+    for flatten in (False, True):
+        with pikepdf.open(io.BytesIO(fill_form(data, {"name": "x"}, flatten=flatten))) as out:
+            assert "/Perms" not in out.Root
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.Root.Perms.DocMDP = pdf.make_indirect(Dictionary(Type=Name.Sig))
+        certified = saved(pdf)
+    with pikepdf.open(io.BytesIO(fill_form(certified, {"name": "x"}, flatten=False))) as out:
+        assert list(out.Root.Perms.keys()) == ["/DocMDP"]
