@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pdfplumber
 import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name, Stream, String
@@ -97,3 +98,34 @@ def test_a_reader_extended_forms_usage_rights_go_and_a_certification_stays() -> 
         certified = saved(pdf)
     with pikepdf.open(io.BytesIO(fill_form(certified, {"name": "x"}, flatten=False))) as out:
         assert list(out.Root.Perms.keys()) == ["/DocMDP"]
+
+
+def fonts_drawn(data: bytes) -> list[str]:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return sorted({char["fontname"] for page in pdf.pages for char in page.chars})
+
+
+@pytest.mark.parametrize(
+    ("base", "da", "expected"),
+    [
+        ("ArialMT", "/ArialMT 10.00 Tf 0 g", "Helvetica"),
+        ("Arial,Bold", "/Arial#2CBold 9 Tf 0 g", "Helvetica-Bold"),  # the DA escapes the comma
+        ("TimesNewRomanPS-BoldItalicMT", "/F3 0 Tf 0 0 1 rg", "Times-BoldItalic"),
+        ("ABCDEF+CourierNewPSMT", "/F4 10 Tf 0 g", "Courier"),
+    ],
+)
+def test_arial_times_new_roman_and_courier_new_are_drawn_as_standard_fonts(
+    base: str, da: str, expected: str
+) -> None:
+    """What Windows producers and Designer put in /DR are the standard faces by other names;
+    viewers draw them so, and so is a value, rather than in the bundled DejaVu."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(300, 100))
+    font = pdf.make_indirect(
+        Dictionary(Type=Name.Font, Subtype=Name.TrueType, BaseFont=Name("/" + base))
+    )
+    resource = da.split()[0].replace("#2C", ",")
+    name = widget(pdf, page, [20, 20, 280, 40], T=String("name[0]"), FT=Name.Tx, DA=String(da))
+    data = acroform(pdf, name, DR=Dictionary(Font=Dictionary({resource: font})))
+    assert fonts_drawn(fill_form(data, {"name[0]": "Müller (Jr.) \\ ½"})) == [expected]
+    assert "DejaVuSans" in fonts_drawn(fill_form(data, {"name[0]": "Жук"}))[0]

@@ -31,8 +31,8 @@ Decisions a caller can rely on:
 - Text is drawn as viewers draw it: /DA size and colour (auto size at most 12 pt), shrunk to
   fit the box rather than clipped, multi-line text wrapped, comb fields one character per
   cell, /Q alignment, /MK /R rotation, /MK background and border (beveled and inset as solid).
-- A value the /DA's own standard font can show (Helvetica, Times, Courier: Windows-1252 text)
-  is drawn in it, and a tick or dot in ZapfDingbats when the /DA asks for it: every viewer has
+- A value the /DA's own standard font can show (Helvetica, Times, Courier, also as Arial,
+  TimesNewRoman, CourierNew: Windows-1252 text) is drawn in it, and a tick or dot in ZapfDingbats when the /DA asks for it: every viewer has
   these, so nothing is embedded and the form looks as designed. Any other value is drawn in
   the bundled DejaVu Sans (Bold for a bold /DA font); characters DejaVu lacks (CJK) show as
   boxes. Against qpdf's own generator and flattening (`bench/booklets.py`, section (a)), a
@@ -852,11 +852,48 @@ def _standard_font(form: _Form, widget: Dictionary, font_name: str | None) -> st
         if isinstance(fonts, Dictionary) and font_name in fonts:
             font = fonts[font_name]
             base = _text(font.get("/BaseFont")).lstrip("/") if isinstance(font, Dictionary) else ""
-            return base if base in _BASE_14 or base == "ZapfDingbats" else None
+            return _standard_name(base)
     return _ACROBAT_NAMES.get(font_name.lower())
 
 
+# The other names of the standard text fonts (ISO 32000 lists Arial, TimesNewRoman and
+# CourierNew with ",Bold" styles; Windows producers write ArialMT, TimesNewRomanPS-BoldMT...),
+# optionally as a subset ("ABCDEF+"): metrically the same faces, so viewers draw them as such.
+_ALIAS = re.compile(
+    r"(?:[A-Z]{6}\+)?(Arial|Helvetica|TimesNewRoman|Times|CourierNew|Courier)(?:PS)?(?:MT)?"
+    r"(?:[-,](Roman|Regular|Bold|Italic|Oblique|BoldItalic|BoldOblique)(?:MT)?)?"
+)
+_STYLES = {
+    "Helvetica": ("", "-Bold", "-Oblique", "-BoldOblique"),
+    "Courier": ("", "-Bold", "-Oblique", "-BoldOblique"),
+    "Times": ("-Roman", "-Bold", "-Italic", "-BoldItalic"),
+}
+
+
+def _standard_name(base: str) -> str | None:
+    """The standard font a /BaseFont names, by its own name or another, or None."""
+    if base in _BASE_14 or base == "ZapfDingbats":
+        return base
+    match = _ALIAS.fullmatch(base)
+    if match is None:
+        return None
+    family = {"Arial": "Helvetica", "TimesNewRoman": "Times", "CourierNew": "Courier"}.get(
+        match[1], match[1]
+    )
+    style = match[2] or ""
+    slanted = "Italic" in style or "Oblique" in style
+    return family + _STYLES[family][("Bold" in style) + 2 * slanted]
+
+
 _DA_TOKEN = re.compile(r"/[^\s/\[\]()<>{}%]*|[-+]?(?:\d+\.?\d*|\.\d+)|[A-Za-z*']+")
+
+
+_ESCAPE = re.compile(r"#([0-9A-Fa-f]{2})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    """A name's #xx escape as its character (/Arial#2CBold is the resource /Arial,Bold)."""
+    return chr(int(match[1], 16))
 
 
 def _parse_da(da: str) -> tuple[str | None, float, tuple[float, ...]]:
@@ -866,7 +903,7 @@ def _parse_da(da: str) -> tuple[str | None, float, tuple[float, ...]]:
     operands: list[str] = []
     for word in _DA_TOKEN.findall(da):
         if word == "Tf" and len(operands) >= 2:
-            font, size = operands[-2], abs(_number(operands[-1]))
+            font, size = _ESCAPE.sub(_unescape, operands[-2]), abs(_number(operands[-1]))
         elif word in ("g", "rg", "k"):
             count = {"g": 1, "rg": 3, "k": 4}[word]
             if len(operands) >= count:
