@@ -32,7 +32,11 @@ Rules this engine follows, where Excel leaves room or we differ on purpose:
 - Number formats follow Excel's codes (sections, colours, literals, scaling commas, percent,
   scientific, fractions, dates and elapsed times, accounting fill). Separators are `,` and `.`
   unless the format names a locale (`[$€-407]`): then that locale's. Month and day names are
-  English; the system short date (built-in format 14) is shown as ISO `yyyy-mm-dd`.
+  English; the system short date (built-in format 14) is shown as ISO `yyyy-mm-dd`. A format
+  stored only as a built-in id is read from that id, a locale's own ids (East Asian, Thai) as
+  the built-in they stand for, dates in the workbook's date system (1900 or 1904).
+- A right-to-left sheet prints mirrored: column A at the right margin, a cell's left border on
+  its right; text keeps its alignment within the cell.
 - Formula cells show their cached result; a formula without one (the file was written by a
   library, not saved by a spreadsheet application) is `UncachedFormula`, naming the cell. An
   empty text result (`=IF(..,"",..)`, stored as t="str" with an empty value) is fine.
@@ -57,7 +61,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
@@ -70,6 +74,12 @@ import openpyxl  # type: ignore[import-untyped]
 import pikepdf
 from openpyxl.packaging.relationship import get_rels_path  # type: ignore[import-untyped]
 from openpyxl.styles.colors import COLOR_INDEX  # type: ignore[import-untyped]
+from openpyxl.styles.numbers import (  # type: ignore[import-untyped]
+    BUILTIN_FORMATS,
+    BUILTIN_FORMATS_MAX_SIZE,
+    is_date_format,
+    is_timedelta_format,
+)
 from openpyxl.utils.cell import (  # type: ignore[import-untyped]
     column_index_from_string,
     get_column_letter,
@@ -588,10 +598,14 @@ class _Sheet:
     gridlines: bool
     over_then_down: bool
     scale: float | None
+    right_to_left: bool = False  # column A on the right, as Excel prints such sheets
 
     @cached_property
     def col_pos(self) -> dict[int, float]:
-        return _positions(self.cols, self.col_width)
+        """Where each column starts from the left of the whole sheet as printed."""
+        if not self.right_to_left:
+            return _positions(self.cols, self.col_width)
+        return _positions(self.cols[::-1], self.col_width)
 
     @cached_property
     def body_pos(self) -> dict[int, float]:
@@ -611,6 +625,9 @@ class _Sheet:
         header_rows = [r for r in title_rows if not _row_hidden(ws, r)]
         cols = sorted(col_width)
         cells = _read_cells(ws, sorted(set(visible_rows) | set(header_rows)), cols, styles)
+        right_to_left = bool(ws.views.sheetView and ws.views.sheetView[0].rightToLeft)
+        if right_to_left:
+            cells = {key: _mirrored(cell) for key, cell in cells.items()}
         merges = _merges(ws, box)
         merge_at = {cell: merge for merge in merges for cell in _merge_cells(merge)}
         if not header_rows:
@@ -639,6 +656,7 @@ class _Sheet:
             gridlines=bool(ws.print_options.gridLines),
             over_then_down=setup.pageOrder == "overThenDown",
             scale=float(setup.scale) / 100 if setup.scale and 10 <= setup.scale <= 400 else None,
+            right_to_left=right_to_left,
         )
 
 
@@ -648,6 +666,12 @@ _ORIENTATIONS = ("portrait", "landscape")
 def _ids(text: str) -> list[str]:
     """Words of a table written as one string, to keep long constant lists short."""
     return text.split()
+
+
+def _mirrored(cell: _Cell) -> _Cell:
+    """A right-to-left sheet is printed mirrored: a cell's left border is on its right."""
+    style = replace(cell.style, left=cell.style.right, right=cell.style.left)
+    return replace(cell, style=style)
 
 
 def _margin(inches: float | None) -> float:
@@ -756,6 +780,14 @@ def _read_cell(cell: Any, style: _Style) -> _Cell:
     if cell.data_type == "e" or isinstance(value, bool):
         kind: Literal["text", "number", "centre"] = "centre"
         return _Cell(format_value(value) if isinstance(value, bool) else str(value), style, kind)
+    if isinstance(value, int | float) and is_date_format(style.number_format):
+        # A date under a format openpyxl did not take for one (an aliased built-in id), read
+        # in the workbook's date system as openpyxl reads the others.
+        timed = is_timedelta_format(style.number_format)
+        try:
+            value = from_excel(value, cell.parent.parent.epoch, timedelta=timed)
+        except (OverflowError, ValueError):
+            value = -1  # shown as ###### like any serial no date can be
     formatted = _format(value, style.number_format)
     kind = "text" if isinstance(value, str) else "number"
     text = formatted.text[:MAX_CELL_CHARS]
@@ -866,6 +898,18 @@ _PATTERN_DENSITY = {
     "gray125": 0.125,
     "gray0625": 0.0625,
 }
+_BUILTIN_FIXES = {
+    44: '_("$"* #,##0.00_);_("$"* \\(#,##0.00\\);_("$"* "-"??_);_(@_)',
+    47: "mm:ss.0",
+}
+# Locale-dependent built-in ids and the built-in each shows as outside its locale, as Excel and
+# LibreOffice do: 14 the short date, 21 the time, 1-4 numbers, 9-13 percent and fractions.
+_BUILTIN_ALIASES = {
+    **dict.fromkeys([*range(27, 32), 36, *range(50, 59), 71, 72], 14),
+    **dict.fromkeys([32, 33, 34, 35, 77], 21),
+    **{59: 1, 60: 2, 61: 3, 62: 4, 67: 9, 68: 10, 69: 12, 70: 13, 73: 15, 74: 16, 75: 17},
+    **{76: 20, 78: 22, 79: 45, 80: 46, 81: 47},
+}
 _SERIF_HINTS = ("times", "cambria", "georgia", "garamond", "serif", "book", "palatino", "roman")
 _BLACK: RGB = (0.0, 0.0, 0.0)
 _WHITE: RGB = (1.0, 1.0, 1.0)
@@ -909,7 +953,7 @@ class _StyleReader:
             wrap=bool(align.wrap_text) or align.horizontal in ("justify", "distributed"),
             shrink=bool(align.shrink_to_fit),
             indent=int(align.indent or 0),
-            number_format=str(cell.number_format or "General"),
+            number_format=_number_format(cell),
         )
 
     def _fill(self, fill: Any) -> RGB | None:
@@ -943,6 +987,18 @@ class _StyleReader:
         if hex_value is None:
             return None
         return _tint(_hex_rgb(hex_value), float(color.tint or 0))
+
+
+def _number_format(cell: Any) -> str:
+    """The cell's format code, from its format id for the built-in ones: openpyxl misspells two
+    (44 lost its section separators, 47 a colon) and reads the ids Excel shows as a locale's
+    own variant of a built-in (East Asian and Thai dates, times, numbers) as General."""
+    style = getattr(cell, "_style", None)
+    fmt_id = int(getattr(style, "numFmtId", 0) or 0)
+    if fmt_id >= BUILTIN_FORMATS_MAX_SIZE:
+        return str(cell.number_format or "General")
+    fmt_id = _BUILTIN_ALIASES.get(fmt_id, fmt_id)
+    return _BUILTIN_FIXES.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id, "General")
 
 
 def _theme_colours(theme: bytes | None) -> tuple[str, ...]:
@@ -1040,8 +1096,9 @@ class _Segment:
 
 @dataclass(frozen=True)
 class _Page:
-    cols: list[int]
+    cols: list[int]  # from left to right as printed
     segments: list[_Segment]
+    indent: float = 0.0  # from the left margin, in sheet points: right-to-left sheets
 
 
 @dataclass(frozen=True)
@@ -1078,7 +1135,18 @@ def _plan(sheet: _Sheet, orientation: Orientation | None, fit: bool) -> _Plan:
     offset = 0.0
     if sheet.centred and len(bands) == 1:
         offset = max(0.0, (usable_w - total_w * scale) / 2)
+    if sheet.right_to_left:
+        # Mirrored: column A against the right margin, each band's columns right to left.
+        room = usable_w / scale if not offset else total_w
+        pages = [
+            _Page(p.cols[::-1], p.segments, max(0.0, room - _band_width(sheet, p.cols)))
+            for p in pages
+        ]
     return _Plan((width, height), scale, (left + offset, height - top), pages)
+
+
+def _band_width(sheet: _Sheet, cols: list[int]) -> float:
+    return sum(sheet.col_width[c] for c in cols)
 
 
 def _bands(cols: list[int], widths: dict[int, float], room: float) -> list[list[int]]:
@@ -1168,6 +1236,7 @@ def _draw(sheet: _Sheet, plan: _Plan, title: str | None) -> bytes:
         canvas.saveState()
         canvas.translate(*plan.origin)
         canvas.scale(plan.scale, plan.scale)
+        canvas.translate(page.indent, 0)
         _draw_page(canvas, sheet, page)
         canvas.restoreState()
         canvas.showPage()
@@ -1206,7 +1275,7 @@ def _place(sheet: _Sheet, page: _Page) -> Iterator[_Placed]:
     if not page.cols:
         return
     col_base = sheet.col_pos[page.cols[0]]
-    band_w = sum(sheet.col_width[c] for c in page.cols)
+    band_w = _band_width(sheet, page.cols)
     for segment in page.segments:
         if not segment.rows:
             continue
@@ -1255,7 +1324,7 @@ def _merge_rect(
 ) -> _Rect | None:
     """The whole merged box relative to the page, even where it reaches past the page's rows or
     band's columns, so its text sits where it would on one big sheet of paper."""
-    cols = [c for c in _span(merge.min_col, merge.max_col) if c in sheet.col_pos]
+    cols = _visual_cols(sheet, merge)
     rows = [r for r in _span(merge.min_row, merge.max_row) if r in row_pos]
     if not cols or not rows:
         return None
@@ -1264,6 +1333,12 @@ def _merge_rect(
     w = sheet.col_pos[cols[-1]] + sheet.col_width[cols[-1]] - x
     h = row_pos[rows[-1]] + sheet.row_height[rows[-1]] - y
     return _Rect(x - col_base, y - row_base, w, h)
+
+
+def _visual_cols(sheet: _Sheet, merge: _Box) -> list[int]:
+    """The merge's visible columns from left to right on the page."""
+    cols = [c for c in _span(merge.min_col, merge.max_col) if c in sheet.col_pos]
+    return cols[::-1] if sheet.right_to_left else cols
 
 
 def _re(rect: _Rect) -> str:
@@ -1557,24 +1632,23 @@ def _edges(sheet: _Sheet, item: _Placed) -> Iterator[tuple[_Side, _Line]]:
         return
     merge = item.merge
     x = box.x
-    for col in _span(merge.min_col, merge.max_col):
-        width = sheet.col_width.get(col)
-        if width is None:
-            continue
+    for col in _visual_cols(sheet, merge):
+        width = sheet.col_width[col]
         yield from _side_at(sheet, merge.min_row, col, "top", (x, box.y, x + width, box.y))
         yield from _side_at(
             sheet, merge.max_row, col, "bottom", (x, box.bottom, x + width, box.bottom)
         )
         x += width
+    first, last = merge.min_col, merge.max_col
+    if sheet.right_to_left:
+        first, last = last, first
     y = box.y
     for row in _span(merge.min_row, merge.max_row):
         height = sheet.row_height.get(row)
         if height is None:
             continue
-        yield from _side_at(sheet, row, merge.min_col, "left", (box.x, y, box.x, y + height))
-        yield from _side_at(
-            sheet, row, merge.max_col, "right", (box.right, y, box.right, y + height)
-        )
+        yield from _side_at(sheet, row, first, "left", (box.x, y, box.x, y + height))
+        yield from _side_at(sheet, row, last, "right", (box.right, y, box.right, y + height))
         y += height
 
 
