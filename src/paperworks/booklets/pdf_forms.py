@@ -32,11 +32,12 @@ Decisions a caller can rely on:
   fit the box rather than clipped, multi-line text wrapped, comb fields one character per
   cell, /Q alignment, /MK /R rotation, /MK background and border (beveled and inset as solid).
 - A value the /DA's own standard font can show (Helvetica, Times, Courier, also as Arial,
-  TimesNewRoman, CourierNew: Windows-1252 text) is drawn in it, and a tick or dot in ZapfDingbats when the /DA asks for it: every viewer has
-  these, so nothing is embedded and the form looks as designed. Any other value is drawn in
-  the bundled DejaVu Sans (Bold for a bold /DA font); characters DejaVu lacks (CJK) show as
-  boxes. Against qpdf's own generator and flattening (`bench/booklets.py`, section (a)), a
-  Latin-valued booklet costs about 2.1x; a Greek or Cyrillic one, with its font subset, 4-5x.
+  TimesNewRoman, CourierNew: Windows-1252 text) is drawn in it, and a tick or dot in
+  ZapfDingbats when the /DA asks for it: every viewer has these, so nothing is embedded and
+  the form looks as designed. Any other value is drawn in the bundled DejaVu Sans (Bold for a
+  bold /DA font); characters DejaVu lacks (CJK) show as boxes. Against qpdf's own generator
+  and flattening (`bench/booklets.py`, section (a)), a Latin-valued booklet costs about 2.1x;
+  a Greek or Cyrillic one, with its font subset, 4-5x.
 - XFA-only forms (no AcroForm fields) have no fields here; signature fields keep their
   appearance when flattened, which invalidates any signature, as any change to a signed file would.
 """
