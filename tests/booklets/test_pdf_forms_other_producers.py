@@ -129,3 +129,16 @@ def test_arial_times_new_roman_and_courier_new_are_drawn_as_standard_fonts(
     data = acroform(pdf, name, DR=Dictionary(Font=Dictionary({resource: font})))
     assert fonts_drawn(fill_form(data, {"name[0]": "Müller (Jr.) \\ ½"})) == [expected]
     assert "DejaVuSans" in fonts_drawn(fill_form(data, {"name[0]": "Жук"}))[0]
+
+
+def test_a_comb_field_shows_a_line_break_as_a_space_in_its_cell() -> None:
+    """A comb is one line of cells, as any single-line field: a line break in the value is no
+    character to draw (it showed as a .notdef box in its cell)."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(300, 100))
+    ssn = widget(pdf, page, [20, 20, 200, 40], T=String("SSN[0]"), FT=Name.Tx, Ff=1 << 24, MaxLen=9)
+    flat = fill_form(acroform(pdf, ssn), {"SSN[0]": "12\n34"})
+    with pdfplumber.open(io.BytesIO(flat)) as read:
+        chars = read.pages[0].chars
+    assert [char["text"] for char in chars] == ["1", "2", " ", "3", "4"]
+    assert [round(char["x0"] - 20) // 20 for char in chars] == [0, 1, 2, 3, 4]  # one per cell

@@ -726,12 +726,13 @@ class _Painter:
             value = "*" * len(value)
         style = style.for_text(value)
         limit = _int(item.inherited.get("/MaxLen"))
+        line = " ".join(value.splitlines())  # a single-line field shows its lines as one
         if flags & _COMB and limit and not flags & (_MULTILINE | _PASSWORD):
-            runs = _comb_runs(value, box, style, limit)
+            runs = _comb_runs(line, box, style, limit)
         elif flags & _MULTILINE:
             runs = _multiline_runs(value, box, style)
         else:
-            runs = _line_runs(" ".join(value.splitlines()), box, style)
+            runs = _line_runs(line, box, style)
         self.drawings.append(_Drawing(widget, box, style, runs))
 
     def choice(self, item: _Field, widget: Dictionary, shown: str, indices: Sequence[int]) -> None:
