@@ -17,7 +17,7 @@ from typing import Any
 
 import openpyxl
 import pdfplumber
-from openpyxl.styles import Border, Side
+from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.styles.numbers import BUILTIN_FORMATS
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
@@ -143,3 +143,31 @@ def test_a_wide_right_to_left_sheet_starts_with_column_a_on_the_right() -> None:
     assert [w["text"] for w in sorted(first, key=lambda w: -w["x0"])][:3] == ["c1", "c2", "c3"]
     assert max(w["x1"] for w in first) > RIGHT_EDGE - 48
     assert "c20" in [w["text"] for w in words(pdf, 1)]
+
+
+def test_cells_the_file_does_not_store_take_their_rows_or_columns_format() -> None:
+    """Excel fills a whole row or column by formatting the row or column (<row s=".."
+    customFormat="1">, <col style="..">) and stores only the cells with content."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in range(1, 5):
+        sheet.append([f"r{row}", row, None, row * 2])
+    sheet.row_dimensions[3].fill = PatternFill("solid", fgColor="FFFF00")
+    sheet.column_dimensions["C"].fill = PatternFill("solid", fgColor="00FF00")
+    pdf = render_sheet(save(workbook), "Sheet")
+
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        fills = [
+            (tuple(rect["non_stroking_color"]), rect["x0"], rect["top"])
+            for rect in document.pages[0].rects
+            if rect["fill"]
+        ]
+    b_right, d_left = word(pdf, "1")["x1"], word(pdf, "2")["x0"]
+    in_c = [(colour, top) for colour, x0, top in fills if b_right < x0 < d_left]
+    # C1..C4 are green from their column, but C3 yellow: the row's format comes first.
+    assert [colour for colour, top in sorted(in_c, key=lambda item: item[1])] == [
+        (0, 1, 0),
+        (0, 1, 0),
+        (1, 1, 0),
+        (0, 1, 0),
+    ]

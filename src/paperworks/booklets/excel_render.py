@@ -25,6 +25,7 @@ Rules this engine follows, where Excel leaves room or we differ on purpose:
 - The range is the argument, else the sheet's single-range print area, else A1 to the last used
   cell; trailing rows and columns whose cells show nothing (no value, fill or border) are dropped
   in every case, and an empty range is one blank page. Hidden rows and columns are skipped. A
+  cell the file does not store takes its row's format, else its column's (a filled row). A
   merge's text is placed in the whole merged box and clipped to what each page shows of it.
 - Fit to width scales the sheet down (never up) so all columns fit the page width, to no less
   than 25%; past that, and without fit to width, columns that overflow go to following pages
@@ -618,13 +619,14 @@ class _Sheet:
     @classmethod
     def read(cls, ws: Any, extent: _Box, bounds: _Box) -> _Sheet:
         styles = _StyleReader(ws.parent)
+        stored = set(ws._cells)  # before reading creates the cells it asks for
         box = _used_box(ws, extent, bounds, styles)
         col_width = _column_widths(ws, box)
         title_rows = _title_rows(ws)
         visible_rows = [r for r in _span(box.min_row, box.max_row) if not _row_hidden(ws, r)]
         header_rows = [r for r in title_rows if not _row_hidden(ws, r)]
         cols = sorted(col_width)
-        cells = _read_cells(ws, sorted(set(visible_rows) | set(header_rows)), cols, styles)
+        cells = _read_cells(ws, sorted(set(visible_rows) | set(header_rows)), cols, styles, stored)
         right_to_left = bool(ws.views.sheetView and ws.views.sheetView[0].rightToLeft)
         if right_to_left:
             cells = {key: _mirrored(cell) for key, cell in cells.items()}
@@ -761,16 +763,39 @@ def _title_rows(ws: Any) -> list[int]:
 
 
 def _read_cells(
-    ws: Any, rows: list[int], cols: list[int], styles: _StyleReader
+    ws: Any,
+    rows: list[int],
+    cols: list[int],
+    styles: _StyleReader,
+    stored: set[tuple[int, int]],
 ) -> dict[tuple[int, int], _Cell]:
     cells: dict[tuple[int, int], _Cell] = {}
+    row_styles, col_styles = _line_styles(ws, cols)
     for row in rows:
         for col in cols:
-            cell = ws.cell(row=row, column=col)
-            read = _read_cell(cell, styles.of(cell))
+            line = row_styles.get(row) or col_styles.get(col)
+            if line is not None and (row, col) not in stored:
+                # A cell the file does not store takes its row's format, else its column's
+                # (a filled row or column in Excel stores only the cells with content).
+                read = _Cell("", styles.of(line), "empty")
+            else:
+                cell = ws.cell(row=row, column=col)
+                read = _read_cell(cell, styles.of(cell))
             if read.shows:
                 cells[(row, col)] = read
     return cells
+
+
+def _line_styles(ws: Any, cols: list[int]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """The rows and the columns (of `cols`) given a format of their own."""
+    rows = {r: dim for r, dim in ws.row_dimensions.items() if dim.customFormat}
+    wanted = set(cols)
+    columns = {}
+    for dim in ws.column_dimensions.values():
+        if dim.has_style:
+            first = dim.min or column_index_from_string(dim.index)
+            columns.update(dict.fromkeys(wanted.intersection(_span(first, dim.max or first)), dim))
+    return rows, columns
 
 
 def _read_cell(cell: Any, style: _Style) -> _Cell:
