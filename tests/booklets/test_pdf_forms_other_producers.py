@@ -142,3 +142,47 @@ def test_a_comb_field_shows_a_line_break_as_a_space_in_its_cell() -> None:
         chars = read.pages[0].chars
     assert [char["text"] for char in chars] == ["1", "2", " ", "3", "4"]
     assert [round(char["x0"] - 20) // 20 for char in chars] == [0, 1, 2, 3, 4]  # one per cell
+
+
+def text_field_with_appearance(content: bytes, **acroform_entries: Any) -> bytes:
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(300, 100))
+    shown = state(pdf, content, size=20)
+    shown.BBox = Array([0, 0, 200, 20])
+    name = widget(
+        pdf,
+        page,
+        [20, 20, 220, 40],
+        T=String("name"),
+        FT=Name.Tx,
+        V=String("Preset"),
+        AP=Dictionary(N=shown),
+    )
+    return acroform(pdf, name, **acroform_entries)
+
+
+def test_a_default_value_left_to_viewers_to_draw_is_drawn_when_flattened() -> None:
+    """LibreOffice exports a field's default value with an empty appearance and asks viewers
+    to draw the fields (/NeedAppearances); flattening turns that off, so the value was lost."""
+    empty = b"/Tx BMC\nEMC\n"
+    assert "Preset" in page_text(
+        fill_form(text_field_with_appearance(empty, NeedAppearances=True), {})
+    )
+    # without /NeedAppearances viewers show the appearance as it is, and so does flattening
+    assert "Preset" not in page_text(fill_form(text_field_with_appearance(empty), {}))
+    # an appearance that draws the value is the producer's, and is kept
+    drawn = b"/Tx BMC BT /Helv 9 Tf 2 6 Td (Preset, as drawn) Tj ET EMC"
+    data = text_field_with_appearance(drawn, NeedAppearances=True)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.Root.AcroForm.DR = Dictionary(
+            Font=Dictionary(
+                Helv=Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+            )
+        )
+        data = saved(pdf)
+    assert "Preset, as drawn" in page_text(fill_form(data, {}))
+
+
+def page_text(data: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return pdf.pages[0].extract_text() or ""

@@ -26,8 +26,9 @@ Decisions a caller can rely on:
   `/OpenAction`, `/AA` and named scripts) is dropped, and so is the XFA description of hybrid
   forms, so viewers show the AcroForm values written here.
 - A text value longer than the field's /MaxLen is refused (`BadFieldValue`), not cut short.
-- Unfilled fields keep their appearance; one that has a value but no appearance (the form
-  relied on /NeedAppearances, which is turned off) gets one, so flattening does not lose it.
+- Unfilled fields keep their appearance; one that has a value but no appearance, or one that
+  draws no text while the form asks viewers to draw fields (/NeedAppearances, which is turned
+  off), gets one, so flattening does not lose it.
 - Text is drawn as viewers draw it: /DA size and colour (auto size at most 12 pt), shrunk to
   fit the box rather than clipped, multi-line text wrapped, comb fields one character per
   cell, /Q alignment, /MK /R rotation, /MK background and border (beveled and inset as solid).
@@ -587,7 +588,10 @@ def _choice_index(choices: list[_Choice], value: str) -> int | None:
 
 def _draw_missing(form: _Form, painter: _Painter, filled: set[str]) -> None:
     """Viewers were asked to draw fields themselves (/NeedAppearances), which is turned off, and
-    flattening draws only appearances: so a value without one gets one here."""
+    flattening draws only appearances: so a value without one gets one here, and so does a
+    value whose appearance shows no text when viewers were asked to draw (LibreOffice writes
+    an empty one for a field's default value)."""
+    viewers_draw = form.default("/NeedAppearances") is True
     for item in form.listed():
         if item.name in filled:
             continue
@@ -595,13 +599,30 @@ def _draw_missing(form: _Form, painter: _Painter, filled: set[str]) -> None:
         for widget in item.widgets:
             if item.type in ("checkbox", "radio"):
                 painter.button(item, widget)
-            elif value and not isinstance(_normal_appearance(widget), Stream):
+            elif value and not _shows_value(_normal_appearance(widget), viewers_draw):
                 if item.type == "text":
                     painter.text(item, widget, value)
                 elif item.type == "choice":
                     index = _choice_index(_choices(item), value.splitlines()[0])
                     shown = _choices(item)[index].display if index is not None else value
                     painter.choice(item, widget, shown, () if index is None else (index,))
+
+
+def _shows_value(appearance: Any, viewers_draw: bool) -> bool:
+    """Whether a widget's appearance can be taken to show its value: it has one, and when
+    viewers were to draw the field themselves, it draws some text (or a form XObject)."""
+    if not isinstance(appearance, Stream):
+        return False
+    if not viewers_draw:
+        return True
+    try:
+        instructions = pikepdf.parse_content_stream(appearance)
+    except pikepdf.PdfError:
+        return True
+    return any(str(instruction.operator) in _SHOWING for instruction in instructions)
+
+
+_SHOWING = frozenset({"Tj", "TJ", "'", '"', "Do"})
 
 
 def _normal_appearance(widget: Dictionary) -> Any:
