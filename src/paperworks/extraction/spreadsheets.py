@@ -304,7 +304,7 @@ def _open_workbook_archive(data: bytes) -> zipfile.ZipFile:
     except NotAZip as exc:
         raise BadWorkbook("The file is not an XLSX workbook (it is not a zip archive).") from exc
     except ZipTooLarge as exc:
-        raise WorkbookTooLarge(str(exc).replace("archive", "workbook")) from exc
+        raise WorkbookTooLarge(f"The workbook {exc}.") from exc
     try:
         types = archive.read("[Content_Types].xml")
     except KeyError as exc:

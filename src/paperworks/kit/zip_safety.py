@@ -4,8 +4,8 @@ The archive is refused from its directory alone, before anything is inflated: to
 too many bytes once unpacked, or a member that expands suspiciously much. Declared sizes are
 enough: Python's zipfile never inflates a member past its declared size.
 
-Booklets' Excel renderer does the same checks inline (`excel_render._check_sizes`); it can be
-folded onto this helper later.
+A refusal's message is a predicate ("is too large when unpacked ..."), so each caller says what
+the archive was to its user: `f"The workbook {exc}."`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class NotAZip(ValueError):
 
 
 class ZipTooLarge(ValueError):
-    """The archive would unpack too big (or into too many parts)."""
+    """The archive would unpack too big (or into too many parts); the message is a predicate."""
 
 
 def open_checked_zip(
@@ -66,17 +66,16 @@ def check_sizes(
 ) -> None:
     """Raise `ZipTooLarge` when the members' declared sizes go over any of the limits."""
     if len(members) > max_members:
-        raise ZipTooLarge(f"The archive has more than {max_members} parts.")
+        raise ZipTooLarge(f"has more than {max_members} parts")
     total = sum(member.file_size for member in members)
     if total > max_unpacked_bytes:
         raise ZipTooLarge(
-            f"The archive is too large when unpacked ({total // (1024 * 1024)} MB; "
-            f"the limit is {max_unpacked_bytes // (1024 * 1024)} MB)."
+            f"is too large when unpacked ({total // (1024 * 1024)} MB; "
+            f"the limit is {max_unpacked_bytes // (1024 * 1024)} MB)"
         )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > ratio_checked_from and ratio > max_ratio:
             raise ZipTooLarge(
-                f"The archive is too large when unpacked: {member.filename} expands "
-                f"{ratio:.0f} times."
+                f"is too large when unpacked: {member.filename} expands {ratio:.0f} times"
             )
