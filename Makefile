@@ -55,7 +55,8 @@ test: lint
 
 # Each prints its figures as ratios to an anchor measured in the same run. The job benchmarks
 # need the machine's Redis (Celery's broker); job_crashes runs both runners. booklets compares
-# with the qpdf and LibreOffice command lines where they are installed, and says so where not.
+# with the qpdf and LibreOffice command lines where they are installed, and says so where not;
+# extraction compares with camelot where it is installed (pip install -e '.[bench]').
 bench: install-dev
 	$(BIN)/python bench/http_overhead.py
 	$(BIN)/python bench/jobs_throughput.py
@@ -64,6 +65,7 @@ bench: install-dev
 	$(BIN)/python bench/decks.py
 	$(BIN)/python bench/assistant.py
 	$(BIN)/python bench/booklets.py
+	$(BIN)/python bench/extraction.py
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

@@ -48,3 +48,30 @@ class WorkbookTooLarge(ExtractionError):
     """A workbook whose parts unpack too big (a zip bomb) or whose sheets hold too many cells."""
 
     code = "extraction.workbook_too_large"
+
+
+# --- PDF ---
+
+
+class CorruptPdf(ExtractionError):
+    """Not a PDF we can read: not a PDF at all, truncated or damaged beyond repair."""
+
+    code = "extraction.corrupt_pdf"
+
+
+class EncryptedPdf(ExtractionError):
+    """A PDF that needs a password to be read (an owner password alone is not a problem)."""
+
+    code = "extraction.encrypted_pdf"
+
+
+class PdfTooLarge(ExtractionError):
+    """A PDF whose selected pages are more than the page cap."""
+
+    code = "extraction.pdf_too_large"
+
+
+class BadPageSelection(ExtractionError):
+    """Pages asked for that the document does not have (0, negative, or past its end)."""
+
+    code = "extraction.bad_page_selection"

@@ -1,0 +1,219 @@
+"""The PDF table engine on PDFs drawn here with ReportLab (exact grids expected), on bad input, and
+on a few ICDAR 2013 documents against their ground truth (a similarity floor)."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from paperworks.extraction.engine_errors import (
+    BadPageSelection,
+    CorruptPdf,
+    EncryptedPdf,
+    PdfTooLarge,
+)
+from paperworks.extraction.pdf_tables import extract_pdf_tables
+
+ICDAR = Path(__file__).resolve().parents[3] / "shared" / "data" / "icdar2013-eu"
+ROWS = [
+    ["Item", "Qty", "Price"],
+    ["Apples", "3", "1.20"],
+    ["Pears", "12", "0.85"],
+    ["Plums", "7", "2.10"],
+]
+WIDTHS = [120.0, 60.0, 80.0]
+ROW_HEIGHT = 22.0
+
+
+def ruled(
+    drawing: canvas.Canvas,
+    rows: list[list[str]],
+    *,
+    left: float = 72,
+    top: float = 700,
+    merged: tuple[int, int] | None = None,
+) -> None:
+    """A fully ruled grid; `merged=(row, col)` joins that cell with the one to its right (no
+    line between them, the text in the first). A cell text with a newline is two lines."""
+    xs = [left]
+    for width in WIDTHS[: len(rows[0])]:
+        xs.append(xs[-1] + width)
+    ys = [top - ROW_HEIGHT * r for r in range(len(rows) + 1)]
+    drawing.setLineWidth(0.5)
+    for y in ys:
+        drawing.line(xs[0], y, xs[-1], y)
+    for c, x in enumerate(xs):
+        for r in range(len(rows)):
+            if merged == (r, c - 1):
+                continue
+            drawing.line(x, ys[r], x, ys[r + 1])
+    drawing.setFont("Helvetica", 9)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            for n, part in enumerate(text.split("\n")):
+                drawing.drawString(xs[c] + 3, ys[r] - 9 - 9 * n, part)
+
+
+def unruled(drawing: canvas.Canvas, rows: list[list[str]], *, top: float = 700) -> None:
+    drawing.setFont("Helvetica", 10)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            drawing.drawString(72 + 110 * c, top - 16 * r, text)
+
+
+def pdf(*pages: object, rotate: int = 0, encrypt: str | None = None) -> bytes:
+    """A PDF of one page per drawing function."""
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=A4, invariant=1, encrypt=encrypt)
+    for draw in pages:
+        if rotate:
+            drawing.setPageRotation(rotate)
+        draw(drawing)  # type: ignore[operator]
+        drawing.showPage()
+    drawing.save()
+    return buffer.getvalue()
+
+
+def test_a_ruled_table_is_read_cell_by_cell() -> None:
+    result = extract_pdf_tables(pdf(lambda d: ruled(d, ROWS)))
+    assert len(result.tables) == 1
+    table = result.tables[0]
+    assert (table.page, table.index, table.n_rows, table.n_cols) == (1, 0, 4, 3)
+    assert table.grid() == ROWS
+    assert result.page_issues == {}
+    assert all(cell.bbox is not None for cell in table.cells)
+
+
+def test_an_unruled_table_is_read_from_the_alignment_of_its_words() -> None:
+    paragraph = "This paragraph above the table is prose, not a row of a table at all."
+
+    def draw(d: canvas.Canvas) -> None:
+        d.setFont("Helvetica", 10)
+        d.drawString(72, 760, paragraph)
+        unruled(d, ROWS)
+
+    result = extract_pdf_tables(pdf(draw))
+    assert [t.grid() for t in result.tables] == [ROWS]
+    assert extract_pdf_tables(pdf(draw), mode="ruled").tables == []
+
+
+def test_a_cell_across_two_columns_is_one_cell_with_its_span() -> None:
+    rows = [["Fruit", "Stock and price", ""], *ROWS[1:]]
+    table = extract_pdf_tables(pdf(lambda d: ruled(d, rows, merged=(0, 1)))).tables[0]
+    assert table.grid() == rows
+    header = next(c for c in table.cells if (c.row, c.col) == (0, 1))
+    assert (header.col_span, header.row_span) == (2, 1)
+    assert not any((c.row, c.col) == (0, 2) for c in table.cells)
+
+
+def test_a_cell_of_two_lines_is_one_cell() -> None:
+    rows = [["Item", "Qty", "Unit\nprice"], *ROWS[1:]]
+    table = extract_pdf_tables(pdf(lambda d: ruled(d, rows))).tables[0]
+    assert table.grid()[0] == ["Item", "Qty", "Unit price"]
+    assert table.n_rows == 4
+
+
+def test_a_table_over_two_pages_is_a_table_per_page_without_the_running_header() -> None:
+    def page(n: int, rows: list[list[str]]) -> object:
+        def draw(d: canvas.Canvas) -> None:
+            d.setFont("Helvetica", 8)
+            d.drawString(72, 810, f"Annual report 2026          Page {n}")
+            unruled(d, rows)
+
+        return draw
+
+    first = [ROWS[0], *ROWS[1:]]
+    second = [ROWS[0], ["Kiwis", "5", "0.40"], ["Limes", "9", "0.30"], ["Mango", "2", "1.90"]]
+    result = extract_pdf_tables(pdf(page(1, first), page(2, second)))
+    assert [(t.page, t.grid()) for t in result.tables] == [(1, first), (2, second)]
+    assert extract_pdf_tables(pdf(page(1, first), page(2, second)), pages=[2]).tables[0].page == 2
+
+
+def test_a_rotated_page_is_read_the_way_its_text_runs() -> None:
+    result = extract_pdf_tables(pdf(lambda d: ruled(d, ROWS), rotate=90))
+    assert [t.grid() for t in result.tables] == [ROWS]
+
+
+def test_a_page_without_text_needs_ocr_and_the_others_are_still_read() -> None:
+    def scan(d: canvas.Canvas) -> None:
+        image = Image.new("RGB", (200, 100), "white")
+        d.drawImage(ImageReader(image), 72, 500, width=400, height=200)
+
+    result = extract_pdf_tables(pdf(scan, lambda d: ruled(d, ROWS)))
+    assert [t.page for t in result.tables] == [2]
+    assert [i.code for i in result.page_issues[1]] == ["needs_ocr"]
+    assert 2 not in result.page_issues
+
+
+def test_a_page_over_its_time_gets_an_issue_and_the_rest_is_read() -> None:
+    def crowded(d: canvas.Canvas) -> None:
+        d.setFont("Helvetica", 1)
+        for n in range(30_000):
+            d.drawString(20 + (n % 250) * 2, 20 + (n // 250) * 2, "x")
+
+    result = extract_pdf_tables(pdf(crowded, lambda d: ruled(d, ROWS)), page_seconds=0.3)
+    assert [i.code for i in result.page_issues[1]] == ["page_timeout"]
+    assert [t.grid() for t in result.tables] == [ROWS]
+
+
+def test_bad_input_raises_an_error_with_a_stable_code() -> None:
+    good = pdf(lambda d: ruled(d, ROWS))
+    with pytest.raises(CorruptPdf) as corrupt:
+        extract_pdf_tables(b"%PDF-1.4\n" + b"\x00garbage" * 100)
+    assert corrupt.value.code == "extraction.corrupt_pdf"
+    with pytest.raises(CorruptPdf):
+        extract_pdf_tables(b"PK\x03\x04 not a pdf")
+    with pytest.raises(CorruptPdf):
+        extract_pdf_tables(good[: len(good) // 3])
+    with pytest.raises(EncryptedPdf) as encrypted:
+        extract_pdf_tables(pdf(lambda d: ruled(d, ROWS), encrypt="secret"))
+    assert encrypted.value.code == "extraction.encrypted_pdf"
+    with pytest.raises(PdfTooLarge):
+        extract_pdf_tables(pdf(*[lambda d: None] * 3), max_pages=2)
+    with pytest.raises(BadPageSelection):
+        extract_pdf_tables(good, pages=[2])
+
+
+# --- ICDAR 2013 regression ------------------------------------------------------------------
+
+SPACE = re.compile(r"\s+")
+
+
+def truth(path: Path) -> list[tuple[int, list[str]]]:
+    tables = []
+    for region in ET.parse(path).getroot().iter("region"):  # noqa: S314 (our own data files)
+        cells = sorted(
+            (int(c.get("start-row", 0)), int(c.get("start-col", 0)), c.findtext("content") or "")
+            for c in region.iter("cell")
+        )
+        texts = [SPACE.sub(" ", t).strip() for _, _, t in cells]
+        tables.append((int(region.get("page", 1)), [t for t in texts if t]))
+    return tables
+
+
+@pytest.mark.parametrize(("name", "floor"), [("eu-016", 0.9), ("eu-018", 0.9), ("eu-025", 0.85)])
+def test_icdar_documents_keep_their_similarity(name: str, floor: float) -> None:
+    pdf_path = ICDAR / f"{name}.pdf"
+    if not pdf_path.exists():
+        pytest.skip(f"{pdf_path} is not here")
+    expected = truth(ICDAR / f"{name}-str.xml")
+    found = extract_pdf_tables(pdf_path.read_bytes(), pages=sorted({p for p, _ in expected}))
+    scores = []
+    for page, cells in expected:
+        on_page = [
+            [SPACE.sub(" ", x).strip() for row in t.grid() for x in row if x.strip()]
+            for t in found.tables
+            if t.page == page
+        ]
+        ratios = [difflib.SequenceMatcher(None, cells, c, autojunk=False).ratio() for c in on_page]
+        scores.append(max(ratios, default=0.0))
+    assert sum(scores) / len(scores) >= floor
