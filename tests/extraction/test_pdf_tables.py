@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -167,6 +168,21 @@ def test_a_larger_capital_stays_in_its_word() -> None:
 
     grid = extract_pdf_tables(pdf(draw)).tables[0].grid()
     assert [row[0] for row in grid] == ["Country", "Netherlands", "Spain", "Italy"]
+
+
+def test_labels_of_a_line_chart_are_no_table_but_a_table_beside_it_is() -> None:
+    def draw(d: canvas.Canvas) -> None:
+        d.setFont("Helvetica", 8)
+        for n, label in enumerate(["400", "300", "200", "100"]):
+            d.drawString(72, 760 - 20 * n, label)
+            d.drawString(300, 760 - 20 * n, f"Series {n}")
+        d.setLineWidth(1)
+        points = [(100, 700), (140, 740), (180, 710), (220, 760), (260, 720), (290, 750)]
+        for (ax, ay), (bx, by) in itertools.pairwise(points):
+            d.line(ax, ay, bx, by)
+        unruled(d, ROWS, top=500)
+
+    assert [t.grid() for t in extract_pdf_tables(pdf(draw)).tables] == [ROWS]
 
 
 def test_a_page_without_text_needs_ocr_and_the_others_are_still_read() -> None:

@@ -144,6 +144,8 @@ class _PageContent:
     words: list[Word]
     edges: list[dict[str, Any]]
     chars: int
+    # Middles of the diagonal segments drawn: a chart's lines and curves.
+    marks: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _compose(inner: Matrix, outer: Matrix) -> Matrix:
@@ -210,8 +212,9 @@ def _page_content(document: Any, index: int, deadline: _Deadline) -> _PageConten
         frame = _Frame(box, turn)
         words = _words(chars, frame, turn // 90)
         deadline.check()
-        edges = _edges(page.raw, frame, deadline)
-        return _PageContent(frame.width, frame.height, words, edges, len(chars))
+        marks: list[tuple[float, float]] = []
+        edges = _edges(page.raw, frame, deadline, marks)
+        return _PageContent(frame.width, frame.height, words, edges, len(chars), marks)
     finally:
         page.close()
 
@@ -355,10 +358,13 @@ def _char_lines(chars: list[_Char]) -> list[list[_Char]]:
     return lines
 
 
-def _edges(page: Any, frame: _Frame, deadline: _Deadline) -> list[dict[str, Any]]:
+def _edges(
+    page: Any, frame: _Frame, deadline: _Deadline, drawn: list[tuple[float, float]]
+) -> list[dict[str, Any]]:
     """Horizontal and vertical edges of every path the page draws (in forms too): each straight
     segment, including a subpath's closing one, whose ends share an x or a y."""
     edges: list[dict[str, Any]] = []
+    marks = drawn
     matrix = pdfium_c.FS_MATRIX()
     x, y = ctypes.c_float(), ctypes.c_float()
     count = [0]
@@ -370,6 +376,7 @@ def _edges(page: Any, frame: _Frame, deadline: _Deadline) -> list[dict[str, Any]
         elif abs(ay - by) <= AXIS_TOLERANCE:
             orientation = "h"
         else:
+            marks.append(((ax + bx) / 2, (ay + by) / 2))
             return
         x0, x1 = (ax, bx) if ax <= bx else (bx, ax)
         top, bottom = (ay, by) if ay <= by else (by, ay)
@@ -847,6 +854,16 @@ def _unruled_table(page_number: int, block: list[Line]) -> Table | None:
     )
 
 
+def _is_chart(table: Table, marks: list[tuple[float, float]]) -> bool:
+    """Text aligned in a chart (axis labels, a legend): diagonal strokes (its lines and curves)
+    drawn among it, at least one per row. A table has no slanted strokes."""
+    if table.bbox is None:
+        return False
+    x0, top, x1, bottom = table.bbox
+    inside = sum(1 for x, y in marks if x0 <= x <= x1 and top <= y <= bottom)
+    return inside >= max(4, table.n_rows)
+
+
 def _unruled_tables(page_number: int, lines: list[Line]) -> list[Table]:
     tables = []
     for block in _blocks(lines):
@@ -885,6 +902,7 @@ class _PageWork:
     lines: list[Line]
     band: list[tuple[int, str]]
     seconds_left: float
+    marks: list[tuple[float, float]] = field(default_factory=list)
 
 
 def _open(data: bytes) -> Any:
@@ -984,6 +1002,7 @@ def _read_page(document: Any, number: int, mode: Mode, deadline: _Deadline) -> _
         tables=tables,
         lines=lines,
         band=_band_lines(lines, content.height),
+        marks=content.marks,
         seconds_left=0.0,
     )
 
@@ -1005,7 +1024,9 @@ def _finish(work: list[_PageWork], mode: Mode, issues: dict[int, list[Issue]]) -
             running = {i for i, sig in page.band if sig and seen[sig] >= 2}
             lines = [line for i, line in enumerate(page.lines) if i not in running]
             started = time.monotonic()
-            unruled = _unruled_tables(page.number, lines)
+            unruled = [
+                t for t in _unruled_tables(page.number, lines) if not _is_chart(t, page.marks)
+            ]
             if time.monotonic() - started > max(page.seconds_left, 0.0):
                 issues.setdefault(page.number, []).append(
                     Issue("page_timeout", f"Page {page.number} took too long to read.")
