@@ -14,6 +14,9 @@ class Purpose(StrEnum):
     image = "image"  # pictures for decks and booklets
     output = "output"  # what a product made (a deck, an export)
     booklet = "booklet"  # a booklet PDF, listed apart from other outputs (`?purpose=booklet`)
+    # A document uploaded to extract tables from (`POST /documents`), listed apart from other
+    # documents (`?purpose=extraction`): only what the extraction engines read.
+    extraction = "extraction"
 
 
 UploadPurpose = Literal["document", "image"]
@@ -34,4 +37,5 @@ ALLOWED_TYPES: dict[Purpose, frozenset[str]] = {
     Purpose.image: frozenset({sniffing.PNG, sniffing.JPEG, sniffing.GIF, sniffing.WEBP}),
     Purpose.output: sniffing.KNOWN_TYPES,
     Purpose.booklet: frozenset({sniffing.PDF}),
+    Purpose.extraction: frozenset({sniffing.PDF, sniffing.XLSX, sniffing.CSV}),
 }

@@ -33,3 +33,10 @@ class ApiModel(BaseModel):
         from_attributes=True,
         serialize_by_alias=True,
     )
+
+
+class DefaultResponse(ApiModel):
+    """A generic acknowledgement (a deletion, an archive) where an answer has a body at all."""
+
+    ok: bool = True
+    message: str
