@@ -98,6 +98,7 @@ class ExtractedTable(IdMixin, WorkspaceOwned, Base):
     )
     page: Mapped[int] = mapped_column(Integer)  # 1-based; a workbook's sheet number
     index: Mapped[int] = mapped_column(Integer)  # 0-based position on its page
+    sheet: Mapped[str | None] = mapped_column(String(255), nullable=True)  # a workbook's tab
     bbox: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
     n_rows: Mapped[int] = mapped_column(Integer)
     n_cols: Mapped[int] = mapped_column(Integer)

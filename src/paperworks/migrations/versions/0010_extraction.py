@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.Column("document_id", sa.String(length=26), nullable=False),
         sa.Column("page", sa.Integer(), nullable=False),
         sa.Column("index", sa.Integer(), nullable=False),
+        sa.Column("sheet", sa.String(length=255), nullable=True),
         sa.Column("bbox", sa.JSON(), nullable=True),
         sa.Column("n_rows", sa.Integer(), nullable=False),
         sa.Column("n_cols", sa.Integer(), nullable=False),
