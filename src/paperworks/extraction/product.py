@@ -1,11 +1,14 @@
-"""Extraction, as the platform serves it so far: documents and configurations. The extraction
-job (`extraction.run`), its tables, exports and MCP tools come next."""
+"""Extraction, as the platform serves it: documents, configurations, the `extraction.run` job,
+its tables and their exports."""
 
+from paperworks.extraction.jobs import extract_job
 from paperworks.extraction.router import router
 from paperworks.product import Product
 
 EXTRACTION = Product(
     name="extraction",
     routers=(router,),
+    job_handlers=(extract_job,),
+    live_events=("extraction:progress", "extraction:completed"),
     settings=("max_upload_bytes",),
 )

@@ -7,17 +7,19 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from paperworks.events import service as events
 from paperworks.events.schemas import EventOut
 from paperworks.extraction import exceptions as errors
-from paperworks.extraction import schemas, service
-from paperworks.extraction.models import DocumentKind
+from paperworks.extraction import jobs, results, schemas, service
+from paperworks.extraction.models import DocumentKind, ExportFormat, ExtractedTable
 from paperworks.files import exceptions as file_errors
+from paperworks.files import service as files
 from paperworks.files.storage import CHUNK_SIZE
 from paperworks.identity.dependencies import CurrentCaller
+from paperworks.jobs.exceptions import JobNotFound
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.kit.schemas import DefaultResponse
@@ -252,3 +254,163 @@ async def configuration_events(
 ) -> Page[EventOut]:
     await service.get_configuration(session, caller, configuration_id)
     return await _timeline(session, caller, "configuration", configuration_id, limit, cursor)
+
+
+# --- extraction jobs, tables, exports ---------------------------------------------------------
+
+
+def _summary(table: ExtractedTable) -> schemas.TableSummary:
+    return schemas.TableSummary.model_validate(table)
+
+
+@router.post(
+    "/documents/{document_id}/extract",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Extract a document's tables, shaped by a configuration, as a job",
+    description="Queues `extraction.run` and answers its `jobId`; follow it on `/jobs/{id}` (live: "
+    "`extraction:progress {jobId, page, total}`, then `extraction:completed {jobId, tables}`). "
+    "Without `configurationId` the default settings apply; an archived configuration is refused. "
+    "Emits `job.created`.",
+    responses=problem_responses(
+        errors.DocumentNotFound, errors.ConfigurationNotFound, errors.ConfigurationArchived
+    ),
+)
+async def extract_document(
+    document_id: Id,
+    caller: CurrentCaller,
+    session: SessionDep,
+    services: ServicesDep,
+    body: schemas.ExtractRequest | None = None,
+) -> schemas.ExtractAccepted:
+    configuration_id = body.configuration_id if body is not None else None
+    extraction = await jobs.start_extraction(
+        session, services, caller, document_id, configuration_id
+    )
+    return schemas.ExtractAccepted(job_id=extraction.id)
+
+
+@router.get(
+    "/jobs/{job_id}/tables",
+    summary="An extraction job's tables, in page then position order",
+    responses=problem_responses(JobNotFound),
+)
+async def job_tables(
+    job_id: Id,
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[schemas.TableSummary]:
+    found, next_cursor = await results.job_tables(
+        session, caller, job_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[_summary(t) for t in found], next_cursor=next_cursor)
+
+
+@router.get(
+    "/documents/{document_id}/tables",
+    summary="The tables of the document's latest succeeded extraction job",
+    description="Empty until one of its jobs has succeeded.",
+    responses=problem_responses(errors.DocumentNotFound),
+)
+async def document_tables(
+    document_id: Id,
+    caller: CurrentCaller,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[schemas.TableSummary]:
+    found, next_cursor = await results.document_tables(
+        session, caller, document_id, limit=limit, cursor=cursor
+    )
+    return Page(items=[_summary(t) for t in found], next_cursor=next_cursor)
+
+
+@router.get(
+    "/tables/{table_id}",
+    summary="One table: as found (grid, cells) and as shaped (header, rows, mapping, issues)",
+    responses=problem_responses(errors.TableNotFound),
+)
+async def get_table(table_id: Id, caller: CurrentCaller, session: SessionDep) -> schemas.TableOut:
+    table = await results.get_table(session, caller, table_id)
+    return schemas.TableOut(
+        id=table.id,
+        job_id=table.job_id,
+        document_id=table.document_id,
+        page=table.page,
+        index=table.index,
+        sheet=table.sheet,
+        bbox=table.bbox,
+        n_rows=table.n_rows,
+        n_cols=table.n_cols,
+        grid=results.grid(table),
+        header=table.header,
+        rows=table.rows,
+        cells=table.cells,
+        mapping=table.mapping,
+        issues=table.issues,
+    )
+
+
+@router.post(
+    "/jobs/{job_id}/exports",
+    status_code=status.HTTP_201_CREATED,
+    summary="Export a job's tables as CSV, XLSX or JSON files with signed download links",
+    description="All the job's tables, or `tableIds`. CSV: one table's file, or a ZIP of one CSV "
+    "per table when there are several; XLSX: a workbook with a sheet per table; JSON: one "
+    "document. Cells a spreadsheet could run as formulas are escaped. Emits `export.created`.",
+    responses=problem_responses(JobNotFound, errors.TableNotOfJob, errors.JobNotFinished),
+)
+async def create_exports(
+    job_id: Id,
+    body: schemas.ExportRequest,
+    caller: CurrentCaller,
+    session: SessionDep,
+    services: ServicesDep,
+) -> list[schemas.ExportOut]:
+    made = await results.create_exports(
+        session, services.storage, caller, job_id, body.format, body.table_ids
+    )
+    answer = []
+    for export, record in made:
+        url, expires_at = await files.download_url(services.files, services.storage, record)
+        answer.append(
+            schemas.ExportOut(
+                id=export.id,
+                job_id=export.job_id,
+                table_id=export.table_id,
+                format=ExportFormat(export.format),
+                file_id=record.id,
+                filename=record.filename,
+                download_url=url,
+                expires_at=expires_at,
+                created_at=export.created_at,
+            )
+        )
+    return answer
+
+
+@router.get(
+    "/tables/{table_id}/export",
+    summary="One table as a CSV, XLSX or JSON file, streamed directly",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media: {} for media in results.MEDIA_TYPES.values()},
+            "description": "The file",
+        },
+        **problem_responses(errors.TableNotFound),
+    },
+)
+async def export_table(
+    table_id: Id,
+    caller: CurrentCaller,
+    session: SessionDep,
+    format: ExportFormat = ExportFormat.csv,
+) -> Response:
+    rendered = await results.render_table(session, caller, table_id, format)
+    return Response(
+        rendered.data,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
+    )

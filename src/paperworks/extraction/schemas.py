@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from paperworks.extraction.models import DocumentKind, DocumentStatus
+from paperworks.extraction.models import DocumentKind, DocumentStatus, ExportFormat
 from paperworks.extraction.settings_model import ExtractionSettings
 from paperworks.kit.schemas import ApiModel, UtcDateTime
 
@@ -55,3 +55,61 @@ class ConfigurationOut(ApiModel):
     archived_at: UtcDateTime | None
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+# --- extraction jobs, tables, exports -----------------------------------------------------------
+
+
+class ExtractRequest(Strict):
+    configuration_id: str | None = Field(
+        default=None, max_length=64, description="Shape the tables by it; default settings without"
+    )
+
+
+class ExtractAccepted(ApiModel):
+    job_id: str
+
+
+class TableSummary(ApiModel):
+    id: str
+    page: int = Field(description="1-based: the PDF page, or a workbook's sheet number")
+    index: int = Field(description="0-based position on its page")
+    sheet: str | None = None
+    bbox: list[float] | None
+    n_rows: int
+    n_cols: int
+
+
+class TableOut(TableSummary):
+    job_id: str
+    document_id: str
+    grid: list[list[str]] = Field(
+        description="The table as found: rows of cell texts, header rows included, a spanning "
+        "cell's text at its top-left position (blank elsewhere)"
+    )
+    header: list[str] = Field(description="The keys of `rows`, in order")
+    rows: list[dict[str, Any]] = Field(description="The records shaped by the configuration")
+    cells: list[dict[str, Any]] = Field(
+        description="Each found cell: row, col, rowSpan, colSpan, text, bbox on its page, page"
+    )
+    mapping: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+
+
+class ExportRequest(Strict):
+    format: ExportFormat
+    table_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, max_length=1000, description="Only these tables of the job; all without"
+    )
+
+
+class ExportOut(ApiModel):
+    id: str
+    job_id: str
+    table_id: str | None
+    format: ExportFormat
+    file_id: str
+    filename: str
+    download_url: str
+    expires_at: UtcDateTime
+    created_at: UtcDateTime
