@@ -395,3 +395,24 @@ async def test_another_workspaces_jobs_and_tables_do_not_exist(
     )
     # Still there for their owner.
     assert (await client.get(f"{API}/tables/{table_id}", headers=anna.headers)).status_code == 200
+
+
+async def test_a_page_without_text_is_told_as_needing_ocr(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    drawing.rect(100, 100, 200, 200, fill=1)  # a "scan": no text layer
+    drawing.showPage()
+    drawing.save()
+    document = await uploaded(client, anna.headers, "scan.pdf", buffer.getvalue())
+    job_id = await extract(client, anna.headers, document["id"])
+    assert await run_next(db, runner) == JobStatus.succeeded
+    job = await ok(await client.get(f"{API}/jobs/{job_id}", headers=anna.headers))
+    assert job["result"]["tables"] == []
+    assert [(i["page"], i["code"]) for i in job["result"]["issues"]] == [(1, "needs_ocr")]
+    timeline = await ok(
+        await client.get(f"{API}/documents/{document['id']}/events", headers=anna.headers)
+    )
+    extracted = [e for e in timeline["items"] if e["type"] == "document.extracted"]
+    assert extracted[0]["payload"]["issues"][0]["code"] == "needs_ocr"
