@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
@@ -191,6 +192,8 @@ async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
             raise JobFailed(f"The document {document_id} has no file.", "document.file_missing")
         kind, page_count = document.kind, document.page_count
         document.status = DocumentStatus.extracting
+        # A run after a lost lease starts over: no table twice.
+        await session.execute(delete(ExtractedTable).where(ExtractedTable.job_id == ctx.job_id))
     data = await files.read_bytes(ctx.services.storage, record)
     await ctx.report(5, "reading the document")
 
