@@ -65,6 +65,7 @@ async def test_a_tool_call_adds_the_task_and_the_turn_is_kept(
         *("add_task", "list_tasks", "complete_task", "update_task", "delete_task"),
         *("create_outline", "build_deck", "get_deck", "list_decks"),
         *("list_books", "list_customers", "resolve_booklet", "generate_booklet", "get_booklet"),
+        *("list_documents", "extract_tables", "list_tables", "get_table"),
     }
     (answer,) = fake_model.tool_results(1)
     assert "Buy milk" in answer

@@ -1,8 +1,9 @@
 """Extraction, as the platform serves it: documents, configurations, the `extraction.run` job,
-its tables and their exports."""
+its tables and their exports, and its MCP tools."""
 
 from paperworks.extraction.jobs import extract_job
 from paperworks.extraction.router import router
+from paperworks.extraction.tools import EXTRACTION_TOOLS
 from paperworks.product import Product
 
 EXTRACTION = Product(
@@ -11,4 +12,5 @@ EXTRACTION = Product(
     job_handlers=(extract_job,),
     live_events=("extraction:progress", "extraction:completed"),
     settings=("max_upload_bytes",),
+    tools=EXTRACTION_TOOLS,
 )
