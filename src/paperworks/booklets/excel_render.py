@@ -123,7 +123,7 @@ MAX_CELL_CHARS = 1024
 SOFFICE_TIMEOUT_S = 120
 
 # What reading a damaged part of the zip raises: a bad header or CRC, broken deflate data, a
-# part encrypted or packed by a method zipfile lacks (RuntimeError, NotImplementedError).
+# part encrypted or packed by a method zipfile lacks (RuntimeError, NotImplementedError among them).
 _DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAIN_PART = re.compile(rb"(?:spreadsheetml|ms-excel)\.(?:sheet|template|addin)[\w.]*\.main\+xml")

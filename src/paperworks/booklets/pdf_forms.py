@@ -52,7 +52,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -449,9 +449,10 @@ def _unknown_message(form: _Form, unknown: list[str], listed: Mapping[str, _Fiel
     return f"The form has no field {names}; it has no fields at all."
 
 
-class _Fill:
-    def apply(self, item: _Field, painter: _Painter) -> None:
-        raise NotImplementedError
+class _Fill(Protocol):
+    """A value ready to go into one field: `apply` writes it and has its appearance drawn."""
+
+    def apply(self, item: _Field, painter: _Painter) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -512,10 +512,8 @@ def parse_number(text: str, locale: str, *, machine: bool = False) -> ParsedNumb
     if not match or not (match.group("int") or match.group("frac")):
         raise ValueError(f"{text!r} is not a number written like {locale}")
     digits = re.sub(r"\D", "", match.group("int") or "0")
-    try:
-        value = Decimal(f"{digits}.{match.group('frac')}" if match.group("frac") else digits)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern only lets digits through
-        raise ValueError(f"{text!r} is not a number") from exc
+    # The pattern lets only digits through, so Decimal always reads them.
+    value = Decimal(f"{digits}.{match.group('frac')}" if match.group("frac") else digits)
     return ParsedNumber(-value if negative else value, currency, percent)
 
 
