@@ -31,6 +31,7 @@ pytest_plugins = [
     "tests.accounts",
     "tests.fake_model",
     "tests.job_runs",
+    "tests.live_events",
     "tests.mailbox",
     "tests.mcp_sessions",
     "tests.node",

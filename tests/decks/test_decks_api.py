@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pptx import Presentation
 from sqlalchemy import event
 
@@ -27,12 +26,6 @@ PROMPT = (
     "Quarterly review of our bakery chain: sales grew in the north, sourdough is the best "
     "seller, two new shops open in spring, staff training, and the delivery van problems."
 )
-
-
-@pytest.fixture
-def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.services.hub
-    return hub
 
 
 def heard(queue: asyncio.Queue[LiveMessage]) -> list[tuple[str, dict[str, Any]]]:

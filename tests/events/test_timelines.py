@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from paperworks.events import service as events
 from paperworks.events.hub import EventHub, LiveMessage
@@ -17,15 +16,10 @@ from paperworks.events.service import Resource
 from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.kit.db import Database
 from tests.accounts import Account, add_member, create_workspace
+from tests.live_events import drained
 from tests.problems import assert_problem
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.services.hub
-    return hub
 
 
 async def publish(
@@ -49,13 +43,6 @@ async def listed(
     assert response.status_code == 200, response.text
     page: dict[str, Any] = response.json()
     return page
-
-
-def drained(queue: Any) -> list[LiveMessage]:
-    messages = []
-    while not queue.empty():
-        messages.append(queue.get_nowait())
-    return messages
 
 
 # --- publishing -------------------------------------------------------------------------------

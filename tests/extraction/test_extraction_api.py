@@ -16,12 +16,14 @@ import openpyxl
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
+from paperworks.events.hub import EventHub
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from tests.accounts import Account
 from tests.extraction.test_documents_api import API, uploaded
 from tests.job_runs import run_next
+from tests.live_events import drained
 from tests.problems import assert_problem
 
 ROWS = [
@@ -416,3 +418,30 @@ async def test_a_page_without_text_is_told_as_needing_ocr(
     )
     extracted = [e for e in timeline["items"] if e["type"] == "document.extracted"]
     assert extracted[0]["payload"]["issues"][0]["code"] == "needs_ocr"
+
+
+async def test_each_page_is_told_live_as_it_is_read(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner, hub: EventHub
+) -> None:
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    for _ in range(3):
+        drawing.setFont("Helvetica", 9)
+        drawing.drawString(72, 700, "Item    Qty")
+        drawing.showPage()
+    drawing.save()
+    document = await uploaded(client, anna.headers, "three.pdf", buffer.getvalue())
+    job_id = await extract(client, anna.headers, document["id"])
+    with hub.subscribe(f"job:{job_id}") as live:
+        assert await run_next(db, runner) == JobStatus.succeeded
+        heard = drained(live)
+    pages = [
+        (m.data["page"], m.data["done"], m.data["total"])
+        for m in heard
+        if m.name == "extraction:progress"
+    ]
+    assert pages == [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
+    names = [m.name for m in heard]
+    assert names.index("extraction:completed") > max(
+        i for i, name in enumerate(names) if name == "extraction:progress"
+    )

@@ -139,6 +139,28 @@ def test_a_table_over_two_pages_is_a_table_per_page_without_the_running_header()
     assert extract_pdf_tables(pdf(page(1, first), page(2, second)), pages=[2]).tables[0].page == 2
 
 
+def test_each_page_is_told_as_it_is_read_and_a_raising_listener_stops_the_reading() -> None:
+    document = pdf(*[lambda d: ruled(d, ROWS)] * 4)
+    told: list[tuple[int, int, int]] = []
+    extract_pdf_tables(document, pages=[2, 4, 3], on_page=lambda *page: told.append(page))
+    assert told == [(2, 1, 3), (3, 2, 3), (4, 3, 3)]
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(page: int, done: int, total: int) -> None:
+        told.append((page, done, total))
+        if done == 2:
+            raise Stop
+
+    told.clear()
+    with pytest.raises(Stop):
+        extract_pdf_tables(document, on_page=stop_after_two)
+    assert told == [(1, 1, 4), (2, 2, 4)]
+    # The document was closed and the lock released: the next reading works.
+    assert len(extract_pdf_tables(document).tables) == 4
+
+
 def test_a_rotated_page_is_read_the_way_its_text_runs() -> None:
     result = extract_pdf_tables(pdf(lambda d: ruled(d, ROWS), rotate=90))
     assert [t.grid() for t in result.tables] == [ROWS]

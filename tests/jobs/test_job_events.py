@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import update
 
 from paperworks.events import follow
-from paperworks.events.hub import EventHub, LiveMessage
+from paperworks.events.hub import EventHub
 from paperworks.identity import service as identity
 from paperworks.identity.caller import SYSTEM
 from paperworks.identity.dependencies import CurrentCaller
@@ -31,6 +31,7 @@ from paperworks.kit.db import Database
 from paperworks.services import ServicesDep, SessionDep
 from paperworks.settings import Settings
 from tests.accounts import Account
+from tests.live_events import drained
 from tests.problems import assert_problem
 
 API = "/api/v1"
@@ -115,12 +116,6 @@ def app(app: FastAPI) -> FastAPI:
     return app
 
 
-@pytest.fixture
-def hub(app: FastAPI) -> EventHub:
-    hub: EventHub = app.state.services.hub
-    return hub
-
-
 @pytest.fixture(autouse=True)
 def every_report_written(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runners store progress at most once a second; here every report, so counts are exact."""
@@ -157,13 +152,6 @@ async def timeline(client: httpx.AsyncClient, who: Account, job_id: str) -> list
     assert response.json()["nextCursor"] is None
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-def drained(queue: asyncio.Queue[LiveMessage]) -> list[LiveMessage]:
-    messages = []
-    while not queue.empty():
-        messages.append(queue.get_nowait())
-    return messages
 
 
 BY_SYSTEM = {"type": "system", "userId": None, "apiKeyId": None}

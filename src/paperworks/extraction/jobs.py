@@ -6,18 +6,19 @@ store each shaped table as an `extracted_tables` row.
 version it used; the settings themselves are copied into the job's payload, so a configuration
 saved meanwhile does not change a queued job.
 
-Live, on the job's room besides `job:*`: `extraction:progress {jobId, page, total}` for each page
-(or sheet) whose tables are stored, then `extraction:completed {jobId, tables}` with the tables'
+Live, on the job's room besides `job:*`: `extraction:progress {jobId, page, done, total}` as
+each page (or sheet) has been read, then `extraction:completed {jobId, tables}` with the tables'
 summaries. An unreadable document (corrupt, encrypted, too many pages) fails the job at once
 with the engine's code (`extraction.corrupt_pdf`...) and its message; the document's status
 says how its latest job went (`extracted`, `failed`).
 
-The PDF engine reads all the selected pages in one pass (it drops running headers and footers
-by comparing pages), so progress is told per page as each page's tables are stored.
+The PDF engine tells each page as it reads it (from its worker thread, so the job's progress is
+recorded on the event loop before the next page is read, and a cancelled job stops there).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import delete
@@ -36,7 +37,7 @@ from paperworks.extraction.models import (
     ExtractedTable,
     ExtractionJob,
 )
-from paperworks.extraction.pdf_tables import extract_pdf_tables
+from paperworks.extraction.pdf_tables import PageRead, extract_pdf_tables
 from paperworks.extraction.settings_model import ExtractionSettings, parse_pages
 from paperworks.extraction.shaping import Shaped, shape
 from paperworks.extraction.spreadsheets import read_csv, read_xlsx
@@ -49,8 +50,8 @@ from paperworks.services import Services
 
 EXTRACT_KIND = "extraction.run"
 
-# Progress, in points: the engine's pass, then storing page by page.
-READ, STORED = 60, 95
+# Progress, in points: reading the pages up to READ, shaping, then storing up to STORED.
+STARTED, READ, STORED = 5, 60, 95
 
 
 def _job_resource(job_id: str, workspace_id: str) -> Resource:
@@ -165,7 +166,11 @@ def selected_pages(settings: ExtractionSettings, page_count: int | None) -> list
 
 
 def _read(
-    kind: str, data: bytes, settings: ExtractionSettings, page_count: int | None
+    kind: str,
+    data: bytes,
+    settings: ExtractionSettings,
+    page_count: int | None,
+    on_page: PageRead,
 ) -> tuple[list[Table], dict[int, list[Issue]], int]:
     """The document's tables, the issues of pages as a whole, and how many pages (or sheets)
     it has (in a worker thread)."""
@@ -173,12 +178,32 @@ def _read(
         pages = selected_pages(settings, page_count)
         if pages == []:
             return [], {}, page_count or 0
-        found = extract_pdf_tables(data, pages=pages, mode=settings.detection_mode)
+        found = extract_pdf_tables(data, pages=pages, mode=settings.detection_mode, on_page=on_page)
         return found.tables, found.page_issues, found.page_count
     if kind == DocumentKind.xlsx:
         tables = read_xlsx(data)
-        return tables, {}, max((t.page for t in tables), default=0)
-    return [read_csv(data)], {}, 1
+        sheets = max((t.page for t in tables), default=0)
+    else:
+        tables, sheets = [read_csv(data)], 1
+    for sheet in range(1, sheets + 1):
+        on_page(sheet, sheet, sheets)
+    return tables, {}, sheets
+
+
+def _page_reporter(ctx: JobContext) -> PageRead:
+    """`on_page` for the engine's worker thread: tells the page live and records the job's
+    progress on the event loop, waiting for it (a cancelled job's `JobCancelled` is raised in
+    the engine, which stops reading)."""
+    loop = asyncio.get_running_loop()
+
+    async def told(page: int, done: int, total: int) -> None:
+        ctx.emit("extraction:progress", {"page": page, "done": done, "total": total})
+        await ctx.report(STARTED + (READ - STARTED) * done // total, f"read page {done} of {total}")
+
+    def on_page(page: int, done: int, total: int) -> None:
+        asyncio.run_coroutine_threadsafe(told(page, done, total), loop).result()
+
+    return on_page
 
 
 async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
@@ -195,9 +220,11 @@ async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
         # A run after a lost lease starts over: no table twice.
         await session.execute(delete(ExtractedTable).where(ExtractedTable.job_id == ctx.job_id))
     data = await files.read_bytes(ctx.services.storage, record)
-    await ctx.report(5, "reading the document")
+    await ctx.report(STARTED, "reading the document")
 
-    tables, page_issues, count = await ctx.run_blocking(_read, kind, data, settings, page_count)
+    tables, page_issues, count = await ctx.run_blocking(
+        _read, kind, data, settings, page_count, _page_reporter(ctx)
+    )
     await ctx.report(READ, "shaping the tables")
     shaped = await ctx.run_blocking(shape, tables, settings)
     parts = _parts(tables, shaped, settings)
@@ -219,7 +246,6 @@ async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
                 summaries.append(table_summary(row))
         stored_pages += 1
         total = max(len(pages), 1)
-        ctx.emit("extraction:progress", {"page": number, "total": total})
         await ctx.report(READ + (STORED - READ) * stored_pages // total, f"stored page {number}")
 
     issues = [

@@ -43,7 +43,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,6 +92,10 @@ class PdfTables:
     page_issues: dict[int, list[Issue]] = field(default_factory=dict)
     page_count: int = 0
     pages: list[int] = field(default_factory=list)
+
+
+PageRead = Callable[[int, int, int], None]
+"""`on_page(page, done, total)`: page `page` (1-based) was read, the `done`th of `total`."""
 
 
 class PageTimeout(Exception):
@@ -923,20 +927,28 @@ def extract_pdf_tables(
     mode: Mode = "auto",
     max_pages: int = 500,
     page_seconds: float = 10.0,
+    on_page: PageRead | None = None,
 ) -> PdfTables:
-    """The tables of `pages` (1-based; all when None) of the PDF `data`; see the module's doc."""
+    """The tables of `pages` (1-based; all when None) of the PDF `data`; see the module's doc.
+    `on_page(page, done, total)` is called as each page has been read (in the calling thread);
+    an exception it raises (the job was cancelled) stops the reading and propagates."""
     if not data.lstrip()[:1024].count(b"%PDF"):
         raise CorruptPdf("The file is not a PDF.")
     with _PDFIUM:
         document = _open(data)
         try:
-            return _extract(document, pages, mode, max_pages, page_seconds)
+            return _extract(document, pages, mode, max_pages, page_seconds, on_page)
         finally:
             document.close()
 
 
 def _extract(
-    document: Any, pages: list[int] | None, mode: Mode, max_pages: int, page_seconds: float
+    document: Any,
+    pages: list[int] | None,
+    mode: Mode,
+    max_pages: int,
+    page_seconds: float,
+    on_page: PageRead | None,
 ) -> PdfTables:
     count = len(document)
     wanted = list(range(1, count + 1)) if pages is None else sorted(set(pages))
@@ -947,36 +959,41 @@ def _extract(
         raise PdfTooLarge(f"{len(wanted)} pages asked for; at most {max_pages} are read.")
     issues: dict[int, list[Issue]] = {}
     work: list[_PageWork] = []
-    for number in wanted:
-        started = time.monotonic()
-        try:
-            done = _read_page(document, number, mode, _Deadline(page_seconds))
-        except PageTimeout:
-            issues.setdefault(number, []).append(
-                Issue(
-                    "page_timeout",
-                    f"Page {number} took more than {page_seconds:g} s to read; its tables "
-                    "are not extracted.",
-                )
-            )
-            continue
-        except pdfium.PdfiumError as error:
-            issues.setdefault(number, []).append(
-                Issue("page_unreadable", f"Page {number} cannot be read: {error}.")
-            )
-            continue
-        if done is None:
-            issues.setdefault(number, []).append(
-                Issue(
-                    "needs_ocr",
-                    f"Page {number} has no text layer (a scan or an image): it needs OCR.",
-                )
-            )
-            continue
-        done.seconds_left = page_seconds - (time.monotonic() - started)
-        work.append(done)
+    for done, number in enumerate(wanted, start=1):
+        page = _first_pass(document, number, mode, page_seconds, issues)
+        if page is not None:
+            work.append(page)
+        if on_page is not None:
+            on_page(number, done, len(wanted))
     tables = _finish(work, mode, issues)
     return PdfTables(tables=tables, page_issues=issues, page_count=count, pages=wanted)
+
+
+def _first_pass(
+    document: Any, number: int, mode: Mode, page_seconds: float, issues: dict[int, list[Issue]]
+) -> _PageWork | None:
+    """A page's first pass, or None with the reason in `issues` (out of time, unreadable, no
+    text layer)."""
+    started = time.monotonic()
+    try:
+        page = _read_page(document, number, mode, _Deadline(page_seconds))
+    except PageTimeout:
+        message = (
+            f"Page {number} took more than {page_seconds:g} s to read; its tables are not "
+            "extracted."
+        )
+        issues.setdefault(number, []).append(Issue("page_timeout", message))
+        return None
+    except pdfium.PdfiumError as error:
+        message = f"Page {number} cannot be read: {error}."
+        issues.setdefault(number, []).append(Issue("page_unreadable", message))
+        return None
+    if page is None:
+        message = f"Page {number} has no text layer (a scan or an image): it needs OCR."
+        issues.setdefault(number, []).append(Issue("needs_ocr", message))
+        return None
+    page.seconds_left = page_seconds - (time.monotonic() - started)
+    return page
 
 
 def _read_page(document: Any, number: int, mode: Mode, deadline: _Deadline) -> _PageWork | None:

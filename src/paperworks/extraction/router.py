@@ -267,8 +267,9 @@ def _summary(table: ExtractedTable) -> schemas.TableSummary:
     "/documents/{document_id}/extract",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Extract a document's tables, shaped by a configuration, as a job",
-    description="Queues `extraction.run` and answers its `jobId`; follow it on `/jobs/{id}` (live: "
-    "`extraction:progress {jobId, page, total}`, then `extraction:completed {jobId, tables}`). "
+    description="Queues `extraction.run` and answers its `jobId`; follow it on `/jobs/{id}` "
+    "(live: `extraction:progress {jobId, page, done, total}` as each page is read, then "
+    "`extraction:completed {jobId, tables}`). "
     "Without `configurationId` the default settings apply; an archived configuration is refused. "
     "Emits `job.created`.",
     responses=problem_responses(
