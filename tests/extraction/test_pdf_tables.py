@@ -31,7 +31,7 @@ ROWS = [
     ["Pears", "12", "0.85"],
     ["Plums", "7", "2.10"],
 ]
-WIDTHS = [120.0, 60.0, 80.0]
+WIDTHS = [120.0, 60.0, 80.0, 80.0]
 ROW_HEIGHT = 22.0
 
 
@@ -42,9 +42,11 @@ def ruled(
     left: float = 72,
     top: float = 700,
     merged: tuple[int, int] | None = None,
+    open_sides: bool = False,
 ) -> None:
     """A fully ruled grid; `merged=(row, col)` joins that cell with the one to its right (no
-    line between them, the text in the first). A cell text with a newline is two lines."""
+    line between them, the text in the first); `open_sides`: no line at the left and right
+    ends. A cell text with a newline is two lines."""
     xs = [left]
     for width in WIDTHS[: len(rows[0])]:
         xs.append(xs[-1] + width)
@@ -53,6 +55,8 @@ def ruled(
     for y in ys:
         drawing.line(xs[0], y, xs[-1], y)
     for c, x in enumerate(xs):
+        if open_sides and c in (0, len(xs) - 1):
+            continue
         for r in range(len(rows)):
             if merged == (r, c - 1):
                 continue
@@ -114,6 +118,36 @@ def test_a_cell_across_two_columns_is_one_cell_with_its_span() -> None:
     header = next(c for c in table.cells if (c.row, c.col) == (0, 1))
     assert (header.col_span, header.row_span) == (2, 1)
     assert not any((c.row, c.col) == (0, 2) for c in table.cells)
+
+
+TOTALS = ["Total", "3.60", "10.20", "14.70"]
+
+
+def test_a_grid_open_at_its_sides_keeps_its_first_and_last_columns() -> None:
+    rows = [[*row, total] for row, total in zip(ROWS, TOTALS, strict=True)]
+    (table,) = extract_pdf_tables(pdf(lambda d: ruled(d, rows, open_sides=True))).tables
+    assert table.grid() == rows
+
+
+def test_rows_ruled_only_above_and_below_are_rows_not_one_cell() -> None:
+    """A header rule and a closing rule around the body, a line after the first column only:
+    the body's lines are its rows (no border closes the sides of a block of rows)."""
+
+    def draw(d: canvas.Canvas) -> None:
+        left, right, top = 72.0, 400.0, 700.0
+        body = top - 18 - 14 * (len(ROWS) - 1)
+        d.setLineWidth(0.4)
+        for y in (top, top - 18, body - 4):
+            d.line(left, y, right, y)
+        d.line(192, top, 192, body - 4)
+        d.setFont("Helvetica", 9)
+        for r, row in enumerate(ROWS):
+            y = top - 12 - (14 * r + (4 if r else 0))
+            for c, text in enumerate(row):
+                d.drawString(left + 3 + 120 * c, y, text)
+
+    (table,) = extract_pdf_tables(pdf(draw)).tables
+    assert table.grid() == ROWS
 
 
 def test_a_cell_of_two_lines_is_one_cell() -> None:

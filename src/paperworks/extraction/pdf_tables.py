@@ -664,7 +664,7 @@ def _drop_empty_lines(table: Table) -> Table:
     )
 
 
-def _cell_groups(edges: list[dict[str, Any]]) -> list[list[BBox]]:
+def _cell_groups(edges: list[dict[str, Any]], row_height: float) -> list[list[BBox]]:
     """pdfplumber's line finder on our edges: snapped and joined, too short ones dropped, their
     crossings made cells and the cells grouped into tables."""
     settings = RULED_SETTINGS
@@ -681,8 +681,63 @@ def _cell_groups(edges: list[dict[str, Any]]) -> list[list[BBox]]:
         if (e["height"] if e["orientation"] == "v" else e["width"]) >= settings["edge_min_length"]
     ]
     tolerance = settings["intersection_tolerance"]
+    edges += _open_sides(edges, tolerance, row_height)
     crossings = edges_to_intersections(edges, tolerance, tolerance)
     return [list(group) for group in cells_to_tables(intersections_to_cells(crossings))]
+
+
+def _open_sides(
+    edges: list[dict[str, Any]], tolerance: float, row_height: float
+) -> list[dict[str, Any]]:
+    """The borders a grid leaves out: a table ruled between its columns and across its rows but
+    open at the sides (the rules run past the outer columns, no line closes them) would lose its
+    first and last columns. Two rules one above the other, at most `row_height` apart (one row
+    between them, not a block of rows ruled only above and below), that end at the same x and
+    that an inner vertical line joins, get a vertical there between them."""
+    across = sorted((e for e in edges if e["orientation"] == "h"), key=lambda e: e["top"])
+    down = [e for e in edges if e["orientation"] == "v"]
+    added: list[dict[str, Any]] = []
+
+    def joined(upper: dict[str, Any], lower: dict[str, Any]) -> bool:
+        left, right = max(upper["x0"], lower["x0"]), min(upper["x1"], lower["x1"])
+        return any(
+            left < v["x0"] < right
+            and v["top"] <= upper["top"] + tolerance
+            and v["bottom"] >= lower["top"] - tolerance
+            for v in down
+        )
+
+    for upper, lower in itertools.pairwise(across):
+        gap = lower["top"] - upper["top"]
+        if gap <= tolerance or gap > row_height or not joined(upper, lower):
+            continue
+        for end in ("x0", "x1"):
+            x = upper[end]
+            if abs(x - lower[end]) > tolerance:
+                continue
+            if any(
+                abs(v["x0"] - x) <= tolerance
+                and v["top"] <= upper["top"] + tolerance
+                and v["bottom"] >= lower["top"] - tolerance
+                for v in down
+            ):
+                continue
+            added.append(_vertical(x, upper["top"], lower["top"]))
+    return added
+
+
+def _vertical(x: float, top: float, bottom: float) -> dict[str, Any]:
+    return {
+        "object_type": "line",
+        "orientation": "v",
+        "x0": x,
+        "x1": x,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": 0.0,
+        "height": bottom - top,
+    }
 
 
 def _ruled_tables(
@@ -690,7 +745,9 @@ def _ruled_tables(
 ) -> tuple[list[Table], set[int]]:
     tables: list[Table] = []
     used: set[int] = set()
-    for group in _cell_groups(edges) if edges else []:
+    # A ruled row holds a line or two of text.
+    row_height = 3.2 * statistics.median(w.height for w in words) if words else 0.0
+    for group in _cell_groups(edges, row_height) if edges else []:
         made = _grid_table(page_number, group, words)
         if made is None:
             continue
