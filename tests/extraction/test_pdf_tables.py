@@ -241,6 +241,18 @@ def test_labels_of_a_line_chart_are_no_table_but_a_table_beside_it_is() -> None:
     assert [t.grid() for t in extract_pdf_tables(pdf(draw)).tables] == [ROWS]
 
 
+def test_a_bulleted_list_is_no_table_but_a_table_under_it_is() -> None:
+    def draw(d: canvas.Canvas) -> None:
+        d.setFont("Helvetica", 10)
+        items = ["higher levels for Greece", "lower levels for all", "higher levels in 2010"]
+        for n, item in enumerate(items):
+            d.drawString(90, 760 - 14 * n, "\u2022")
+            d.drawString(110, 760 - 14 * n, item)
+        unruled(d, ROWS, top=600)
+
+    assert [t.grid() for t in extract_pdf_tables(pdf(draw)).tables] == [ROWS]
+
+
 def test_a_page_without_text_needs_ocr_and_the_others_are_still_read() -> None:
     def scan(d: canvas.Canvas) -> None:
         image = Image.new("RGB", (200, 100), "white")

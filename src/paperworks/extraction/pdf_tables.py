@@ -925,11 +925,26 @@ def _is_chart(table: Table, marks: list[tuple[float, float]]) -> bool:
     return inside >= max(4, table.n_rows)
 
 
+# Marks that start a list item: bullets, squares, arrows, ticks, dashes (en, em, hyphen), stars.
+BULLETS = frozenset("•·▪▫◦‣∙○●■□◆◇►▸✓✔➢➤*-\u2013\u2014")
+
+
+def _is_bullet_list(table: Table) -> bool:
+    """A bulleted list: its first column is nothing but bullets (a mark alone in its cell), the
+    rest of each line the item's text."""
+    first = [c.text for c in table.cells if c.col == 0 and c.text]
+    return (
+        len(first) >= 2
+        and all(len(text) == 1 and text in BULLETS for text in first)
+        and table.n_cols <= 3
+    )
+
+
 def _unruled_tables(page_number: int, lines: list[Line]) -> list[Table]:
     tables = []
     for block in _blocks(lines):
         table = _unruled_table(page_number, block)
-        if table is not None and table.n_rows >= 2:
+        if table is not None and table.n_rows >= 2 and not _is_bullet_list(table):
             tables.append(table)
     return tables
 
