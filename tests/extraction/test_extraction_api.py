@@ -319,6 +319,49 @@ async def test_a_csv_file_and_a_workbook_are_extracted_with_default_settings(
     assert_problem(foreign, 422, "export.table_not_of_job")
 
 
+async def test_a_csv_saved_in_windows_1252_is_uploaded_and_read(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    # What Excel saves as CSV on a German Windows: Windows-1252, semicolons, decimal commas.
+    data = (
+        "Name;Straße;Betrag\nMüller;Hauptstraße 5;€ 1.234,50\nÖztürk;Fußweg 2;-7,25 €\n"
+    ).encode("cp1252")
+    assert b"\x80" in data  # the euro sign, where Windows-1252 and Latin-1 differ
+    headers = anna.headers
+    document = await uploaded(client, headers, "buchungen.csv", data)
+    assert document["kind"] == "csv"
+    settings = {
+        "numberLocale": "1.234,56",
+        "columns": [
+            {"name": "Name"},
+            {"name": "Straße"},
+            {"name": "Betrag", "type": "currency"},
+        ],
+    }
+    created = await ok(
+        await client.post(
+            f"{API}/configurations",
+            json={"name": "Buchungen", "settings": settings},
+            headers=headers,
+        ),
+        201,
+    )
+    job_id = await extract(client, headers, document["id"], configurationId=created["id"])
+    assert await run_next(db, runner) == JobStatus.succeeded
+    listed = await ok(await client.get(f"{API}/jobs/{job_id}/tables", headers=headers))
+    table = await ok(await client.get(f"{API}/tables/{listed['items'][0]['id']}", headers=headers))
+    assert table["grid"] == [
+        ["Name", "Straße", "Betrag"],
+        ["Müller", "Hauptstraße 5", "€ 1.234,50"],
+        ["Öztürk", "Fußweg 2", "-7,25 €"],
+    ]
+    assert table["rows"] == [
+        {"Name": "Müller", "Straße": "Hauptstraße 5", "Betrag": "1234.50"},
+        {"Name": "Öztürk", "Straße": "Fußweg 2", "Betrag": "-7.25"},
+    ]
+    assert table["issues"] == []
+
+
 async def test_a_corrupt_pdf_fails_its_job_with_the_engines_code(
     client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
 ) -> None:

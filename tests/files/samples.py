@@ -113,5 +113,7 @@ def _random_bytes(size: int) -> bytes:
 
 
 CSV = b"name,amount\nAnna,12.50\nBob,7\n"
+# What Excel saves as "CSV" on a German Windows: Windows-1252, semicolons, decimal commas.
+CSV_CP1252 = "Straße;Betrag\nMüller;€ 12,50\nBöhm;7\n".encode("cp1252")
 TEXT = "Grüße aus Praha\n".encode()
 JSON = b'{"hello": ["world"]}\n'

@@ -34,6 +34,7 @@ ACCEPTED = [
     ("letter.docx", samples.docx(), "document", sniffing.DOCX),
     ("slides.pptx", samples.pptx(), "document", sniffing.PPTX),
     ("amounts.csv", samples.CSV, "document", sniffing.CSV),
+    ("umlaute.csv", samples.CSV_CP1252, "document", sniffing.CSV),  # Windows-1252 CSV
     ("notes.txt", samples.TEXT, "document", sniffing.TEXT),
     ("data.json", samples.JSON, "document", sniffing.JSON),
     ("pixel.png", samples.png(), "image", sniffing.PNG),
@@ -172,6 +173,11 @@ async def test_control_characters_and_unicode_in_names(
         ("sheet.docx", samples.xlsx(), "document", "file.extension_mismatch"),
         ("data.json", samples.CSV, "document", "file.extension_mismatch"),
         ("photo.png", samples.jpeg(), "image", "file.extension_mismatch"),
+        # Text that is not UTF-8 is taken as CSV only, and only where CSV is.
+        ("umlaute.txt", samples.CSV_CP1252, "document", "file.unsupported_type"),
+        ("umlaute", samples.CSV_CP1252, "document", "file.unsupported_type"),
+        ("umlaute.csv", samples.CSV_CP1252, "image", "file.unsupported_type"),
+        ("wide.csv", "name,amount\nAnna,1\n".encode("utf-16"), "document", "file.unsupported_type"),
     ],
 )
 async def test_a_type_the_purpose_or_the_name_does_not_allow_is_a_415(

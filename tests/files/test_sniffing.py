@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 
 import pytest
@@ -42,7 +43,10 @@ def test_each_type_is_recognised_from_its_bytes(data: bytes, expected: str) -> N
         b"text with a NUL\x00 inside",
         b"text with a bell \x07",
         b"\xff\xfeu\x00t\x00f\x00-\x001\x006\x00",  # UTF-16 is not text we take
-        b"caf\xe9 in Latin-1",
+        "中文数据".encode("utf-16"),  # not even without zero bytes: its BOM tells it
+        codecs.BOM_UTF16_BE + "中文数据".encode("utf-16-be"),
+        b"caf\xe9 with a bell \x07",  # single-byte text has no controls either
+        b"caf\xe9 \x81",  # undefined in Windows-1252: a Latin-1 C1 control
         b"RIFF\x00\x00\x00\x00WAVEfmt ",  # RIFF, but audio
         b"PK\x03\x04 not really a zip",
         b"MZ\x90\x00\x03\x00\x00\x00",  # a Windows executable
@@ -50,6 +54,17 @@ def test_each_type_is_recognised_from_its_bytes(data: bytes, expected: str) -> N
 )
 def test_unknown_or_broken_content_is_no_type(data: bytes) -> None:
     assert sniffing.sniff_file(io.BytesIO(data)) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.CSV_CP1252,
+        "café;naïve;Ærø\n".encode("latin-1"),
+    ],
+)
+def test_text_in_windows_1252_or_latin_1_is_single_byte_text(data: bytes) -> None:
+    assert sniffing.sniff_file(io.BytesIO(data)) == sniffing.SINGLE_BYTE_TEXT
 
 
 def test_a_multi_byte_character_cut_at_the_sniffing_window_is_still_text() -> None:
@@ -85,6 +100,8 @@ def test_a_zip_with_office_folders_but_no_content_types_is_just_a_zip() -> None:
         (sniffing.JSON, ".txt", sniffing.TEXT),  # JSON-looking notes stay notes
         (sniffing.JSON, ".csv", sniffing.CSV),
         (sniffing.JSON, "", sniffing.JSON),
+        (sniffing.SINGLE_BYTE_TEXT, ".csv", sniffing.CSV),
+        (sniffing.SINGLE_BYTE_TEXT, ".CSV", sniffing.CSV),
         # mismatches
         (sniffing.PDF, ".png", None),
         (sniffing.PNG, ".jpg", None),
@@ -95,6 +112,10 @@ def test_a_zip_with_office_folders_but_no_content_types_is_just_a_zip() -> None:
         (sniffing.TEXT, ".json", None),  # says JSON, is not
         (sniffing.TEXT, ".pdf", None),
         (sniffing.TEXT, ".html", None),
+        # text that is not UTF-8 is only ever a CSV file
+        (sniffing.SINGLE_BYTE_TEXT, ".txt", None),
+        (sniffing.SINGLE_BYTE_TEXT, ".json", None),
+        (sniffing.SINGLE_BYTE_TEXT, "", None),
     ],
 )
 def test_the_extension_must_agree_with_the_bytes(

@@ -78,6 +78,11 @@ class _Inspection:
             )
         extension = extension_of(self.filename)
         content_type = sniffing.content_type_for(sniffed, extension)
+        if content_type is None and sniffed == sniffing.SINGLE_BYTE_TEXT:
+            raise errors.UnsupportedFileType(
+                "The content is text that is not UTF-8; only a CSV file (named .csv) may be "
+                "in Windows-1252 or Latin-1. Save it as UTF-8."
+            )
         if content_type is None:
             raise errors.ExtensionMismatch(
                 f"The content is {sniffed} but the name ends in {extension}."

@@ -3,9 +3,14 @@
 Pure functions over bytes and open files: no storage, no settings, no HTTP.
 
 Binary formats have signatures. Office documents (xlsx, docx, pptx) are zip archives told apart by
-their entries, read from the zip's central directory. Text is valid UTF-8 without NULs or other
-control characters; bytes cannot tell CSV from plain text, so among text types the file name's
-extension decides (`content_type_for`).
+their entries, read from the zip's central directory.
+
+Text is UTF-8, or, for CSV only, a single-byte Western encoding (Windows-1252, which covers
+Latin-1's letters): spreadsheet applications still save CSV that way, and the CSV reader decodes
+it. Either way it has no NULs and no control characters but tab, line ends and form feed, so
+binary data and UTF-16 (its zero bytes, or its byte order mark) are no text. Bytes cannot tell
+CSV from plain text, so among text types the file name's extension decides (`content_type_for`);
+single-byte text (`SINGLE_BYTE_TEXT`) is taken only with a `.csv` name.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 CSV = "text/csv"
 TEXT = "text/plain"
 JSON = "application/json"
+SINGLE_BYTE_TEXT = "text/plain; charset=windows-1252"
+"""What `sniff` says of Windows-1252 / Latin-1 text (not UTF-8): only ever stored as CSV."""
 
 HEAD_BYTES = 8192
 """How much of a file's start sniffing reads (plus the zip directory for zip archives)."""
@@ -58,6 +65,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # an archive with entries; an empty one
 _OOXML_PARTS = (("xl/", XLSX), ("word/", DOCX), ("ppt/", PPTX))
 _TEXT_CONTROLS = frozenset("\t\n\r\f")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # also the start of UTF-32's
 
 
 def is_zip(head: bytes) -> bool:
@@ -88,16 +96,26 @@ def _zip_type(names: Collection[str]) -> str:
 
 
 def _text_type(head: bytes) -> str | None:
-    if not head or b"\x00" in head:
+    """TEXT or JSON for UTF-8 text, SINGLE_BYTE_TEXT for Windows-1252 text, else None."""
+    if not head or b"\x00" in head or head.startswith(_UTF16_BOMS):
         return None
     try:
         # Not final: `head` may end inside a multi-byte character.
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError:
-        return None
-    if any(char < " " and char not in _TEXT_CONTROLS for char in text):
+        # Windows-1252 leaves five bytes undefined (Latin-1's C1 controls): those are no text.
+        try:
+            text = head.decode("cp1252")
+        except UnicodeDecodeError:
+            return None
+        return SINGLE_BYTE_TEXT if _printable(text) else None
+    if not _printable(text):
         return None
     return JSON if text.lstrip()[:1] in ("{", "[") else TEXT
+
+
+def _printable(text: str) -> bool:
+    return not any(char < " " and char not in _TEXT_CONTROLS for char in text)
 
 
 def zip_entry_names(file: BinaryIO) -> list[str] | None:
@@ -124,8 +142,10 @@ def sniff_file(file: BinaryIO) -> str | None:
 def content_type_for(sniffed: str, extension: str) -> str | None:
     """The type a file is stored as: what its bytes say, refined among text types by its
     extension. None when the extension claims something else (a PDF named `.png`, an unknown
-    extension, a `.json` file that is not JSON)."""
+    extension, a `.json` file that is not JSON, single-byte text not named `.csv`)."""
     extension = extension.lower()
+    if sniffed == SINGLE_BYTE_TEXT:
+        return CSV if extension in EXTENSIONS[CSV] else None
     if not extension:
         return sniffed
     if sniffed in (TEXT, JSON):
