@@ -43,25 +43,26 @@ SETTINGS = {
 }
 
 
-def ruled_pdf(rows: list[list[str]]) -> bytes:
-    """One page with a fully ruled grid."""
+def ruled_pdf(*pages: list[list[str]]) -> bytes:
+    """A page with a fully ruled grid for each of `pages` (its rows)."""
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    left, top = 72.0, 700.0
-    xs = [left]
-    for width in WIDTHS[: len(rows[0])]:
-        xs.append(xs[-1] + width)
-    ys = [top - ROW_HEIGHT * r for r in range(len(rows) + 1)]
-    drawing.setLineWidth(0.5)
-    for y in ys:
-        drawing.line(xs[0], y, xs[-1], y)
-    for x in xs:
-        drawing.line(x, ys[0], x, ys[-1])
-    drawing.setFont("Helvetica", 9)
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            drawing.drawString(xs[c] + 3, ys[r] - 14, text)
-    drawing.showPage()
+    for rows in pages:
+        left, top = 72.0, 700.0
+        xs = [left]
+        for width in WIDTHS[: len(rows[0])]:
+            xs.append(xs[-1] + width)
+        ys = [top - ROW_HEIGHT * r for r in range(len(rows) + 1)]
+        drawing.setLineWidth(0.5)
+        for y in ys:
+            drawing.line(xs[0], y, xs[-1], y)
+        for x in xs:
+            drawing.line(x, ys[0], x, ys[-1])
+        drawing.setFont("Helvetica", 9)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                drawing.drawString(xs[c] + 3, ys[r] - 14, text)
+        drawing.showPage()
     drawing.save()
     return buffer.getvalue()
 
@@ -226,6 +227,49 @@ async def test_a_ruled_pdf_is_extracted_read_and_exported(
     assert openpyxl.load_workbook(io.BytesIO(streamed_xlsx.content)).worksheets[0]["A2"].value == (
         "Apples"
     )
+
+
+async def test_every_record_leads_back_to_the_row_and_cells_it_came_from(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    # A table continued on the next page, without its header there: one table of five records.
+    more = [["Kiwis", "5", "0.40"], ["Limes", "9", "0.35"]]
+    headers = anna.headers
+    document = await uploaded(client, headers, "fruit.pdf", ruled_pdf(ROWS, more))
+    job_id = await extract(
+        client, headers, document["id"], configurationId=await configuration(client, headers)
+    )
+    assert await run_next(db, runner) == JobStatus.succeeded
+    listed = await ok(await client.get(f"{API}/jobs/{job_id}/tables", headers=headers))
+    assert len(listed["items"]) == 1
+    table = await ok(await client.get(f"{API}/tables/{listed['items'][0]['id']}", headers=headers))
+    assert [r["Item"] for r in table["rows"]] == ["Apples", "Pears", "Plums", "Kiwis", "Limes"]
+    assert table["rowSources"] == [
+        {"page": 1, "index": 0, "row": 1, "gridRow": 1},
+        {"page": 1, "index": 0, "row": 2, "gridRow": 2},
+        {"page": 1, "index": 0, "row": 3, "gridRow": 3},
+        {"page": 2, "index": 0, "row": 0, "gridRow": 4},
+        {"page": 2, "index": 0, "row": 1, "gridRow": 5},
+    ]
+    # Every value leads to its cell: the record's source row, the mapping's source column.
+    cells = {(c["row"], c["col"]): c for c in table["cells"]}
+    for record, source in zip(table["rows"], table["rowSources"], strict=True):
+        for match in table["mapping"]:
+            cell = cells[(source["gridRow"], match["sourceCol"])]
+            assert cell["page"] == source["page"]
+            assert table["grid"][source["gridRow"]][match["sourceCol"]] == cell["text"]
+            assert cell["text"] == str(record[match["key"]])
+            assert len(cell["bbox"]) == 4
+
+    exported = await ok(
+        await client.post(f"{API}/jobs/{job_id}/exports", json={"format": "json"}, headers=headers),
+        201,
+    )
+    as_json = json.loads((await client.get(exported[0]["downloadUrl"])).content)
+    assert as_json["tables"][0]["pages"] == [1, 2]
+    assert as_json["tables"][0]["rowSources"] == [
+        {key: source[key] for key in ("page", "index", "row")} for source in table["rowSources"]
+    ]
 
 
 async def test_a_csv_file_and_a_workbook_are_extracted_with_default_settings(

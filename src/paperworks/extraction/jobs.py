@@ -313,10 +313,12 @@ def stored_table(
     shaped: Shaped, sources: list[Table], workspace_id: str, job_id: str, document_id: str
 ) -> ExtractedTable:
     """The row of one shaped table: its found cells (the parts' grids one under the other, each
-    cell with its page), its records, mapping and issues."""
+    cell with its page), its records and where each came from, mapping and issues."""
     cells: list[dict[str, Any]] = []
     offset = 0
+    offsets: dict[tuple[int, int], int] = {}
     for table in sources:
+        offsets[(table.page, table.index)] = offset
         for cell in sorted(table.cells, key=lambda c: (c.row, c.col)):
             cells.append(
                 {
@@ -343,6 +345,15 @@ def stored_table(
         n_cols=max(t.n_cols for t in sources),
         header=list(shaped.header),
         rows=[dict(record) for record in shaped.rows],
+        row_sources=[
+            {
+                "page": source.page,
+                "index": source.index,
+                "row": source.row,
+                "gridRow": offsets[(source.page, source.index)] + source.row,
+            }
+            for source in shaped.row_sources
+        ],
         cells=cells,
         mapping=[
             {

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from paperworks.identity.tenancy import WorkspaceOwned
@@ -86,8 +86,10 @@ class ExtractionJob(WorkspaceOwned, Base):
 
 class ExtractedTable(IdMixin, WorkspaceOwned, Base):
     """One table a job found. `cells`: each cell's text, row/col and spans and bbox on the page;
-    `header`/`rows`: the records shaped by the configuration; `mapping`: which source column fed
-    which configured column and how (exact, alias, fuzzy score); `issues`: what did not parse."""
+    `header`/`rows`: the records shaped by the configuration; `row_sources`: for each record, the
+    found table (page, index) and row it came from, and that row in `cells` (`gridRow`);
+    `mapping`: which source column fed which configured column and how (exact, alias, fuzzy
+    score); `issues`: what did not parse."""
 
     __tablename__ = "extracted_tables"
     __table_args__ = (Index("ix_extracted_tables_position", "job_id", "page", "index"),)
@@ -104,6 +106,10 @@ class ExtractedTable(IdMixin, WorkspaceOwned, Base):
     n_cols: Mapped[int] = mapped_column(Integer)
     header: Mapped[list[str]] = mapped_column(JSON, default=list)
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The server default is what 0011 gave the tables stored before it.
+    row_sources: Mapped[list[dict[str, int]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     mapping: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

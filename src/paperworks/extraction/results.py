@@ -30,7 +30,7 @@ from paperworks.extraction.exports import (
 from paperworks.extraction.models import Export as ExportRow
 from paperworks.extraction.models import ExportFormat, ExtractedTable, ExtractionJob
 from paperworks.extraction.settings_model import ExtractionSettings
-from paperworks.extraction.shaping import ColumnMatch, Shaped
+from paperworks.extraction.shaping import ColumnMatch, RowSource, Shaped
 from paperworks.extraction.tables import Issue
 from paperworks.files import service as files
 from paperworks.files.models import StoredFile
@@ -148,7 +148,10 @@ def as_shaped(table: ExtractedTable) -> Shaped:
         pages=sorted({table.page, *(c.get("page", table.page) for c in table.cells)}),
         header=list(table.header),
         rows=[dict(record) for record in table.rows],
-        row_sources=[],
+        row_sources=[
+            RowSource(source["page"], source["index"], source["row"])
+            for source in table.row_sources
+        ],
         mapping=[
             ColumnMatch(
                 column=m.get("column"),

@@ -347,6 +347,7 @@ async def get_table(table_id: Id, caller: CurrentCaller, session: SessionDep) ->
         grid=results.grid(table),
         header=table.header,
         rows=table.rows,
+        row_sources=table.row_sources,
         cells=table.cells,
         mapping=table.mapping,
         issues=table.issues,

@@ -89,6 +89,13 @@ class TableOut(TableSummary):
     )
     header: list[str] = Field(description="The keys of `rows`, in order")
     rows: list[dict[str, Any]] = Field(description="The records shaped by the configuration")
+    row_sources: list[dict[str, int]] = Field(
+        description="Where each record of `rows` came from (one each, in order): `page` and "
+        "`index` of the table as found on that page, `row` in that table, and `gridRow`, the "
+        "same row in `grid` and `cells` (a table continued over pages has its parts' rows one "
+        "under the other there). With `mapping`'s `sourceCol`, every value leads to its cell; "
+        "empty for tables extracted before sources were kept"
+    )
     cells: list[dict[str, Any]] = Field(
         description="Each found cell: row, col, rowSpan, colSpan, text, bbox on its page, page"
     )
