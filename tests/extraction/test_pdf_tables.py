@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import io
 import itertools
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -150,6 +151,41 @@ def test_rows_ruled_only_above_and_below_are_rows_not_one_cell() -> None:
     assert table.grid() == ROWS
 
 
+def column_ruled(d: canvas.Canvas, header: list[str], body: list[list[str]]) -> None:
+    """Lines between the columns and around the header and the body, none between body rows:
+    each body column is one ruled cell holding a line per row."""
+    xs = [72.0, 192.0, 262.0, 352.0]
+    top, pitch = 700.0, 12.0
+    header_bottom = top - 8 - pitch * max(len(h.split("\n")) for h in header)
+    bottom = header_bottom - 6 - pitch * len(body)
+    d.setLineWidth(0.5)
+    for y in (top, header_bottom, bottom):
+        d.line(xs[0], y, xs[-1], y)
+    for x in xs:
+        d.line(x, top, x, bottom)
+    d.setFont("Helvetica", 9)
+    for c, title in enumerate(header):
+        for n, part in enumerate(title.split("\n")):
+            d.drawString(xs[c] + 3, top - 12 - pitch * n, part)
+    for r, row in enumerate(body):
+        for c, text in enumerate(row):
+            d.drawString(xs[c] + 3, header_bottom - 12 - pitch * r, text)
+
+
+def test_a_body_ruled_only_between_columns_is_read_row_by_row() -> None:
+    body = [*ROWS[1:], ["Kiwis", "5", "0.40"], ["Limes", "9", "0.30"]]
+    (table,) = extract_pdf_tables(pdf(lambda d: column_ruled(d, ROWS[0], body))).tables
+    assert table.grid() == [ROWS[0], *body]
+
+
+def test_header_titles_wrapped_over_lines_stay_one_row() -> None:
+    header = ["Fruit\nsold at\nthe market", "Number\nof\ncrates", "Price\nper\nkilo"]
+    body = [["Apples", "3", "1.20"]]
+    (table,) = extract_pdf_tables(pdf(lambda d: column_ruled(d, header, body))).tables
+    titles = [h.replace("\n", " ") for h in header]
+    assert table.grid() == [titles, *body]
+
+
 def test_a_cell_of_two_lines_is_one_cell() -> None:
     rows = [["Item", "Qty", "Unit\nprice"], *ROWS[1:]]
     table = extract_pdf_tables(pdf(lambda d: ruled(d, rows))).tables[0]
@@ -237,6 +273,23 @@ def test_labels_of_a_line_chart_are_no_table_but_a_table_beside_it_is() -> None:
         for (ax, ay), (bx, by) in itertools.pairwise(points):
             d.line(ax, ay, bx, by)
         unruled(d, ROWS, top=500)
+
+    assert [t.grid() for t in extract_pdf_tables(pdf(draw)).tables] == [ROWS]
+
+
+def test_framed_charts_in_a_grid_are_no_table() -> None:
+    def draw(d: canvas.Canvas) -> None:
+        d.setLineWidth(0.5)
+        d.setFont("Helvetica", 7)
+        for left, bottom in itertools.product((72, 292), (500, 300)):
+            d.rect(left, bottom, 220, 200)
+            for n in range(6):
+                d.drawString(left + 4, bottom + 180 - 30 * n, f"{500 - 100 * n}")
+            d.drawString(left + 60, bottom + 188, "Spread (bp)")
+            wave = [(left + 30 + 3 * k, bottom + 60 + 40 * math.sin(k / 4)) for k in range(60)]
+            for (ax, ay), (bx, by) in itertools.pairwise(wave):
+                d.line(ax, ay, bx, by)
+        unruled(d, ROWS, top=250)
 
     assert [t.grid() for t in extract_pdf_tables(pdf(draw)).tables] == [ROWS]
 

@@ -571,20 +571,32 @@ def _grid_table(
             continue
         texts.setdefault((slot[0], slot[1]), []).append(word)
         used.add(i)
+    # A row ruled around but holding several lines that line up across its columns (a body
+    # ruled only between columns) is that many rows: `start[r]` is where grid row r begins.
+    lines_of = {
+        r: _sub_rows([texts.get((p[0], p[1]), []) for p in placed if p[0] == r and p[2] == r + 1])
+        for r in range(len(ys) - 1)
+    }
+    start = [0]
+    for r in range(len(ys) - 1):
+        start.append(start[-1] + max(1, len(lines_of[r])))
     cells: list[Cell] = []
     for r0, c0, r1, c1, box in placed:
         inside = texts.get((r0, c0), [])
+        if r1 == r0 + 1 and len(lines_of[r0]) > 1:
+            cells.extend(_cells_by_line(start[r0], c0, c1 - c0, inside, lines_of[r0]))
+            continue
         if c1 - c0 > 1 and inside:
-            split = _split_across_columns(r0, r1, c0, c1, xs, inside, box)
+            split = _split_across_columns(start[r0], start[r1], c0, c1, xs, inside, box)
             if split:
                 cells.extend(split)
                 continue
         cells.append(
             Cell(
-                row=r0,
+                row=start[r0],
                 col=c0,
                 text=_text_of(inside),
-                row_span=r1 - r0,
+                row_span=start[r1] - start[r0],
                 col_span=c1 - c0,
                 bbox=(box[0], box[1], box[2], box[3]),
             )
@@ -592,12 +604,59 @@ def _grid_table(
     table = Table(
         page=page_number,
         index=0,
-        n_rows=len(ys) - 1,
+        n_rows=start[-1],
         n_cols=len(xs) - 1,
         cells=cells,
         bbox=(xs[0], ys[0], xs[-1], ys[-1]),
     )
     return _drop_empty_lines(table), used
+
+
+_FIGURE = re.compile(r"\d")
+
+
+def _sub_rows(row: list[list[Word]]) -> list[float]:
+    """The middles of a grid row's text lines when the row is really several rows of data: three
+    or more lines, shared by more than half of its cells that have text, and a column of
+    figures among them (a wrapped cell beside one-line cells, or a header whose titles wrap
+    over several lines, is one row). Empty when it is one row."""
+    filled = [_lines(words) for words in row if words]
+    middles = _cluster(
+        ((line.top + line.bottom) / 2 for lines in filled for line in lines), LINE_TOLERANCE
+    )
+    if len(middles) < 3:
+        return []
+    several = [lines for lines in filled if 2 * len(lines) >= len(middles)]
+    figures = any(
+        sum(1 for line in lines if _FIGURE.search(line.text)) >= 0.8 * len(lines)
+        for lines in several
+    )
+    return middles if 2 * len(several) > len(filled) and figures else []
+
+
+def _cells_by_line(
+    row: int, col: int, span: int, words: list[Word], middles: list[float]
+) -> list[Cell]:
+    """A cell of a row that is several rows, cut into one cell per line."""
+    by_row: dict[int, list[Word]] = {}
+    for line in _lines(words):
+        at = _nearest(middles, (line.top + line.bottom) / 2)
+        by_row.setdefault(at, []).extend(line.words)
+    return [
+        Cell(
+            row=row + at,
+            col=col,
+            text=_text_of(inside),
+            col_span=span,
+            bbox=(
+                min(w.x0 for w in inside),
+                min(w.top for w in inside),
+                max(w.x1 for w in inside),
+                max(w.bottom for w in inside),
+            ),
+        )
+        for at, inside in sorted(by_row.items())
+    ]
 
 
 def _split_across_columns(
@@ -741,7 +800,10 @@ def _vertical(x: float, top: float, bottom: float) -> dict[str, Any]:
 
 
 def _ruled_tables(
-    page_number: int, edges: list[dict[str, Any]], words: Sequence[Word]
+    page_number: int,
+    edges: list[dict[str, Any]],
+    words: Sequence[Word],
+    marks: list[tuple[float, float]],
 ) -> tuple[list[Table], set[int]]:
     tables: list[Table] = []
     used: set[int] = set()
@@ -753,8 +815,11 @@ def _ruled_tables(
             continue
         table, in_table = made
         filled = [c for c in table.cells if c.text]
-        # A frame around a paragraph, a single rule or an empty drawing is not a table.
+        # A frame around a paragraph, a single rule or an empty drawing is not a table; nor
+        # are the frames of charts (their curves drawn inside).
         if table.n_rows < 2 or table.n_cols < 2 or len(filled) < 2:
+            continue
+        if _marks_inside(table, marks) >= max(50, 5 * len(table.cells)):
             continue
         tables.append(table)
         used |= in_table
@@ -918,11 +983,15 @@ def _unruled_table(page_number: int, block: list[Line]) -> Table | None:
 def _is_chart(table: Table, marks: list[tuple[float, float]]) -> bool:
     """Text aligned in a chart (axis labels, a legend): diagonal strokes (its lines and curves)
     drawn among it, at least one per row. A table has no slanted strokes."""
+    return _marks_inside(table, marks) >= max(4, table.n_rows)
+
+
+def _marks_inside(table: Table, marks: list[tuple[float, float]]) -> int:
+    """How many slanted strokes (their middles) are drawn within the table."""
     if table.bbox is None:
-        return False
+        return 0
     x0, top, x1, bottom = table.bbox
-    inside = sum(1 for x, y in marks if x0 <= x <= x1 and top <= y <= bottom)
-    return inside >= max(4, table.n_rows)
+    return sum(1 for x, y in marks if x0 <= x <= x1 and top <= y <= bottom)
 
 
 # Marks that start a list item: bullets, squares, arrows, ticks, dashes (en, em, hyphen), stars.
@@ -1079,7 +1148,7 @@ def _read_page(document: Any, number: int, mode: Mode, deadline: _Deadline) -> _
     tables: list[Table] = []
     used: set[int] = set()
     if mode != "unruled":
-        tables, used = _ruled_tables(number, content.edges, words)
+        tables, used = _ruled_tables(number, content.edges, words, content.marks)
         deadline.check()
     rest = [w for i, w in enumerate(words) if i not in used]
     rest = [w for w in rest if not any(_inside(w, t.bbox) for t in tables)]
