@@ -100,6 +100,8 @@ def test_lists_come_comma_separated_from_the_environment(
         ("trusted_proxies", "not-an-ip"),
         ("port", 0),
         ("log_format", "xml"),
+        ("extraction_max_pages", 0),
+        ("extraction_page_seconds", 0),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(
@@ -107,6 +109,17 @@ def test_bad_values_are_refused_with_the_field_named(
 ) -> None:
     with pytest.raises(ValidationError, match=field):
         Settings(data_dir=tmp_path, **{field: value})
+
+
+def test_the_pdf_caps_of_extraction_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = Settings(data_dir=tmp_path)
+    assert (defaults.extraction_max_pages, defaults.extraction_page_seconds) == (500, 10.0)
+    monkeypatch.setenv("PAPERWORKS_EXTRACTION_MAX_PAGES", "40")
+    monkeypatch.setenv("PAPERWORKS_EXTRACTION_PAGE_SECONDS", "2.5")
+    settings = Settings(data_dir=tmp_path)
+    assert (settings.extraction_max_pages, settings.extraction_page_seconds) == (40, 2.5)
 
 
 def test_the_public_url_follows_the_port_unless_set(tmp_path: Path) -> None:

@@ -172,6 +172,15 @@ class Settings(BaseSettings):
     image_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     image_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Per image")
 
+    # Extraction: what reading one PDF may cost (its job fails past the first, a page gets a
+    # `page_timeout` issue past the second and the other pages are still read).
+    extraction_max_pages: int = Field(
+        default=500, ge=1, le=100_000, description="PDF pages one extraction job reads at most"
+    )
+    extraction_page_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Time to read one PDF page before it is skipped"
+    )
+
     # The assistant: how much history reaches the model, and how long one turn may run.
     assistant_history_turns: int = Field(
         default=10, ge=1, le=100, description="Turns sent whole; older ones only as a summary"

@@ -43,25 +43,30 @@ SETTINGS = {
 }
 
 
+def draw_ruled(drawing: canvas.Canvas, rows: list[list[str]]) -> None:
+    """A fully ruled grid of `rows` on the canvas's page."""
+    left, top = 72.0, 700.0
+    xs = [left]
+    for width in WIDTHS[: len(rows[0])]:
+        xs.append(xs[-1] + width)
+    ys = [top - ROW_HEIGHT * r for r in range(len(rows) + 1)]
+    drawing.setLineWidth(0.5)
+    for y in ys:
+        drawing.line(xs[0], y, xs[-1], y)
+    for x in xs:
+        drawing.line(x, ys[0], x, ys[-1])
+    drawing.setFont("Helvetica", 9)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            drawing.drawString(xs[c] + 3, ys[r] - 14, text)
+
+
 def ruled_pdf(*pages: list[list[str]]) -> bytes:
     """A page with a fully ruled grid for each of `pages` (its rows)."""
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     for rows in pages:
-        left, top = 72.0, 700.0
-        xs = [left]
-        for width in WIDTHS[: len(rows[0])]:
-            xs.append(xs[-1] + width)
-        ys = [top - ROW_HEIGHT * r for r in range(len(rows) + 1)]
-        drawing.setLineWidth(0.5)
-        for y in ys:
-            drawing.line(xs[0], y, xs[-1], y)
-        for x in xs:
-            drawing.line(x, ys[0], x, ys[-1])
-        drawing.setFont("Helvetica", 9)
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                drawing.drawString(xs[c] + 3, ys[r] - 14, text)
+        draw_ruled(drawing, rows)
         drawing.showPage()
     drawing.save()
     return buffer.getvalue()

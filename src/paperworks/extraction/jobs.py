@@ -8,9 +8,11 @@ saved meanwhile does not change a queued job.
 
 Live, on the job's room besides `job:*`: `extraction:progress {jobId, page, done, total}` as
 each page (or sheet) has been read, then `extraction:completed {jobId, tables}` with the tables'
-summaries. An unreadable document (corrupt, encrypted, too many pages) fails the job at once
-with the engine's code (`extraction.corrupt_pdf`...) and its message; the document's status
-says how its latest job went (`extracted`, `failed`).
+summaries. An unreadable document (corrupt, encrypted, more pages than
+`EXTRACTION_MAX_PAGES`) fails the job at once with the engine's code (`extraction.corrupt_pdf`...)
+and its message; a page that takes longer than `EXTRACTION_PAGE_SECONDS` is a `page_timeout`
+issue in the job's result and the other pages are still read. The document's status says how its
+latest job went (`extracted`, `failed`).
 
 The PDF engine tells each page as it reads it (from its worker thread, so the job's progress is
 recorded on the event loop before the next page is read, and a cancelled job stops there).
@@ -19,6 +21,7 @@ recorded on the event loop before the next page is read, and a cancelled job sto
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete
@@ -28,7 +31,7 @@ from paperworks.events import service as events
 from paperworks.events.service import Resource
 from paperworks.extraction import exceptions as errors
 from paperworks.extraction import service
-from paperworks.extraction.engine_errors import ExtractionError
+from paperworks.extraction.engine_errors import ExtractionError, PdfTooLarge
 from paperworks.extraction.models import (
     Configuration,
     Document,
@@ -47,6 +50,7 @@ from paperworks.identity.caller import Caller
 from paperworks.jobs.handlers import JobCancelled, JobContext, JobFailed, job_handler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.services import Services
+from paperworks.settings import Settings
 
 EXTRACT_KIND = "extraction.run"
 
@@ -165,12 +169,26 @@ def selected_pages(settings: ExtractionSettings, page_count: int | None) -> list
     return sorted(pages)
 
 
+@dataclass(frozen=True)
+class PdfCaps:
+    """What reading one PDF may cost: its pages (`EXTRACTION_MAX_PAGES`) and the time for each
+    (`EXTRACTION_PAGE_SECONDS`)."""
+
+    max_pages: int
+    page_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PdfCaps:
+        return cls(settings.extraction_max_pages, settings.extraction_page_seconds)
+
+
 def _read(
     kind: str,
     data: bytes,
     settings: ExtractionSettings,
     page_count: int | None,
     on_page: PageRead,
+    caps: PdfCaps,
 ) -> tuple[list[Table], dict[int, list[Issue]], int]:
     """The document's tables, the issues of pages as a whole, and how many pages (or sheets)
     it has (in a worker thread)."""
@@ -178,7 +196,20 @@ def _read(
         pages = selected_pages(settings, page_count)
         if pages == []:
             return [], {}, page_count or 0
-        found = extract_pdf_tables(data, pages=pages, mode=settings.detection_mode, on_page=on_page)
+        try:
+            found = extract_pdf_tables(
+                data,
+                pages=pages,
+                mode=settings.detection_mode,
+                max_pages=caps.max_pages,
+                page_seconds=caps.page_seconds,
+                on_page=on_page,
+            )
+        except PdfTooLarge as exc:
+            raise PdfTooLarge(
+                f"{exc.message} A configuration's pages setting chooses which to read "
+                f'(e.g. "1-{caps.max_pages}").'
+            ) from exc
         return found.tables, found.page_issues, found.page_count
     if kind == DocumentKind.xlsx:
         tables = read_xlsx(data)
@@ -222,8 +253,9 @@ async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
     data = await files.read_bytes(ctx.services.storage, record)
     await ctx.report(STARTED, "reading the document")
 
+    caps = PdfCaps.from_settings(ctx.services.settings)
     tables, page_issues, count = await ctx.run_blocking(
-        _read, kind, data, settings, page_count, _page_reporter(ctx)
+        _read, kind, data, settings, page_count, _page_reporter(ctx), caps
     )
     await ctx.report(READ, "shaping the tables")
     shaped = await ctx.run_blocking(shape, tables, settings)

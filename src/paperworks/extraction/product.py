@@ -11,6 +11,6 @@ EXTRACTION = Product(
     routers=(router,),
     job_handlers=(extract_job,),
     live_events=("extraction:progress", "extraction:completed"),
-    settings=("max_upload_bytes",),
+    settings=("max_upload_bytes", "extraction_max_pages", "extraction_page_seconds"),
     tools=EXTRACTION_TOOLS,
 )
