@@ -197,6 +197,32 @@ def test_header_titles_wrapped_over_lines_stay_one_row() -> None:
     assert table.grid() == [titles, *body]
 
 
+def test_column_lines_a_few_points_apart_are_one_boundary_not_a_sliver_column() -> None:
+    """The header's column lines 5 points right of the body's (cells drawn one by one, a
+    little apart): the slivers between them hold no text and are no columns."""
+
+    def draw(d: canvas.Canvas) -> None:
+        xs = [72.0, 192.0, 252.0, 332.0]
+        ys = [700 - ROW_HEIGHT * r for r in range(len(ROWS) + 1)]
+        d.setLineWidth(0.5)
+        for y in ys:
+            d.line(xs[0], y, xs[-1], y)
+        for r in range(len(ROWS)):
+            shift = 5.0 if r == 0 else 0.0
+            for c, x in enumerate(xs):
+                inner = 0 < c < len(xs) - 1
+                d.line(
+                    x + (shift if inner else 0.0), ys[r], x + (shift if inner else 0.0), ys[r + 1]
+                )
+        d.setFont("Helvetica", 9)
+        for r, row in enumerate(ROWS):
+            for c, text in enumerate(row):
+                d.drawString(xs[c] + 8, ys[r] - 14, text)
+
+    (table,) = extract_pdf_tables(pdf(draw)).tables
+    assert table.grid() == ROWS
+
+
 def test_a_cell_of_two_lines_is_one_cell() -> None:
     rows = [["Item", "Qty", "Unit\nprice"], *ROWS[1:]]
     table = extract_pdf_tables(pdf(lambda d: ruled(d, rows))).tables[0]

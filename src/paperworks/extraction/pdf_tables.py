@@ -539,7 +539,10 @@ def _grid_table(
     words: Sequence[Word],
 ) -> tuple[Table, set[int]] | None:
     """A table from its cell rectangles; returns it with the indexes of the words used."""
-    xs = _cluster(x for box in cell_boxes for x in (box[0], box[2]))
+    # Lines closer than a letter is wide are one column boundary: cells drawn with space
+    # between them (or a double rule) leave slivers that no text fits in.
+    letter = 0.6 * statistics.median(w.height for w in words) if words else 0.0
+    xs = _cluster((x for box in cell_boxes for x in (box[0], box[2])), max(GRID_TOLERANCE, letter))
     ys = _cluster(y for box in cell_boxes for y in (box[1], box[3]))
     if len(xs) < 2 or len(ys) < 2:
         return None
