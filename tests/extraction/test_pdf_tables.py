@@ -223,6 +223,23 @@ def test_column_lines_a_few_points_apart_are_one_boundary_not_a_sliver_column() 
     assert table.grid() == ROWS
 
 
+def test_shaded_backgrounds_are_no_rules() -> None:
+    """Cells shaded line by line (a filled band behind each line of the header, inset from the
+    borders), as HTML-to-PDF printers draw them: the bands' edges are no row or column lines."""
+    rows = [["Item", "Qty", "Unit\nprice"], *ROWS[1:]]
+
+    def draw(d: canvas.Canvas) -> None:
+        d.setFillColorRGB(1.0, 0.8, 0.6)
+        for c, (left, width) in enumerate(zip([72.0, 192.0, 252.0], WIDTHS, strict=False)):
+            for line in range(2):
+                d.rect(left + 3, 700 - 11 * (line + 1), width - 6 - 2 * c, 10, stroke=0, fill=1)
+        d.setFillColorRGB(0, 0, 0)
+        ruled(d, rows)
+
+    (table,) = extract_pdf_tables(pdf(draw)).tables
+    assert table.grid() == [["Item", "Qty", "Unit price"], *ROWS[1:]]
+
+
 def test_a_cell_of_two_lines_is_one_cell() -> None:
     rows = [["Item", "Qty", "Unit\nprice"], *ROWS[1:]]
     table = extract_pdf_tables(pdf(lambda d: ruled(d, rows))).tables[0]

@@ -362,6 +362,24 @@ def _char_lines(chars: list[_Char]) -> list[list[_Char]]:
     return lines
 
 
+# A filled shape thinner than this (points) is a rule drawn as a rectangle.
+THIN = 2.0
+
+
+def _is_background(
+    obj: Any, segments: list[tuple[tuple[float, float], tuple[float, float]]]
+) -> bool:
+    """A filled, unstroked shape wider and taller than a rule: a cell's or a band's shade."""
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, ctypes.byref(fill), ctypes.byref(stroke)):
+        return False
+    if stroke.value or not fill.value:
+        return False
+    xs = [p[0] for segment in segments for p in segment]
+    ys = [p[1] for segment in segments for p in segment]
+    return max(xs) - min(xs) > THIN and max(ys) - min(ys) > THIN
+
+
 def _edges(
     page: Any, frame: _Frame, deadline: _Deadline, drawn: list[tuple[float, float]]
 ) -> list[dict[str, Any]]:
@@ -409,6 +427,7 @@ def _edges(
         a, b, c, d, e, f = m
         start: tuple[float, float] | None = None
         current: tuple[float, float] | None = None
+        segments: list[tuple[tuple[float, float], tuple[float, float]]] = []
         for i in range(pdfium_c.FPDFPath_CountSegments(obj)):
             segment = pdfium_c.FPDFPath_GetPathSegment(obj, i)
             if not pdfium_c.FPDFPathSegment_GetPoint(segment, ctypes.byref(x), ctypes.byref(y)):
@@ -418,12 +437,17 @@ def _edges(
             if kind == pdfium_c.FPDF_SEGMENT_MOVETO or current is None:
                 start = point
             elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
-                add(current, point)
+                segments.append((current, point))
             current = point
             if pdfium_c.FPDFPathSegment_GetClose(segment) and start is not None:
                 if start != point:
-                    add(point, start)
+                    segments.append((point, start))
                 current = start
+        if segments and _is_background(obj, segments):
+            # Its outline is no rule: only a change of shade, or none beside a like fill.
+            segments = [(p, q) for p, q in segments if p[0] != q[0] and p[1] != q[1]]
+        for p, q in segments:
+            add(p, q)
 
     def walk(objects: Iterable[Any], outer: Matrix) -> None:
         for obj in objects:
