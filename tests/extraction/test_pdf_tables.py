@@ -247,6 +247,39 @@ def test_a_cell_of_two_lines_is_one_cell() -> None:
     assert table.n_rows == 4
 
 
+def test_a_carried_balance_under_a_wrapped_line_is_a_row_of_its_own() -> None:
+    """A statement's lines set tight: a booking text wraps onto a second line (the rest of its
+    row), and the carried balance just under it puts a figure under a figure (a row)."""
+
+    def draw(d: canvas.Canvas) -> None:
+        d.setFont("Helvetica", 8)
+        y = 700.0
+        for date, text, amount, balance, rest in [
+            ("Date", "Text", "Amount", "Balance", ""),
+            ("02.10.2026", "Rent Linden St. 12", "-960,00", "1.040,00", "standing order"),
+            ("03.10.2026", "Salary October", "+2.500,00", "3.540,00", ""),
+            ("05.10.2026", "Telekom mobile", "-45,99", "3.494,01", "contract 8812"),
+        ]:
+            d.drawString(50, y, date)
+            d.drawString(110, y, text)
+            d.drawRightString(330, y, amount)
+            d.drawRightString(400, y, balance)
+            if rest:
+                y -= 10
+                d.drawString(110, y, rest)
+            y -= 13
+        d.drawString(110, y, "Carried forward")
+        d.drawRightString(400, y, "3.494,01")
+
+    (table,) = extract_pdf_tables(pdf(draw)).tables
+    assert table.grid()[1:] == [
+        ["02.10.2026", "Rent Linden St. 12 standing order", "-960,00", "1.040,00"],
+        ["03.10.2026", "Salary October", "+2.500,00", "3.540,00"],
+        ["05.10.2026", "Telekom mobile contract 8812", "-45,99", "3.494,01"],
+        ["", "Carried forward", "", "3.494,01"],
+    ]
+
+
 def test_a_table_over_two_pages_is_a_table_per_page_without_the_running_header() -> None:
     def page(n: int, rows: list[list[str]]) -> object:
         def draw(d: canvas.Canvas) -> None:

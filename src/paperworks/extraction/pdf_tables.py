@@ -973,6 +973,7 @@ def _unruled_table(page_number: int, block: list[Line]) -> Table | None:
             and len(placed) < len(previous)
             and line.top - max(w.bottom for c in previous.values() for w in c[1])
             < 0.6 * (line.bottom - line.top)
+            and not _second_figure(placed, previous)
         ):
             for col, (_, words) in placed.items():
                 previous[col][1].extend(words)
@@ -1004,6 +1005,21 @@ def _unruled_table(page_number: int, block: list[Line]) -> Table | None:
         n_cols=n_cols,
         cells=cells,
         bbox=(x0, top, x1, bottom),
+    )
+
+
+_AMOUNT = re.compile(r"^[-+(]?[$€£¥]?\s?\d[\d.,' ]*\)?%?[-+]?$")
+
+
+def _second_figure(
+    line: dict[int, tuple[int, list[Word]]], row: dict[int, tuple[int, list[Word]]]
+) -> bool:
+    """Whether a line puts a figure under a figure of the row above: a row of its own (a carried
+    balance, a subtotal), not the wrapped rest of that row's cells."""
+    return any(
+        _AMOUNT.match(" ".join(w.text for w in words).strip())
+        and _AMOUNT.match(" ".join(w.text for w in row[col][1]).strip())
+        for col, (_, words) in line.items()
     )
 
 
