@@ -179,6 +179,32 @@ def test_xlsx_two_tables_split_by_an_empty_row_and_a_side_block() -> None:
     ]
 
 
+def test_xlsx_title_rows_and_a_blank_row_inside_the_data_stay_one_table() -> None:
+    """A sheet as people keep them: a title over the table (merged across it) and a date
+    line, a blank row, the header, the data with a blank row in it, and a note far aside."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Sales Q3 2026 - North"
+    sheet.merge_cells("A1:C1")
+    sheet["A2"] = "As of 1 October"
+    sheet.append([])
+    sheet.append(["Date", "Customer", "Amount"])
+    sheet.append([date(2026, 7, 3), "Miller Ltd", 1234.5])
+    sheet.append([])
+    sheet.append([date(2026, 8, 1), "Weber KG", -120])
+    sheet["H20"] = "checked by AS"
+    (table,) = read_xlsx(_xlsx(book))
+    assert table.grid() == [
+        ["Sales Q3 2026 - North", "", ""],
+        ["As of 1 October", "", ""],
+        ["", "", ""],
+        ["Date", "Customer", "Amount"],
+        ["2026-07-03", "Miller Ltd", "1234.5"],
+        ["", "", ""],
+        ["2026-08-01", "Weber KG", "-120"],
+    ]
+
+
 def test_xlsx_merged_cells_are_one_cell_with_spans_and_are_never_split() -> None:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -267,17 +293,17 @@ def test_xlsx_formulas_cached_values_read_and_uncached_flagged() -> None:
 def test_xlsx_hidden_sheets_skipped_unless_asked_and_then_flagged() -> None:
     book = openpyxl.Workbook()
     book.active.title = "Visible"
-    book.active["A1"] = "shown"
+    book.active.append(["shown", 1])
     lookups = book.create_sheet("Lookups")
-    lookups["A1"] = "secret"
+    lookups.append(["secret", 2])
     lookups.sheet_state = "hidden"
     last = book.create_sheet("Last")
-    last["A1"] = "third"
+    last.append(["third", 3])
     data = _xlsx(book)
 
     assert [(t.page, t.sheet, t.grid()) for t in read_xlsx(data)] == [
-        (1, "Visible", [["shown"]]),
-        (3, "Last", [["third"]]),
+        (1, "Visible", [["shown", "1"]]),
+        (3, "Last", [["third", "3"]]),
     ]
     tables = read_xlsx(data, include_hidden=True)
     assert [(t.page, t.sheet) for t in tables] == [(1, "Visible"), (2, "Lookups"), (3, "Last")]

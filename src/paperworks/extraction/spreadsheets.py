@@ -31,6 +31,7 @@ import csv
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -344,6 +345,7 @@ class _SheetParser(WorkSheetParser):  # type: ignore[misc]
 class _Value:
     text: str
     issue: Issue | None = None  # row/col filled in once the table is known
+    figure: bool = False  # a number, a date or a time, not text
 
 
 def _sheet_tables(book: Any, sheet: Any, number: int, budget: list[int]) -> list[Table]:
@@ -398,7 +400,8 @@ def _cell_value(cell: dict[str, Any]) -> _Value | None:
     if kind == "e":
         return _Value(str(value), Issue("formula_error", f"The cell shows the error {value}."))
     text = value_text(value)
-    return _Value(text) if text.strip() else None
+    figure = not isinstance(value, (str, bool))
+    return _Value(text, figure=figure) if text.strip() else None
 
 
 def value_text(value: object) -> str:
@@ -441,7 +444,9 @@ def _split_tables(
         covered.update((r, c) for r in range(top, bottom + 1) for c in range(left, right + 1))
     if not covered:
         return []
-    blocks = sorted(_blocks(covered), key=lambda b: (b[0], b[1]))
+    blocks = _join_stacked(sorted(_blocks(covered), key=lambda b: (b[0], b[1])), values)
+    # A lone value (a note on a sheet) is no table.
+    blocks = [b for b in blocks if sum(1 for key in b[4] if key in values) >= 2]
     tables = []
     for index, (top, left, bottom, right, members) in enumerate(blocks):
         n_rows, n_cols = bottom - top + 1, right - left + 1
@@ -498,9 +503,46 @@ def _split_tables(
     return tables
 
 
-def _blocks(
-    covered: set[tuple[int, int]],
-) -> Iterator[tuple[int, int, int, int, set[tuple[int, int]]]]:
+Block = tuple[int, int, int, int, set[tuple[int, int]]]
+# Blank rows a table may have inside it and stay one table.
+BLANK_ROWS_INSIDE = 2
+
+
+def _join_stacked(blocks: list[Block], values: dict[tuple[int, int], _Value]) -> list[Block]:
+    """Blocks one above the other, a blank row or two apart, that are one table: the lower one
+    goes on over the same columns with figures (data after a blank row, not a new header), or
+    the upper one is only a title (a value or none per row) over the lower one's columns."""
+    joined: list[Block] = []
+    for block in blocks:
+        for i, above in enumerate(joined):
+            if _one_table(above, block, values):
+                top, left, _, right, cells = above
+                joined[i] = (
+                    top,
+                    min(left, block[1]),
+                    block[2],
+                    max(right, block[3]),
+                    cells | block[4],
+                )
+                break
+        else:
+            joined.append(block)
+    return joined
+
+
+def _one_table(above: Block, below: Block, values: dict[tuple[int, int], _Value]) -> bool:
+    _, a_left, a_bottom, a_right, a_cells = above
+    top, left, _, right, _ = below
+    if not 0 <= top - a_bottom - 1 <= BLANK_ROWS_INSIDE:
+        return False
+    per_row = Counter(r for r, c in a_cells if (r, c) in values)
+    if all(n <= 1 for n in per_row.values()) and left <= a_left and a_right <= right:
+        return True  # a title
+    first_row = (values.get((top, c)) for c in range(left, right + 1))
+    return (a_left, a_right) == (left, right) and any(v is not None and v.figure for v in first_row)
+
+
+def _blocks(covered: set[tuple[int, int]]) -> Iterator[Block]:
     """Rectangles (top, left, bottom, right) with the cells in them, split at fully empty rows,
     then columns, until no empty row or column is left inside any of them (an XY cut)."""
     pending = [covered]
