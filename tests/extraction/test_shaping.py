@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from paperworks.extraction.settings_model import ExtractionSettings
-from paperworks.extraction.shaping import ColumnMatch, RowSource, parse_date, parse_number, shape
+from paperworks.extraction.settings_model import ColumnSpec, ExtractionSettings
+from paperworks.extraction.shaping import (
+    ColumnMatch,
+    MappingUnavailable,
+    RowSource,
+    parse_date,
+    parse_number,
+    shape,
+)
 from paperworks.extraction.tables import Cell, Issue, Table
 
 
@@ -149,6 +156,141 @@ def test_a_source_column_feeds_one_configured_column_best_match_first() -> None:
         ("Total", 0, "alias"),
         ("Amount EUR", 1, "exact"),
     ]
+
+
+# --- asking a model for what the rules leave undecided ---
+
+GERMAN = [
+    ["Buchungstag", "Verwendungszweck", "Betrag (EUR)", "Notiz"],
+    ["31.03.2026", "Miete", "-950,00", "x"],
+]
+ENGLISH_COLUMNS = [
+    {"name": "Posting date", "type": "date"},
+    {"name": "Description", "aliases": ["Verwendungszweck"]},
+    {"name": "Amount", "type": "decimal", "required": True},
+]
+
+
+class FakeAsk:
+    """An `AskModel` that answers `answer` (or raises it) and keeps what it was asked."""
+
+    def __init__(self, answer: dict[str, str | None] | Exception) -> None:
+        self.answer = answer
+        self.asked: list[tuple[list[str], list[str]]] = []
+
+    def __call__(self, headers: list[str], columns: list[ColumnSpec]) -> dict[str, str | None]:
+        self.asked.append((headers, [column.name for column in columns]))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def _german(**wire: Any) -> ExtractionSettings:
+    return _settings(
+        columns=ENGLISH_COLUMNS, numberLocale="1.234,56", dateFormats=["DD.MM.YYYY"], **wire
+    )
+
+
+def test_the_model_maps_german_headers_the_rules_leave_undecided() -> None:
+    ask = FakeAsk({"Posting date": "Buchungstag", "Amount": "Betrag (EUR)"})
+    (shaped,) = shape([_table(GERMAN)], _german(), ask)
+    # Asked once, only for what no name, alias or fuzzy match decided.
+    assert ask.asked == [(["Buchungstag", "Betrag (EUR)", "Notiz"], ["Posting date", "Amount"])]
+    assert shaped.mapping == [
+        ColumnMatch("Posting date", 0, "Buchungstag", "llm", None, "Posting date"),
+        ColumnMatch("Description", 1, "Verwendungszweck", "alias", 100.0, "Description"),
+        ColumnMatch("Amount", 2, "Betrag (EUR)", "llm", None, "Amount"),
+        ColumnMatch(None, 3, "Notiz", "unmapped", None, None),
+    ]
+    assert shaped.rows == [
+        {"Posting date": "2026-03-31", "Description": "Miete", "Amount": "-950.00"}
+    ]
+    assert shaped.issues == []
+
+
+def test_without_a_model_the_same_table_stays_as_the_rules_map_it() -> None:
+    (shaped,) = shape([_table(GERMAN)], _german())
+    assert [(m.column, m.method) for m in shaped.mapping][:3] == [
+        ("Posting date", "missing"),
+        ("Description", "alias"),
+        ("Amount", "missing"),
+    ]
+    assert shaped.issues[0] == Issue("missing_column", "No column of the table matches 'Amount'.")
+
+
+def test_an_answer_naming_a_header_not_offered_or_a_column_not_asked_is_ignored() -> None:
+    ask = FakeAsk(
+        {
+            "Posting date": "Valuta",  # no such header
+            "Amount": "Verwendungszweck",  # a header the alias already took
+            "Description": "Notiz",  # a column the alias already mapped
+            "Balance": "Notiz",  # no such column
+        }
+    )
+    (shaped,) = shape([_table(GERMAN)], _german(), ask)
+    assert [(m.column, m.source_col, m.method) for m in shaped.mapping] == [
+        ("Posting date", None, "missing"),
+        ("Description", 1, "alias"),
+        ("Amount", None, "missing"),
+        (None, 0, "unmapped"),
+        (None, 2, "unmapped"),
+        (None, 3, "unmapped"),
+    ]
+    assert [i.code for i in shaped.issues][:1] == ["missing_column"]
+
+
+def test_a_header_the_model_gives_two_columns_goes_to_the_first_only() -> None:
+    ask = FakeAsk({"Posting date": "Betrag (EUR)", "Amount": "Betrag (EUR)"})
+    (shaped,) = shape([_table(GERMAN)], _german(), ask)
+    assert [(m.column, m.source_col, m.method) for m in shaped.mapping][:3] == [
+        ("Posting date", 2, "llm"),
+        ("Description", 1, "alias"),
+        ("Amount", None, "missing"),
+    ]
+
+
+def test_header_text_written_a_little_differently_by_the_model_still_finds_its_column() -> None:
+    ask = FakeAsk({"amount": "betrag (eur) ", "Posting date": None})
+    (shaped,) = shape([_table(GERMAN)], _german(), ask)
+    assert [(m.column, m.source_col, m.method) for m in shaped.mapping][:3] == [
+        ("Posting date", None, "missing"),
+        ("Description", 1, "alias"),
+        ("Amount", 2, "llm"),
+    ]
+
+
+def test_a_model_that_cannot_answer_leaves_the_columns_unmapped_with_one_issue() -> None:
+    ask = FakeAsk(MappingUnavailable("The language model did not answer (HTTP 500)."))
+    (shaped,) = shape([_table(GERMAN)], _german(), ask)
+    assert [m.method for m in shaped.mapping][:3] == ["missing", "alias", "missing"]
+    unavailable = [i for i in shaped.issues if i.code == "mapping_model_unavailable"]
+    assert unavailable == [
+        Issue(
+            "mapping_model_unavailable",
+            "The language model did not answer (HTTP 500). The columns no name, alias or fuzzy "
+            "match found stay unmapped: 'Posting date', 'Amount'.",
+        )
+    ]
+    assert "missing_column" in [i.code for i in shaped.issues]
+
+
+def test_the_model_is_not_asked_when_the_rules_decide_everything() -> None:
+    ask = FakeAsk({})
+    table = _table([["Booking date", "Payee", "Amount"], ["2026-03-31", "Rent", "-950.00"]])
+    shape([table], _settings(columns=STATEMENT_COLUMNS), ask)
+    by_position = _table([["2026-03-31", "Rent", "-950.00"]])
+    shape([by_position], _settings(columns=STATEMENT_COLUMNS, detectHeader=False), ask)
+    shape([_table(GERMAN)], _settings(), ask)  # no columns configured
+    assert ask.asked == []
+
+
+def test_a_table_continued_on_the_next_page_is_asked_about_once() -> None:
+    ask = FakeAsk({"Posting date": "Buchungstag", "Amount": "Betrag (EUR)"})
+    first = _table(GERMAN, page=1)
+    second = _table([["01.04.2026", "Strom", "-80,00", ""]], page=2)
+    (shaped,) = shape([first, second], _german(), ask)
+    assert len(ask.asked) == 1
+    assert [row["Amount"] for row in shaped.rows] == ["-950.00", "-80.00"]
 
 
 # --- typed values ---

@@ -1,9 +1,10 @@
 """Tables as found → records a user asked for, by a configuration's settings.
 
-Pure and offline (no LLM here): `shape(tables, settings)` finds each table's header row, maps its
-headers to the configured columns, reads typed values by the configured locale, drops what is
-noise (empty rows, header rows repeated after a page break) and joins a table that continues on
-the next page into the one before.
+Pure and synchronous: `shape(tables, settings)` finds each table's header row, maps its headers
+to the configured columns, reads typed values by the configured locale, drops what is noise (empty
+rows, header rows repeated after a page break) and joins a table that continues on the next page
+into the one before. It knows no model: a caller that has one passes `ask` (see `AskModel`), which
+shaping calls for the headers the rules below leave undecided.
 
 Choices a user can notice:
 - **Values** are JSON-ready: `text` → str; `integer` → int; `decimal`, `currency` and `percent`
@@ -24,6 +25,12 @@ Choices a user can notice:
   (RapidFuzz: the mean of `ratio` and `token_set_ratio` on normalised text, at least
   `FUZZY_THRESHOLD`); each configured column takes at most one source column, best first.
   With header detection off, configured columns take the source columns by position.
+- **Asking a model** (only with `ask`, once per table with a header row, and only when both
+  configured columns and non-blank source headers are left over): its answer, configured column
+  → source header, is checked (a column still unmapped, a header offered and not yet taken, each
+  header once; anything else is ignored) and recorded as `llm` with score None. An `ask` that
+  raises `MappingUnavailable` leaves those columns unmapped with one `mapping_model_unavailable`
+  issue on the table.
 - **Unmapped columns** are dropped unless `keepUnmappedColumns`; they are then kept as text
   under their header (`column_3` when it is blank). With no columns configured every column is
   kept as text.
@@ -41,6 +48,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
@@ -54,8 +62,20 @@ from paperworks.extraction.tables import Issue, Table
 FUZZY_THRESHOLD = 80.0
 HEADER_SEARCH_ROWS = 10
 
-MatchMethod = Literal["exact", "alias", "fuzzy", "position", "unmapped", "missing"]
+MatchMethod = Literal["exact", "alias", "fuzzy", "llm", "position", "unmapped", "missing"]
 JsonValue = str | int | None
+
+AskModel = Callable[[list[str], list[ColumnSpec]], dict[str, str | None]]
+"""Asked, once per table, which of `headers` (the source headers no rule mapped, each text once,
+in the table's order) is each of `columns` (the configured columns left unmapped): configured
+column name → source header text, or None for none of them. Raises `MappingUnavailable` when it
+cannot tell (no model reachable, an answer it could not read)."""
+
+MODEL_UNAVAILABLE = "mapping_model_unavailable"
+
+
+class MappingUnavailable(Exception):
+    """What an `AskModel` raises when it has no answer; its message says why, for the issue."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +83,8 @@ class ColumnMatch:
     """Which source column fed which configured column, and how. `column` is None for a source
     column no configured column took (`unmapped`); `source_col` is None for a configured column
     no source column fed (`missing`). `score` is 100 for exact and alias matches, RapidFuzz's
-    score for fuzzy ones, None otherwise. `key` is the record key its values are under (None
-    when not kept)."""
+    score for fuzzy ones, None otherwise (`llm`: a model chose it). `key` is the record key its
+    values are under (None when not kept)."""
 
     column: str | None
     source_col: int | None
@@ -103,9 +123,11 @@ class Shaped:
     _currencies: dict[str, str | None] = field(default_factory=dict, repr=False)
 
 
-def shape(tables: list[Table], settings: ExtractionSettings) -> list[Shaped]:
+def shape(
+    tables: list[Table], settings: ExtractionSettings, ask: AskModel | None = None
+) -> list[Shaped]:
     """The tables (in page then position order) shaped by `settings`; tables on pages the
-    settings leave out are skipped."""
+    settings leave out are skipped. `ask`, when given, maps what the rules leave undecided."""
     chosen = [table for table in tables if settings.includes_page(table.page)]
     last_on_page = {table.page: table.index for table in chosen}
     shaped: list[Shaped] = []
@@ -121,7 +143,7 @@ def shape(tables: list[Table], settings: ExtractionSettings) -> list[Shaped]:
             _append_rows(target, table, grid, 0, settings)
             target.pages.append(table.page)
         else:
-            shaped.append(_shape_one(table, grid, settings))
+            shaped.append(_shape_one(table, grid, settings, ask))
         previous = table
     return shaped
 
@@ -129,10 +151,12 @@ def shape(tables: list[Table], settings: ExtractionSettings) -> list[Shaped]:
 # --- one table ---
 
 
-def _shape_one(table: Table, grid: list[list[str]], settings: ExtractionSettings) -> Shaped:
+def _shape_one(
+    table: Table, grid: list[list[str]], settings: ExtractionSettings, ask: AskModel | None
+) -> Shaped:
     header_row = _find_header_row(grid, settings.columns) if settings.detect_header else None
     source_header = grid[header_row] if header_row is not None else None
-    mapping = _map_columns(source_header, table.n_cols, settings)
+    mapping, mapping_issues = _map_columns(source_header, table.n_cols, settings, ask)
     shaped = Shaped(
         page=table.page,
         index=table.index,
@@ -142,7 +166,7 @@ def _shape_one(table: Table, grid: list[list[str]], settings: ExtractionSettings
         rows=[],
         row_sources=[],
         mapping=mapping,
-        issues=[],
+        issues=mapping_issues,
         source_header=list(source_header) if source_header is not None else None,
         header_row=header_row,
         n_cols=table.n_cols,
@@ -297,9 +321,10 @@ def _fuzzy(a: str, b: str) -> float:
     return round((fuzz.ratio(a, b) + fuzz.token_set_ratio(a, b)) / 2, 1)
 
 
-def _assign(
-    header: list[str], columns: list[ColumnSpec]
-) -> dict[int, tuple[ColumnSpec, float, MatchMethod]]:
+Taken = dict[int, tuple[ColumnSpec, float | None, MatchMethod]]
+
+
+def _assign(header: list[str], columns: list[ColumnSpec]) -> Taken:
     """Source column → (configured column, score, method), best pairs first."""
     candidates = []
     for c, text in enumerate(header):
@@ -310,7 +335,7 @@ def _assign(
                 priority, score, method = found
                 candidates.append((-priority, -score, c, order, spec, method))
     candidates.sort(key=lambda item: item[:4])
-    taken: dict[int, tuple[ColumnSpec, float, MatchMethod]] = {}
+    taken: Taken = {}
     used: set[str] = set()
     for _, negative_score, c, _, spec, method in candidates:
         if c in taken or spec.name in used:
@@ -333,7 +358,7 @@ def _find_header_row(grid: list[list[str]], columns: list[ColumnSpec]) -> int | 
         best_row: int | None = None
         for r in rows:
             taken = _assign(grid[r], columns)
-            score = (len(taken), sum(score for _, score, _ in taken.values()))
+            score = (len(taken), sum(score or 0.0 for _, score, _ in taken.values()))
             if score > best:
                 best, best_row = score, r
         if best_row is not None:
@@ -344,15 +369,20 @@ def _find_header_row(grid: list[list[str]], columns: list[ColumnSpec]) -> int | 
 
 
 def _map_columns(
-    header: list[str] | None, n_cols: int, settings: ExtractionSettings
-) -> list[ColumnMatch]:
+    header: list[str] | None, n_cols: int, settings: ExtractionSettings, ask: AskModel | None
+) -> tuple[list[ColumnMatch], list[Issue]]:
     columns = settings.columns
     mapping: list[ColumnMatch] = []
-    taken: dict[int, tuple[ColumnSpec, float, MatchMethod]]
+    issues: list[Issue] = []
+    taken: Taken
     if header is None:
-        taken = {c: (spec, 0.0, "position") for c, spec in enumerate(columns) if c < n_cols}
+        taken = {c: (spec, None, "position") for c, spec in enumerate(columns) if c < n_cols}
     else:
         taken = _assign(header, columns)
+        if ask is not None:
+            issue = _ask_model(ask, header, columns, taken)
+            if issue is not None:
+                issues.append(issue)
     by_name = {spec.name: c for c, (spec, _, _) in taken.items()}
     for spec in columns:
         if spec.name in by_name:
@@ -364,7 +394,7 @@ def _map_columns(
                     source_col=c,
                     source_header=header[c] if header is not None else None,
                     method=method,
-                    score=score if method != "position" else None,
+                    score=score,
                     key=spec.name,
                 )
             )
@@ -385,7 +415,42 @@ def _map_columns(
         mapping.append(
             ColumnMatch(None, c, header[c] if header is not None else None, "unmapped", None, key)
         )
-    return mapping
+    return mapping, issues
+
+
+def _ask_model(
+    ask: AskModel, header: list[str], columns: list[ColumnSpec], taken: Taken
+) -> Issue | None:
+    """Adds to `taken` what `ask` maps among the columns and headers the rules left over, as
+    checked; an issue when it could not answer."""
+    used = {spec.name for spec, _, _ in taken.values()}
+    open_columns = [spec for spec in columns if spec.name not in used]
+    open_headers: dict[str, int] = {}  # each header text once: its first untaken column
+    for c, text in enumerate(header):
+        text = text.strip()
+        if c not in taken and text and text not in open_headers:
+            open_headers[text] = c
+    if not open_columns or not open_headers:
+        return None
+    try:
+        answer = ask(list(open_headers), open_columns)
+    except MappingUnavailable as exc:
+        names = ", ".join(repr(spec.name) for spec in open_columns)
+        return Issue(
+            MODEL_UNAVAILABLE,
+            f"{exc} The columns no name, alias or fuzzy match found stay unmapped: {names}.",
+        )
+    by_norm = {_norm(text): c for text, c in reversed(open_headers.items())}
+    specs = {spec.name.casefold(): spec for spec in open_columns}
+    for name, chosen in answer.items() if isinstance(answer, dict) else ():
+        spec = specs.pop(name.casefold(), None) if isinstance(name, str) else None
+        if spec is None or not isinstance(chosen, str):
+            continue  # not a column left to map (or asked twice), or no header for it
+        col = open_headers.get(chosen.strip(), by_norm.get(_norm(chosen)))
+        if col is None or col in taken:
+            continue  # a header not offered, or already taken by another column
+        taken[col] = (spec, None, "llm")
+    return None
 
 
 # --- continuation ---
