@@ -152,7 +152,9 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="openai/gpt-4o-mini", min_length=1)
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     llm_max_retries: int = Field(default=3, ge=0, le=10, description="On 429, 5xx and timeouts")
-    llm_cache_seconds: int = Field(default=60 * 60, ge=0, description="Outline cache; 0: off")
+    llm_cache_seconds: int = Field(
+        default=60 * 60, ge=0, description="Outline and header-mapping cache; 0: off"
+    )
 
     # Images for decks: Runware first, then an OpenAI-compatible images API, else a placeholder.
     runware_api_key: SecretStr | None = Field(

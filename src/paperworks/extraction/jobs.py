@@ -16,6 +16,10 @@ latest job went (`extracted`, `failed`).
 
 The PDF engine tells each page as it reads it (from its worker thread, so the job's progress is
 recorded on the event loop before the next page is read, and a cancelled job stops there).
+
+With a language model configured, shaping asks it (`header_mapping`, cached) for the headers no
+name, alias or fuzzy match decided, from its worker thread the same way; a model that fails is a
+`mapping_model_unavailable` issue on the table, not a failed job. Offline it is never asked.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from paperworks.events.service import Resource
 from paperworks.extraction import exceptions as errors
 from paperworks.extraction import service
 from paperworks.extraction.engine_errors import ExtractionError, PdfTooLarge
+from paperworks.extraction.header_mapping import HeaderMapper
 from paperworks.extraction.models import (
     Configuration,
     Document,
@@ -258,7 +263,9 @@ async def _extract(ctx: JobContext, document_id: str) -> dict[str, Any]:
         _read, kind, data, settings, page_count, _page_reporter(ctx), caps
     )
     await ctx.report(READ, "shaping the tables")
-    shaped = await ctx.run_blocking(shape, tables, settings)
+    mapper = HeaderMapper.of(ctx.services)
+    ask = mapper.blocking(asyncio.get_running_loop()) if mapper is not None else None
+    shaped = await ctx.run_blocking(shape, tables, settings, ask)
     parts = _parts(tables, shaped, settings)
     for one in shaped:
         for issue in page_issues.get(one.page, []):

@@ -11,6 +11,14 @@ EXTRACTION = Product(
     routers=(router,),
     job_handlers=(extract_job,),
     live_events=("extraction:progress", "extraction:completed"),
-    settings=("max_upload_bytes", "extraction_max_pages", "extraction_page_seconds"),
+    settings=(
+        "max_upload_bytes",
+        "extraction_max_pages",
+        "extraction_page_seconds",
+        "llm_api_key",
+        "llm_base_url",
+        "llm_model",
+        "llm_cache_seconds",
+    ),
     tools=EXTRACTION_TOOLS,
 )
