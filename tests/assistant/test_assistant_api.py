@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from paperworks.mcp.server import McpEndpoint
 from tests.accounts import Account
 from tests.problems import assert_problem
 
@@ -37,6 +38,26 @@ async def test_add_then_show_whats_pending_offline(
     assert [call["name"] for call in body["toolCalls"]] == ["add_task", "list_tasks"]
     listed = (await client.get("/api/v1/tasks?status=pending", headers=anna.headers)).json()
     assert [task["title"].lower() for task in listed["items"]] == ["buy milk"]
+
+
+async def test_the_assistants_tools_are_called_in_process_not_over_http(
+    client: httpx.AsyncClient, anna: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn's tool calls go straight to the tools as the caller: no request through `/mcp`
+    (its middleware, a second authentication, the caller's rate budget)."""
+    over_http: list[str] = []
+    endpoint = McpEndpoint.__call__
+
+    async def counted(self: McpEndpoint, scope: Any, receive: Any, send: Any) -> None:
+        over_http.append(scope["path"])
+        await endpoint(self, scope, receive, send)
+
+    monkeypatch.setattr(McpEndpoint, "__call__", counted)
+    body = await chat(client, anna, "add water the plants")
+    assert [call["name"] for call in body["toolCalls"]] == ["add_task"]
+    assert over_http == []
+    listed = (await client.get("/api/v1/tasks", headers=anna.headers)).json()
+    assert [task["title"].lower() for task in listed["items"]] == ["water the plants"]
 
 
 async def test_a_conversation_continues_and_is_kept_in_order(

@@ -2,9 +2,10 @@
 an LLM key; either way the tools are reached over MCP, as the caller, on our own `/mcp`.
 
 Nothing is kept between turns: the history comes in, a reply and the tools it called go out.
-The MCP session is opened and closed inside the turn, over an in-process ASGI transport into this
-same app, so a turn needs no network hop and no knowledge of the address it is served on, and
-still goes through the MCP endpoint's authentication and the tools' isolation like any client.
+The MCP session is opened and closed inside the turn, in memory on this process's own MCP server
+(the SDK dispatches a call straight to the tool), acting as the turn's caller: no HTTP round trip
+through the middleware and no second authentication per call, and still the tools' own checks and
+isolation like any client's. Outside clients use `/mcp` over HTTP.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx2
 import openai
 from agents import (
     Agent,
@@ -31,11 +31,12 @@ from agents import (
     ToolCallItem,
     ToolCallOutputItem,
 )
-from agents.mcp import MCPServerStreamableHttp
-from starlette.types import ASGIApp
+from agents.mcp.server import _MCPServerWithClientSession
+from mcp.server.mcpserver import MCPServer
 
 from paperworks.assistant.exceptions import TooManySteps
 from paperworks.assistant.offline import answer_offline
+from paperworks.identity.caller import Caller
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
 from paperworks.llm import OFFLINE_MODEL
@@ -43,12 +44,13 @@ from paperworks.llm.client import LLMClient
 from paperworks.llm.exceptions import LLMInvalidOutput
 from paperworks.mcp.family import ToolFamily
 from paperworks.mcp.offline import ToolFailed
-from paperworks.mcp.server import MCP_PATH
+from paperworks.mcp.server import acting_as
+
+if TYPE_CHECKING:
+    from paperworks.services import Services
 
 log = get_logger(__name__)
 
-# The in-process transport ignores the host; the name only shows in logs.
-MCP_URL = f"http://paperworks.internal{MCP_PATH}"
 MCP_TIMEOUT_SECONDS = 30.0
 SUMMARY_CHARS = 1500
 TOOL_RESULT_CHARS = 400
@@ -119,10 +121,32 @@ def _history_items(recent: Sequence[PastMessage]) -> list[Any]:
     return items
 
 
+class InProcessTools(_MCPServerWithClientSession):
+    """The Agents SDK's view of this process's own MCP server, connected in memory: the SDK's
+    client dispatches each call straight to the tool (no JSON-RPC framing, no HTTP)."""
+
+    def __init__(self, server: MCPServer) -> None:
+        super().__init__(cache_tools_list=True, client_session_timeout_seconds=MCP_TIMEOUT_SECONDS)
+        self.server = server
+        # One tool call at a time, as over HTTP: the turn's calls share the caller's data, and
+        # several tools asked for in one step run in the order the model gave them.
+        self._serialize_session_requests = True
+
+    @property
+    def name(self) -> str:
+        return "paperworks"
+
+    def create_streams(self) -> Any:
+        # The SDK's v2 client takes a server instance where it takes a transport, and then
+        # connects to it in process.
+        return self.server
+
+
 class Assistant:
     def __init__(
         self,
-        app: ASGIApp,
+        tools: MCPServer,
+        services: Services,
         llm: LLMClient | None,
         families: Sequence[ToolFamily],
         *,
@@ -130,7 +154,8 @@ class Assistant:
         max_steps: int,
         tracing: bool = False,
     ) -> None:
-        self.app = app
+        self.tools = tools
+        self.services = services
         self.llm = llm
         self.families = families
         self.history_turns = history_turns
@@ -148,12 +173,12 @@ class Assistant:
         history: Sequence[PastMessage],
         message: str,
         *,
-        credentials: dict[str, str],
+        caller: Caller,
         today: date,
         on_delta: Delta | None = None,
     ) -> Turn:
-        """Answer `message` after `history`, acting with the caller's `credentials`."""
-        async with self._mcp(credentials) as mcp:
+        """Answer `message` after `history`, the tools acting as `caller`."""
+        async with self._mcp(caller) as mcp:
             if self.llm is None:
                 turn = await self._offline(mcp, message, today)
                 if on_delta is not None:
@@ -162,27 +187,12 @@ class Assistant:
             return await self._with_model(self.llm, mcp, history, message, today, on_delta)
 
     @asynccontextmanager
-    async def _mcp(self, credentials: dict[str, str]) -> AsyncIterator[MCPServerStreamableHttp]:
-        def http_client(
-            headers: dict[str, str] | None = None, timeout: Any = None, auth: Any = None
-        ) -> httpx2.AsyncClient:
-            return httpx2.AsyncClient(
-                transport=httpx2.ASGITransport(app=self.app),
-                headers=headers,
-                timeout=timeout or MCP_TIMEOUT_SECONDS,
-                auth=auth,
-            )
+    async def _mcp(self, caller: Caller) -> AsyncIterator[InProcessTools]:
+        with acting_as(caller, self.services):
+            async with InProcessTools(self.tools) as server:
+                yield server
 
-        server = MCPServerStreamableHttp(
-            {"url": MCP_URL, "headers": credentials, "httpx_client_factory": http_client},
-            name="paperworks",
-            cache_tools_list=True,
-            client_session_timeout_seconds=MCP_TIMEOUT_SECONDS,
-        )
-        async with server:
-            yield server
-
-    async def _offline(self, mcp: MCPServerStreamableHttp, message: str, today: date) -> Turn:
+    async def _offline(self, mcp: InProcessTools, message: str, today: date) -> Turn:
         async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
             result = await mcp.call_tool(name, arguments)
             text = "".join(getattr(part, "text", "") for part in result.content)
@@ -200,7 +210,7 @@ class Assistant:
     async def _with_model(
         self,
         llm: LLMClient,
-        mcp: MCPServerStreamableHttp,
+        mcp: InProcessTools,
         history: Sequence[PastMessage],
         message: str,
         today: date,

@@ -15,10 +15,11 @@ from paperworks.services import ServicesDep, SessionDep
 
 async def get_assistant(request: Request, services: ServicesDep) -> Assistant:
     """The assistant for this turn: the process's model, every product's tools, reached over
-    MCP inside this same app."""
+    MCP in memory on this app's own MCP server."""
     settings = services.settings
     return Assistant(
-        request.app,
+        request.app.state.mcp,
+        services,
         services.llm,
         services.tools,
         history_turns=settings.assistant_history_turns,

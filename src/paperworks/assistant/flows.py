@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from paperworks.assistant import service
 from paperworks.assistant.agent import Assistant, Delta, PastMessage
 from paperworks.assistant.schemas import ChatReply, ChatRequest
-from paperworks.identity.caller import Caller, Credentials
+from paperworks.identity.caller import Caller
 from paperworks.kit.db import Database
 from paperworks.kit.errors import INTERNAL_ERROR_BODY, AppError, problem_body
 from paperworks.kit.logging import get_logger
@@ -40,17 +40,16 @@ async def take_turn(
     db: Database,
     assistant: Assistant,
     caller: Caller,
-    credentials: Credentials,
     body: ChatRequest,
     history: list[PastMessage],
     on_delta: Delta | None = None,
 ) -> ChatReply:
-    """Answer `body.message` after `history`, the tools acting with the caller's own
-    `credentials`, and record the turn."""
+    """Answer `body.message` after `history`, the tools acting as the caller, and record the
+    turn."""
     turn = await assistant.answer(
         history,
         body.message,
-        credentials=credentials.headers(),
+        caller=caller,
         today=datetime.now(UTC).date(),
         on_delta=on_delta,
     )

@@ -18,7 +18,7 @@ from paperworks.assistant.schemas import (
     ConversationWithMessages,
     MessageOut,
 )
-from paperworks.identity.dependencies import CurrentCaller, RequestCredentials
+from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.kit.sse import SSE_HEADERS
@@ -55,15 +55,12 @@ async def chat(
     body: ChatRequest,
     request: Request,
     caller: CurrentCaller,
-    credentials: RequestCredentials,
     session: SessionDep,
     services: ServicesDep,
     assistant: AssistantDep,
 ) -> ChatReply:
     history = await flows.history_of(session, caller, body.conversation_id)
-    turn = functools.partial(
-        flows.take_turn, services.db, assistant, caller, credentials, body, history
-    )
+    turn = functools.partial(flows.take_turn, services.db, assistant, caller, body, history)
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(  # type: ignore[return-value]
             flows.streamed(turn, instance=request.url.path),

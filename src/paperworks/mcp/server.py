@@ -2,8 +2,10 @@
 
 Streamable HTTP, stateless, JSON answers: no session lives in a process, so any API process can
 answer any call. Callers authenticate as on the REST API (`Authorization: Bearer <access token>`
-or `X-API-Key`, optionally `X-Workspace-ID`) and each tool acts as that caller. Products bring
-their tools as a `ToolFamily`; a tool body runs inside `tool_session`:
+or `X-API-Key`, optionally `X-Workspace-ID`) and each tool acts as that caller. A client in this
+process (the assistant) connects over the SDK's in-memory transport instead, within
+`acting_as(caller, services)`: no HTTP, no second authentication. Products bring their tools as a
+`ToolFamily`; a tool body runs inside `tool_session`:
 
     @server.tool()
     async def add_task(title: str, ctx: Context) -> dict[str, Any]:
@@ -13,8 +15,9 @@ their tools as a `ToolFamily`; a tool body runs inside `tool_session`:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from fastapi import FastAPI
@@ -52,6 +55,21 @@ class ToolScope(NamedTuple):
     services: Services
 
 
+# Who a client in this process acts as: read by tool calls that came without an HTTP request.
+_ACTING: ContextVar[tuple[Caller, Services] | None] = ContextVar("mcp_acting", default=None)
+
+
+@contextmanager
+def acting_as(caller: Caller, services: Services) -> Iterator[None]:
+    """Tool calls of an in-memory MCP session opened within this block act as `caller` (the
+    session's server task, started here, carries the context)."""
+    token = _ACTING.set((caller, services))
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
 def create_mcp_server(families: Sequence[ToolFamily]) -> MCPServer:
     server: MCPServer = MCPServer(
         "paperworks", instructions=INSTRUCTIONS, version=build_info().version
@@ -65,9 +83,7 @@ def create_mcp_server(families: Sequence[ToolFamily]) -> MCPServer:
 async def tool_session(ctx: Context) -> AsyncIterator[ToolScope]:
     """A tool call's unit of work, as its caller. Committed when the tool returns; a domain
     error or invalid argument becomes a tool error the model can read and act on."""
-    request: Any = ctx.request_context.request
-    caller: Caller = request.scope["state"][CALLER_STATE]
-    services: Services = request.app.state.services
+    caller, services = _acting(ctx)
     try:
         async with services.db.session_scope() as session:
             yield ToolScope(session, caller, services)
@@ -79,6 +95,16 @@ async def tool_session(ctx: Context) -> AsyncIterator[ToolScope]:
             for error in exc.errors()
         )
         raise ToolError(f"Invalid arguments: {problems}") from exc
+
+
+def _acting(ctx: Context) -> tuple[Caller, Services]:
+    request: Any = ctx.request_context.request
+    if request is not None:
+        return request.scope["state"][CALLER_STATE], request.app.state.services
+    acting = _ACTING.get()
+    if acting is None:
+        raise ToolError("This session has no caller: open it within acting_as().")
+    return acting
 
 
 class McpEndpoint:
