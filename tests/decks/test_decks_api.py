@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,10 +16,13 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import event
 
+from paperworks.app import create_app
 from paperworks.events.hub import EventHub, LiveMessage
+from paperworks.identity.models import User
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
+from paperworks.settings import Settings
 from tests.accounts import Account
 from tests.job_runs import run_next
 from tests.problems import assert_problem
@@ -279,6 +285,114 @@ async def test_the_same_idempotency_key_gives_the_same_deck_and_job(
     assert first.json() == second.json()
     decks = await client.get(f"{API}/decks", headers=anna.headers)
     assert [d["id"] for d in decks.json()["items"]] == [first.json()["deckId"]]
+
+
+async def idle_deck(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, who: Account
+) -> str:
+    """A deck built once from a plan, ready to be built again."""
+    plan = [{"index": 0, "layout": "title", "title": "Hello"}]
+    accepted = await build(client, who, slidePlan=plan)
+    assert await run_next(db, runner) == JobStatus.succeeded
+    deck_id: str = accepted["deckId"]
+    return deck_id
+
+
+async def test_a_key_used_on_one_deck_is_a_new_request_on_another(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    first, second = [await idle_deck(client, db, runner, anna) for _ in range(2)]
+    headers = {**anna.headers, "Idempotency-Key": "rebuild-1"}
+    jobs = []
+    for deck_id in (first, second):
+        response = await client.post(f"{API}/decks/{deck_id}/build", headers=headers)
+        assert response.status_code == 202, response.text
+        assert response.json()["deckId"] == deck_id
+        jobs.append(response.json()["jobId"])
+    assert jobs[0] != jobs[1]
+    assert await run_next(db, runner) == JobStatus.succeeded
+    assert await run_next(db, runner) == JobStatus.succeeded
+    for deck_id, job_id in zip((first, second), jobs, strict=True):
+        shown = await deck(client, anna, deck_id)
+        assert (shown["status"], shown["jobId"]) == ("ready", job_id)
+
+
+async def test_a_repeat_gets_its_job_back_but_a_fresh_key_on_a_busy_deck_is_a_409(
+    client: httpx.AsyncClient, db: Database, runner: LocalRunner, anna: Account
+) -> None:
+    deck_id = await idle_deck(client, db, runner, anna)
+    path = f"{API}/decks/{deck_id}/build"
+    first = await client.post(path, headers={**anna.headers, "Idempotency-Key": "k1"})
+    repeat = await client.post(path, headers={**anna.headers, "Idempotency-Key": "k1"})
+    assert first.status_code == repeat.status_code == 202
+    assert repeat.json() == first.json()
+    fresh = await client.post(path, headers={**anna.headers, "Idempotency-Key": "k2"})
+    assert_problem(fresh, 409, "deck.building")
+    regenerate = await client.post(
+        f"{API}/decks/{deck_id}/slides/0/regenerate",
+        json={},
+        headers={**anna.headers, "Idempotency-Key": "k1"},  # another route: another request
+    )
+    assert_problem(regenerate, 409, "deck.building")
+    assert await run_next(db, runner) == JobStatus.succeeded
+    assert (await deck(client, anna, deck_id))["jobId"] == first.json()["jobId"]
+
+
+@dataclass
+class Committing:
+    client: httpx.AsyncClient
+    headers: dict[str, str]
+
+
+@pytest.fixture
+async def committing_client(settings: Settings, database_url: str) -> AsyncIterator[Committing]:
+    """A client of an app on the session's database used for real: concurrent requests each get
+    their own connection and transaction, as in production (the per-test connection cannot host
+    them). Removes the account it signs up, and with its workspace everything made there."""
+    real = Database.from_url(database_url)
+    transport = httpx.ASGITransport(app=create_app(settings, db=real))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+        response = await client.post(
+            f"{API}/auth/register", json={"email": email, "password": "correct horse battery"}
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        try:
+            yield Committing(client, {"Authorization": f"Bearer {body['accessToken']}"})
+        finally:
+            async with real.session_scope() as session:
+                await session.delete(await session.get_one(User, body["user"]["id"]))
+            await real.dispose()
+
+
+async def test_concurrent_rebuilds_of_one_deck_start_one_build(
+    committing_client: Committing,
+) -> None:
+    client, headers = committing_client.client, committing_client.headers
+    plan = [{"index": 0, "layout": "title", "title": "Hello"}]
+    accepted = await client.post(f"{API}/slides/build", json={"slidePlan": plan}, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    cancel = await client.post(f"{API}/jobs/{accepted.json()['jobId']}/cancel", headers=headers)
+    assert cancel.status_code == 202, cancel.text  # the deck is idle again (its build failed)
+    path = f"{API}/decks/{accepted.json()['deckId']}/build"
+    keys: list[dict[str, str]] = [{}, {"Idempotency-Key": "a"}, {"Idempotency-Key": "b"}]
+    for _ in range(2):  # without and with keys: one build starts, the others are told it runs
+        responses = await asyncio.gather(
+            *(client.post(path, headers={**headers, **key}) for key in keys)
+        )
+        assert sorted(r.status_code for r in responses) == [202, 409, 409], [
+            r.text for r in responses
+        ]
+        for response in responses:
+            if response.status_code == 409:
+                assert_problem(response, 409, "deck.building")
+        (started,) = [r.json()["jobId"] for r in responses if r.status_code == 202]
+        listed = await client.get(f"{API}/jobs", params={"status": "queued"}, headers=headers)
+        assert [job["id"] for job in listed.json()["items"]] == [started]
+        cancel = await client.post(f"{API}/jobs/{started}/cancel", headers=headers)
+        assert cancel.status_code == 202, cancel.text
+        keys = [{"Idempotency-Key": f"{k}-again"} for k in "xyz"]
 
 
 @pytest.mark.parametrize(

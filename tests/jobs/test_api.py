@@ -35,6 +35,19 @@ def app(app: FastAPI) -> FastAPI:
         )
         return JobOut.of(job)
 
+    @app.post("/test/things/{thing}/jobs", status_code=202)
+    async def start_for(
+        thing: str,
+        caller: CurrentCaller,
+        session: SessionDep,
+        services: ServicesDep,
+        key: IdempotencyKey,
+    ) -> JobOut:
+        job = await services.jobs.enqueue(
+            session, caller, kind="test.echo", payload={"thing": thing}, idempotency_key=key
+        )
+        return JobOut.of(job)
+
     return app
 
 
@@ -89,6 +102,19 @@ async def test_the_same_idempotency_key_gives_the_same_job(
     elsewhere = await start_job(client, bob, **{"Idempotency-Key": "order-7"})
     assert first["id"] == second["id"]
     assert len({first["id"], other["id"], elsewhere["id"]}) == 3
+
+
+async def test_a_key_is_a_repeat_only_on_the_same_route_and_resource(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    headers = {**anna.headers, "Idempotency-Key": "order-7"}
+    started = []
+    for path in ["/test/jobs", "/test/things/a/jobs", "/test/things/b/jobs", "/test/things/a/jobs"]:
+        response = await client.post(path, headers=headers)
+        assert response.status_code == 202, response.text
+        started.append(response.json()["id"])
+    assert len(set(started[:3])) == 3
+    assert started[3] == started[1]
 
 
 @pytest.mark.parametrize("key", [b"", b"has space", b"x" * 201, "naïve".encode()])

@@ -30,6 +30,7 @@ from paperworks.jobs.celery_runner import (
     WorkerRuntime,
     create_celery,
 )
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.jobs.metrics import JobMetrics, QueueDepthSampler
 from paperworks.jobs.models import Job, JobStatus
 from paperworks.jobs.queue import JobQueue
@@ -143,7 +144,7 @@ async def test_a_job_is_sent_only_once_its_request_commits(
             session,
             SYSTEM.within(workspace_id),
             kind="e2e.quick",
-            idempotency_key="once",
+            idempotency_key=Idempotency("once", "POST /orders"),
         )
         assert dispatcher.sent == []
     assert dispatcher.sent == [(job.id, None)]
@@ -152,7 +153,7 @@ async def test_a_job_is_sent_only_once_its_request_commits(
             session,
             SYSTEM.within(workspace_id),
             kind="e2e.quick",
-            idempotency_key="once",
+            idempotency_key=Idempotency("once", "POST /orders"),
         )
     assert again.id == job.id
     assert dispatcher.sent == [(job.id, None)]

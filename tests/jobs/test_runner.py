@@ -15,6 +15,7 @@ from sqlalchemy import update
 from paperworks.identity import service as identity
 from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.jobs import service
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.jobs.models import Job
 from paperworks.jobs.queue import JobQueue
 from paperworks.jobs.runner import JobMetrics, LocalRunner
@@ -83,14 +84,14 @@ async def test_an_idempotency_key_returns_the_same_job(db: Database, workspace_i
             session,
             SYSTEM.within(workspace_id),
             kind="test.echo",
-            idempotency_key="order-42",
+            idempotency_key=Idempotency("order-42", "POST /orders"),
         )
     async with db.session_scope() as session:
         again = await service.enqueue(
             session,
             SYSTEM.within(workspace_id),
             kind="test.echo",
-            idempotency_key="order-42",
+            idempotency_key=Idempotency("order-42", "POST /orders"),
         )
     assert again.id == first.id
 

@@ -14,6 +14,7 @@ from paperworks.files import service as files
 from paperworks.files.models import StoredFile
 from paperworks.identity.caller import Caller
 from paperworks.jobs import service as jobs_service
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.services import Services
 
 
@@ -27,7 +28,7 @@ async def build_requested(
     services: Services,
     caller: Caller,
     body: schemas.BuildRequest,
-    idempotency_key: str | None,
+    idempotency_key: Idempotency | None,
 ) -> schemas.BuildAccepted:
     """A new deck from the plan sent, or from the prompt (planned inside the job), and its first
     build. A repeat with the same `Idempotency-Key` gets the first answer back, makes nothing."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.decks import exceptions as errors
@@ -18,6 +18,8 @@ from paperworks.events import service as events
 from paperworks.events.service import Resource
 from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.identity.tenancy import get_scoped, scoped
+from paperworks.jobs import service as jobs_service
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.jobs.models import FINISHED, Job
 from paperworks.jobs.queue import JobQueue
 from paperworks.kit.pagination import fetch_page
@@ -140,12 +142,20 @@ async def start_build(
     caller: Caller,
     deck: Deck,
     *,
-    idempotency_key: str | None = None,
+    idempotency_key: Idempotency | None = None,
     regenerate: dict[str, Any] | None = None,
 ) -> Job:
-    """Queue a build of the deck for the caller (after regenerating one slide, if asked)."""
-    if idempotency_key is None:  # a repeat with the key gets its job back, busy or not
-        await _ensure_idle(session, deck)
+    """Queue a build of the deck for the caller (after regenerating one slide, if asked).
+
+    A repeat of an earlier request to this deck (its `Idempotency-Key`) gets that request's job
+    back, busy or not; anything else is a 409 while the deck is being built, whatever its key.
+    Two requests that both found the deck idle cannot both start a build: the deck's build job
+    is swapped only if it is still the one they found, and the loser's job is rolled back."""
+    if idempotency_key is not None:
+        earlier = await jobs_service.job_for_key(session, caller, idempotency_key)
+        if earlier is not None:
+            return earlier
+    await _ensure_idle(session, deck)
     if regenerate is not None:
         plan = plan_of(deck)
         if plan is None:
@@ -157,17 +167,22 @@ async def start_build(
     payload: dict[str, Any] = {"deckId": deck.id}
     if regenerate is not None:
         payload["regenerate"] = regenerate
+    found_job_id = deck.job_id
     job = await jobs.enqueue(
         session, caller, kind=BUILD_KIND, payload=payload, idempotency_key=idempotency_key
     )
-    if deck.job_id != job.id:
-        deck.job_id = job.id
-        deck.status = DeckStatus.building
-        deck.error = None
-        await session.flush()
-        await events.publish(
-            session, "deck.build_started", _resource(deck), {"jobId": job.id}, actor=caller
-        )
+    still_found = Deck.job_id.is_(None) if found_job_id is None else Deck.job_id == found_job_id
+    swapped = await session.execute(
+        update(Deck)
+        .where(Deck.id == deck.id, still_found)
+        .values(job_id=job.id, status=DeckStatus.building, error=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        raise errors.DeckBusy(f"Deck {deck.id} is being built; another build started just now.")
+    await events.publish(
+        session, "deck.build_started", _resource(deck), {"jobId": job.id}, actor=caller
+    )
     return job
 
 

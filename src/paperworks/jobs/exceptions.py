@@ -17,3 +17,8 @@ class InvalidIdempotencyKey(AppError):
     status_code = 422
     code = "request.invalid_idempotency_key"
     title = "Malformed Idempotency-Key"
+
+
+class IdempotentRequestInProgress(Conflict):
+    code = "request.idempotency_key_in_use"
+    title = "A request with this Idempotency-Key is in progress"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from paperworks.identity.caller import Caller
 from paperworks.jobs import service
 from paperworks.jobs.handlers import JobHandlers
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.jobs.metrics import JobMetrics, QueueDepthSampler
 from paperworks.jobs.models import Job
 from paperworks.jobs.runner import LocalRunner
@@ -97,7 +98,7 @@ class JobQueue:
         *,
         kind: str,
         payload: dict[str, Any] | None = None,
-        idempotency_key: str | None = None,
+        idempotency_key: Idempotency | None = None,
     ) -> Job:
         """Queue a job for the caller in the request's transaction; it is dispatched once that
         commits."""

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
@@ -21,8 +22,9 @@ from paperworks.events.hub import LiveMessage
 from paperworks.events.service import Resource
 from paperworks.identity.caller import SYSTEM, Caller
 from paperworks.identity.tenancy import get_scoped, scoped
-from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
+from paperworks.jobs.exceptions import IdempotentRequestInProgress, JobAlreadyFinished, JobNotFound
 from paperworks.jobs.handlers import DEFAULT_MAX_ATTEMPTS
+from paperworks.jobs.idempotency import Idempotency
 from paperworks.jobs.models import FINISHED, Job, JobStatus
 from paperworks.kit.db import on_commit
 from paperworks.kit.pagination import fetch_page
@@ -70,17 +72,20 @@ async def enqueue(
     *,
     kind: str,
     payload: dict[str, Any] | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: Idempotency | None = None,
     max_attempts: int | None = None,
     wake: Callable[[str], None] | None = None,
 ) -> Job:
     """A queued job in the caller's workspace, started by them (`job.queued` names them and
-    their API key), dispatched (`wake(job id)`) only once the request commits. With an
-    idempotency key already used in this workspace, the job it created instead."""
+    their API key), dispatched (`wake(job id)`) only once the request commits. A repeat of a
+    request (same caller, route, resource and `Idempotency-Key`) gets the job it created instead;
+    while that first request is still open, the repeat is a 409 (the unique key says so)."""
+    stored_key = None
     if idempotency_key is not None:
         existing = await job_for_key(session, caller, idempotency_key)
         if existing is not None:
             return existing
+        stored_key = idempotency_key.stored_for(caller)
     workspace_id = caller.workspace
     job = Job(
         workspace_id=workspace_id,
@@ -88,12 +93,19 @@ async def enqueue(
         kind=kind,
         status=JobStatus.queued,
         payload=payload or {},
-        idempotency_key=idempotency_key,
+        idempotency_key=stored_key,
         max_attempts=max_attempts or DEFAULT_MAX_ATTEMPTS,
         run_after=_now(),
     )
     session.add(job)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if stored_key is None or "idempotency_key" not in str(exc.orig):
+            raise
+        raise IdempotentRequestInProgress(
+            "A request with this Idempotency-Key is still being handled; repeat it to get its job."
+        ) from exc
     await _publish(session, "job.queued", job.id, workspace_id, {"kind": kind}, actor=caller)
     if wake is not None:
         job_id = job.id
@@ -101,11 +113,13 @@ async def enqueue(
     return job
 
 
-async def job_for_key(session: AsyncSession, caller: Caller, idempotency_key: str) -> Job | None:
-    """The job a request with this `Idempotency-Key` created in the workspace, if any."""
-    return await session.scalar(
-        scoped(select(Job).where(Job.idempotency_key == idempotency_key), caller)
-    )
+async def job_for_key(
+    session: AsyncSession, caller: Caller, idempotency_key: Idempotency
+) -> Job | None:
+    """The job an earlier request created with this `Idempotency-Key`: by the same caller, to the
+    same route and resource, in the workspace."""
+    stored = idempotency_key.stored_for(caller)
+    return await session.scalar(scoped(select(Job).where(Job.idempotency_key == stored), caller))
 
 
 async def get_job(session: AsyncSession, caller: Caller, job_id: str) -> Job:
