@@ -24,6 +24,7 @@ from paperworks.events import hub as event_hub
 from paperworks.events.hub import EventHub
 from paperworks.files.service import FilesConfig
 from paperworks.files.storage import Storage, storage_from_settings
+from paperworks.identity import access
 from paperworks.identity.credential_cache import CallerCache
 from paperworks.identity.service import IdentityConfig
 from paperworks.jobs.handlers import JobHandlers
@@ -71,6 +72,8 @@ class Services:
         hub = hub or EventHub()
         # Events published in any session of this database reach this process's hub after commit.
         db.share(event_hub.SESSION_KEY, hub)
+        # ...and so do changes that take access away, for live connections to be checked again.
+        db.share(access.LISTENER, hub.announce_access_change)
         identity = IdentityConfig.from_settings(settings)
         metrics = CollectorRegistry()
         http = httpx.AsyncClient(timeout=settings.image_timeout_seconds)

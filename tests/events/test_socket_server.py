@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,16 @@ from fastapi import FastAPI
 from paperworks import migrations
 from paperworks.app import create_app
 from paperworks.identity.dependencies import CurrentCaller
+from paperworks.identity.models import Membership
+from paperworks.identity.roles import Role
 from paperworks.jobs.handlers import JobContext, job_handler
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
+from paperworks.kit.security import encode_token
 from paperworks.product import Product
 from paperworks.products import PRODUCTS
 from paperworks.services import ServicesDep, SessionDep
-from tests.conftest import make_settings
+from tests.conftest import TEST_SECRET, make_settings
 from tests.mailbox import free_port
 
 PASSWORD = "correct horse battery"
@@ -56,13 +60,19 @@ class LiveServer:
             ).json()
             headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
             key = await http.post("/api/v1/api-keys", json={"name": "live"}, headers=headers)
-        return {"token": tokens["accessToken"], "apiKey": key.json()["key"]}
+        return {
+            "token": tokens["accessToken"],
+            "apiKey": key.json()["key"],
+            "keyId": key.json()["id"],
+            "userId": tokens["user"]["id"],
+        }
 
-    async def start_job(self, token: str, **payload: Any) -> str:
+    async def start_job(self, token: str, workspace_id: str | None = None, **payload: Any) -> str:
+        headers = {"Authorization": f"Bearer {token}"}
+        if workspace_id is not None:
+            headers["X-Workspace-ID"] = workspace_id
         async with httpx.AsyncClient(base_url=self.url) as http:
-            response = await http.post(
-                "/test/live-jobs", json=payload, headers={"Authorization": f"Bearer {token}"}
-            )
+            response = await http.post("/test/live-jobs", json=payload, headers=headers)
         assert response.status_code == 202, response.text
         job_id: str = response.json()["id"]
         return job_id
@@ -129,6 +139,7 @@ class Listener:
     client: socketio.AsyncClient = field(default_factory=socketio.AsyncClient)
     heard: list[tuple[str, Any]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         @self.client.on("*")
@@ -136,16 +147,21 @@ class Listener:
             self.heard.append((event, data))
             self.arrived.set()
 
+        @self.client.on("disconnect")
+        async def gone(*_: Any) -> None:
+            self.disconnected.set()
+
     async def connect(self, server: LiveServer, auth: dict[str, str]) -> None:
         await self.client.connect(
             server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5
         )
 
-    async def until(self, event: str) -> Any:
+    async def until(self, event: str, **fields: Any) -> Any:
+        """The first `event` heard (whose data has `fields`), waiting for it if need be."""
         async with asyncio.timeout(10):
             while True:
                 for name, data in self.heard:
-                    if name == event:
+                    if name == event and all(data.get(k) == v for k, v in fields.items()):
                         return data
                 self.arrived.clear()
                 await self.arrived.wait()
@@ -153,13 +169,33 @@ class Listener:
     def names(self) -> list[str]:
         return [name for name, _ in self.heard]
 
+    async def dropped(self) -> Any:
+        """Why the server closed this connection (`access:ended`), once it has."""
+        reason = await self.until("access:ended")
+        async with asyncio.timeout(10):
+            await self.disconnected.wait()
+        assert not self.client.connected
+        return reason
+
 
 @pytest.fixture
-async def listener() -> AsyncIterator[Listener]:
-    listener = Listener()
-    yield listener
-    with contextlib.suppress(Exception):
-        await listener.client.disconnect()
+async def listeners() -> AsyncIterator[Callable[[], Listener]]:
+    """As many listeners as a test needs, disconnected at its end."""
+    made: list[Listener] = []
+
+    def make() -> Listener:
+        made.append(Listener())
+        return made[-1]
+
+    yield make
+    for listener in made:
+        with contextlib.suppress(Exception):
+            await listener.client.disconnect()
+
+
+@pytest.fixture
+def listener(listeners: Callable[[], Listener]) -> Listener:
+    return listeners()
 
 
 async def test_a_subscribed_client_hears_a_job_progress_and_complete(
@@ -321,3 +357,99 @@ async def test_a_token_may_name_a_workspace_it_belongs_to_only(
     ]
     await listener.connect(server, {"token": bob["token"], "workspaceId": bobs_workspace})
     assert listener.client.connected
+
+
+# --- access that ends while connected ---------------------------------------------------------
+
+
+async def team_with(server: LiveServer, owner: dict[str, str], member: dict[str, str]) -> str:
+    """A workspace of `owner`'s that `member` belongs to too (made a member directly, whatever
+    the way in: invitation or otherwise)."""
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        response = await http.post(
+            "/api/v1/workspaces",
+            json={"name": "Team"},
+            headers={"Authorization": f"Bearer {owner['token']}"},
+        )
+    assert response.status_code == 201, response.text
+    workspace_id: str = response.json()["id"]
+    async with server.app.state.services.db.session_scope() as session:
+        session.add(
+            Membership(workspace_id=workspace_id, user_id=member["userId"], role=Role.member)
+        )
+    return workspace_id
+
+
+async def test_a_removed_member_is_dropped_and_hears_nothing_more_of_the_workspace(
+    server: LiveServer, listeners: Callable[[], Listener]
+) -> None:
+    anna = await server.account("anna@example.com")
+    bob = await server.account("bob@example.com")
+    team = await team_with(server, anna, bob)
+    bob_in_team, bob_at_home, anna_in_team = listeners(), listeners(), listeners()
+    await bob_in_team.connect(server, {"token": bob["token"], "workspaceId": team})
+    await bob_at_home.connect(server, {"token": bob["token"]})
+    await anna_in_team.connect(server, {"token": anna["token"], "workspaceId": team})
+    before = await server.start_job(anna["token"], team)
+    assert (await bob_in_team.until("job.queued"))["resourceId"] == before
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        removed = await http.delete(
+            f"/api/v1/workspaces/{team}/members/{bob['userId']}",
+            headers={"Authorization": f"Bearer {anna['token']}"},
+        )
+    assert removed.status_code == 204, removed.text
+
+    reason = await bob_in_team.dropped()
+    assert reason["data"] == {"code": "workspace.not_found"}
+    assert reason["message"].startswith("This connection is closed"), reason
+    after = await server.start_job(anna["token"], team)  # e.g. a file named like a layoff list
+    await anna_in_team.until("job.queued", resourceId=after)  # told to those still members
+    assert after not in str(bob_in_team.heard) + str(bob_at_home.heard)
+    # Bob's other connection, to a workspace he still belongs to, is left alone; so is Anna's.
+    assert bob_at_home.client.connected
+    assert anna_in_team.client.connected
+    assert "access:ended" not in bob_at_home.names() + anna_in_team.names()
+
+
+async def test_a_connection_made_with_an_api_key_is_dropped_when_the_key_is_revoked(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    await listener.connect(server, {"apiKey": anna["apiKey"]})
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        revoked = await http.delete(
+            f"/api/v1/api-keys/{anna['keyId']}",
+            headers={"Authorization": f"Bearer {anna['token']}"},
+        )
+    assert revoked.status_code == 204, revoked.text
+    assert (await listener.dropped())["data"] == {"code": "auth.invalid_api_key"}
+
+
+async def test_a_connection_is_dropped_when_its_access_token_expires(
+    server: LiveServer, listener: Listener
+) -> None:
+    anna = await server.account("anna@example.com")
+    short_lived = encode_token(
+        TEST_SECRET, subject=anna["userId"], token_type="access", ttl=timedelta(seconds=2), jti="t"
+    )
+    await listener.connect(server, {"token": short_lived})
+    assert (await listener.dropped())["data"] == {"code": "auth.invalid_token"}
+
+
+async def test_everyone_in_a_deleted_workspace_is_dropped(
+    server: LiveServer, listeners: Callable[[], Listener]
+) -> None:
+    anna = await server.account("anna@example.com")
+    bob = await server.account("bob@example.com")
+    team = await team_with(server, anna, bob)
+    bob_in_team, anna_at_home = listeners(), listeners()
+    await bob_in_team.connect(server, {"token": bob["token"], "workspaceId": team})
+    await anna_at_home.connect(server, {"token": anna["token"]})
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        deleted = await http.delete(
+            f"/api/v1/workspaces/{team}", headers={"Authorization": f"Bearer {anna['token']}"}
+        )
+    assert deleted.status_code == 204, deleted.text
+    assert (await bob_in_team.dropped())["data"] == {"code": "workspace.not_found"}
+    assert anna_at_home.client.connected

@@ -1,7 +1,9 @@
 """The process's event hub: after a commit, messages go to in-process subscribers (SSE streams)
 and, in order, to live transports (the socket.io server, or a worker's Redis emitter).
 
-A message is addressed to rooms: `workspace:{id}`, `user:{id}`, `job:{id}`.
+A message is addressed to rooms: `workspace:{id}`, `user:{id}`, `job:{id}`; and one to the live
+servers themselves, not to clients: `access:changed` in `paperworks:access` (someone's access was
+taken away: every process's live server authorises that user's, or workspace's, sockets again).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.identity.access import AccessChange
 from paperworks.kit.db import Database
 from paperworks.kit.logging import get_logger
 
@@ -22,6 +25,8 @@ log = get_logger(__name__)
 
 SESSION_KEY = "paperworks_event_hub"
 SUBSCRIBER_BUFFER = 256  # a stalled SSE client loses ticks, never blocks the publisher
+ACCESS_CHANGED = "access:changed"
+ACCESS_ROOM = "paperworks:access"  # no client is ever in it: the live servers read it themselves
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,11 @@ class EventHub:
                     queue.put_nowait(message)
         if self._outbox is not None and self.transports:
             self._outbox.put_nowait(message)
+
+    def announce_access_change(self, change: AccessChange) -> None:
+        """After a commit that took access away: in order with the events, to the live servers
+        (`identity.access.LISTENER`)."""
+        self.deliver(LiveMessage(ACCESS_CHANGED, change.as_data(), (ACCESS_ROOM,)))
 
     @contextlib.contextmanager
     def subscribe(self, room: str) -> Iterator[asyncio.Queue[LiveMessage]]:

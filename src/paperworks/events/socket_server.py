@@ -7,6 +7,12 @@ job's `job:progress`, `job:completed`, `job:failed` and what the product adds (`
 
 With `REDIS_URL` the server uses socket.io's `AsyncRedisManager`, so an emit from any process,
 API or worker, reaches clients connected to every API process.
+
+A connection is authorised again whenever access may have ended: when its access token (or its
+API key) expires, and when a request takes access away (a member removed, an API key revoked, a
+workspace deleted: `identity.access`), which reaches the live server of every process through the
+hub and the Redis manager. A connection no longer authorised hears `access:ended`
+`{message, data: {code}}` (as a refused connection's `connect_error`) and is disconnected.
 """
 
 from __future__ import annotations
@@ -15,15 +21,19 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import socketio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from paperworks.events.hub import LiveMessage, Transport
+from paperworks.events.hub import ACCESS_ROOM, LiveMessage, Transport
 from paperworks.identity import service as identity
+from paperworks.identity.access import AccessChange
 from paperworks.identity.caller import Caller, Credentials
+from paperworks.identity.models import ApiKey
 from paperworks.identity.service import IdentityConfig
+from paperworks.kit import security
 from paperworks.kit.db import Database
 from paperworks.kit.errors import AppError
 from paperworks.kit.logging import get_logger
@@ -32,6 +42,8 @@ log = get_logger(__name__)
 
 MOUNT_PATH = "/ws"
 LIVE_CHANNEL = "paperworks-live"  # the Redis channel every process emits on
+ACCESS_ENDED = "access:ended"  # what a connection hears before it is dropped
+EXPIRY_MARGIN_SECONDS = 0.5  # a token's `exp` is whole seconds: check just after it
 
 
 @dataclass(frozen=True)
@@ -57,8 +69,23 @@ class Followable:
     look_up: LookUp
 
 
-def redis_manager(redis_url: str, *, write_only: bool = False) -> socketio.AsyncRedisManager:
-    return socketio.AsyncRedisManager(redis_url, channel=LIVE_CHANNEL, write_only=write_only)
+class LiveRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """socket.io's Redis manager, which also carries `access:changed` between processes: an emit
+    to `ACCESS_ROOM` (which no client is in) is handed to `on_access_changed` in every process,
+    this one included, instead of to clients."""
+
+    on_access_changed: Callable[[Any], Awaitable[None]] | None = None
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("room") not in (ACCESS_ROOM, [ACCESS_ROOM]):
+            await super()._handle_emit(message)
+        elif self.on_access_changed is not None:
+            data = message.get("data")
+            await self.on_access_changed(data[0] if isinstance(data, list) and data else data)
+
+
+def redis_manager(redis_url: str, *, write_only: bool = False) -> LiveRedisManager:
+    return LiveRedisManager(redis_url, channel=LIVE_CHANNEL, write_only=write_only)
 
 
 def emitter(manager: socketio.AsyncManager) -> Transport:
@@ -83,15 +110,20 @@ class SocketServer:
         self.db = db
         self.identity_config = identity_config
         self.followable = followable
+        self.manager = redis_manager(redis_url) if redis_url else None
+        if self.manager is not None:
+            self.manager.on_access_changed = self.access_changed
+        self._expiry: dict[str, asyncio.Task[None]] = {}  # sid -> its credentials' end
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=redis_manager(redis_url) if redis_url else None,
+            client_manager=self.manager,
             # None: same-origin only, like the HTTP API without CORS_ORIGINS.
             cors_allowed_origins=cors_origins or None,
             logger=False,
             engineio_logger=False,
         )
         self.sio.on("connect", self.connect)
+        self.sio.on("disconnect", self.disconnected)
         self.sio.on("subscribe", self.subscribe)
         self.sio.on("unsubscribe", self.unsubscribe)
         # Mounted at /ws; Starlette's Mount hands on the full path, so the socket.io path is too.
@@ -99,6 +131,9 @@ class SocketServer:
 
     async def close(self) -> None:
         """Stop socket.io's background work (engine.io pings, the Redis listener)."""
+        for task in self._expiry.values():
+            task.cancel()
+        self._expiry.clear()
         await self.sio.shutdown()
         listener = getattr(self.sio.manager, "thread", None)
         if isinstance(listener, asyncio.Task):
@@ -107,18 +142,83 @@ class SocketServer:
                 await listener
 
     async def send(self, message: LiveMessage) -> None:
-        """The hub transport: deliver to every client in the message's rooms."""
+        """The hub transport: deliver to every client in the message's rooms. An access change
+        goes to the live server of every process instead (through Redis, when there is one).
+        Awaited in order: what the hub announces after it is sent once it has been handled."""
+        if message.rooms == (ACCESS_ROOM,) and self.manager is None:
+            await self.access_changed(message.data)
+            return
         await self.sio.emit(message.name, message.data, room=list(message.rooms))
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any) -> None:
-        caller = await self._authenticate(auth)
+        credentials = self._credentials(auth)
+        caller, expires_at = await self._authenticate(credentials)
         user_id, workspace_id = caller.user_id, caller.workspace
-        await self.sio.save_session(sid, {"user_id": user_id, "workspace_id": workspace_id})
+        await self.sio.save_session(
+            sid, {"user_id": user_id, "workspace_id": workspace_id, "credentials": credentials}
+        )
         await self.sio.enter_room(sid, f"user:{user_id}")
         await self.sio.enter_room(sid, f"workspace:{workspace_id}")
+        if expires_at is not None:
+            delay = (expires_at - datetime.now(UTC)).total_seconds() + EXPIRY_MARGIN_SECONDS
+            self._expiry[sid] = asyncio.create_task(self._recheck_after(sid, delay))
         log.info("live_connected", user_id=user_id, workspace_id=workspace_id)
 
-    async def _authenticate(self, auth: Any) -> Caller:
+    async def disconnected(self, sid: str, reason: Any = None) -> None:
+        task = self._expiry.pop(sid, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def access_changed(self, data: Any) -> None:
+        """Someone's access was taken away (`identity.access`): authorise again this process's
+        connections of that user (or, for a deleted workspace, everyone's in it)."""
+        change = AccessChange.from_data(data)
+        if change is None:
+            return
+        room = f"user:{change.user_id}" if change.user_id else f"workspace:{change.workspace_id}"
+        sids = [sid for sid, _ in self.sio.manager.get_participants("/", room)]
+        for sid in sids:
+            try:
+                await self._recheck(sid)
+            except Exception:  # one connection's failure must not spare the others
+                log.exception("live_recheck_failed", user_id=change.user_id)
+
+    async def _recheck_after(self, sid: str, delay: float) -> None:
+        await asyncio.sleep(max(delay, 0))
+        self._expiry.pop(sid, None)
+        await self._recheck(sid)
+
+    async def _recheck(self, sid: str) -> None:
+        """Authorise the connection again with the credentials it connected with; drop it with
+        the reason if they no longer let it into its workspace."""
+        try:
+            live = await self.sio.get_session(sid)
+        except KeyError:  # gone meanwhile
+            return
+        credentials = live.get("credentials")
+        if not isinstance(credentials, Credentials):
+            return
+        try:
+            async with self.db.session_scope() as session:
+                caller = await identity.caller_for(session, self.identity_config, credentials)
+        except AppError as exc:
+            await self._drop(sid, live, exc.detail, exc.code)
+            return
+        if caller.workspace_id != live["workspace_id"]:  # cannot happen today; never widen
+            await self._drop(sid, live, "Your access to this workspace changed.", "auth.changed")
+
+    async def _drop(self, sid: str, live: Mapping[str, Any], detail: str, code: str) -> None:
+        message = f"This connection is closed: its access to the workspace ended. {detail}"
+        await self.sio.emit(ACCESS_ENDED, {"message": message, "data": {"code": code}}, to=sid)
+        await self.sio.disconnect(sid)
+        log.info(
+            "live_access_ended",
+            user_id=live["user_id"],
+            workspace_id=live["workspace_id"],
+            code=code,
+        )
+
+    def _credentials(self, auth: Any) -> Credentials:
         if not isinstance(auth, dict):
             auth = {}
         token, api_key, workspace_id = (
@@ -126,18 +226,23 @@ class SocketServer:
             auth.get("apiKey"),
             auth.get("workspaceId"),
         )
-        credentials = Credentials(
+        return Credentials(
             bearer=token if isinstance(token, str) and token else None,
             api_key=api_key if isinstance(api_key, str) and api_key else None,
             workspace_id=workspace_id if isinstance(workspace_id, str) and workspace_id else None,
         )
+
+    async def _authenticate(self, credentials: Credentials) -> tuple[Caller, datetime | None]:
+        """Who connects, and when their credentials end (the access token's `exp`, the API
+        key's `expiresAt`). A refusal raises `ConnectionRefusedError` with a reason and a code."""
         # A refusal takes two arguments, as every socket.io client reads them: the sentence is
         # the error's message (JS `err.message`), the object its data (JS `err.data.code`). One
         # argument would arrive as `{"message": str(arg)}`: a dict printed as Python, no data.
         try:
             if credentials.api_key or credentials.bearer:
                 async with self.db.session_scope() as session:
-                    return await identity.caller_for(session, self.identity_config, credentials)
+                    caller = await identity.caller_for(session, self.identity_config, credentials)
+                    return caller, await self._expires_at(session, credentials, caller)
         except AppError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"code": exc.code}
@@ -146,6 +251,19 @@ class SocketServer:
             "Sign in to connect: pass auth.token (an access token) or auth.apiKey (an API key).",
             {"code": "auth.required"},
         )
+
+    async def _expires_at(
+        self, session: AsyncSession, credentials: Credentials, caller: Caller
+    ) -> datetime | None:
+        if caller.api_key_id is not None:
+            api_key = await session.get(ApiKey, caller.api_key_id)
+            return api_key.expires_at if api_key is not None else None
+        if credentials.bearer is not None:
+            claims = security.decode_token(
+                self.identity_config.secret_key, credentials.bearer, token_type=identity.ACCESS
+            )
+            return datetime.fromtimestamp(claims["exp"], UTC)
+        return None
 
     async def subscribe(self, sid: str, data: Any) -> dict[str, Any]:
         """`{"jobId": id}` → join `job:{id}` if the connection's workspace may see that job, and

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.identity import exceptions as errors
+from paperworks.identity.access import AccessChange, access_changed
 from paperworks.identity.caller import Caller, Credentials
 from paperworks.identity.models import ApiKey, MagicLink, Membership, RefreshToken, User, Workspace
 from paperworks.identity.roles import Role
@@ -366,6 +367,7 @@ async def delete_workspace(session: AsyncSession, workspace: Workspace) -> None:
         raise errors.PersonalWorkspace("A personal workspace lives as long as its account.")
     await session.delete(workspace)
     await session.flush()
+    access_changed(session, AccessChange(workspace_id=workspace.id))
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -460,6 +462,7 @@ async def remove_member(session: AsyncSession, workspace: Workspace, *, user_id:
         await _ensure_another_owner(session, workspace)
     await session.delete(membership)
     await session.flush()
+    access_changed(session, AccessChange(user_id=user_id, workspace_id=workspace.id))
 
 
 # --- API keys ---------------------------------------------------------------------------------
@@ -511,6 +514,9 @@ async def revoke_api_key(session: AsyncSession, caller: Caller, key_id: str) -> 
         raise errors.ApiKeyNotFound(f"No API key {key_id}.")
     api_key.revoked_at = _now()
     await session.flush()
+    access_changed(
+        session, AccessChange(user_id=api_key.user_id, workspace_id=api_key.workspace_id)
+    )
 
 
 async def authenticate_api_key(
