@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
@@ -141,9 +142,17 @@ class MemberOut(ApiModel):
 # --- API keys -------------------------------------------------------------------------------
 
 
+def _in_the_future(value: datetime | None) -> datetime | None:
+    if value is not None and value <= datetime.now(UTC):
+        raise ValueError("must be in the future: a key that has already expired is of no use")
+    return value
+
+
 class ApiKeyCreate(ApiModel):
     name: Name
-    expires_at: UtcDateTime | None = None
+    expires_at: Annotated[UtcDateTime | None, AfterValidator(_in_the_future)] = Field(
+        default=None, description="When the key stops working; in the future; none: never"
+    )
 
 
 class ApiKeyOut(ApiModel):

@@ -15,7 +15,12 @@ def _utc_iso(value: datetime) -> str:
 
 def _as_utc(value: datetime) -> datetime:
     # A timestamp without an offset is taken as UTC, the only zone we speak.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in year 10000 in UTC
+        raise ValueError("the timestamp is outside the years 1 to 9999 in UTC") from None
 
 
 UtcDateTime = Annotated[
