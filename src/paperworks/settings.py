@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     access_token_seconds: int = Field(default=15 * 60, ge=60)
     refresh_token_seconds: int = Field(default=24 * 60 * 60, ge=300)
     magic_link_seconds: int = Field(default=15 * 60, ge=60)
+    invitation_seconds: int = Field(
+        default=7 * 24 * 60 * 60, ge=60, description="How long a workspace invitation is valid"
+    )
     password_hash_rounds: int = Field(default=12, ge=4, le=16, description="bcrypt cost")
     public_url: str = Field(default="", description="Default: http://HOST:PORT")
     allowed_redirects: Annotated[list[str], NoDecode] = Field(default_factory=list)

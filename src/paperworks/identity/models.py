@@ -1,4 +1,5 @@
-"""Identity tables: users, workspaces and memberships, sessions, magic links, API keys."""
+"""Identity tables: users, workspaces and memberships, invitations, sessions, magic links, API
+keys."""
 
 from __future__ import annotations
 
@@ -83,3 +84,25 @@ class ApiKey(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class Invitation(IdMixin, TimestampMixin, Base):
+    """An address asked to join a workspace. It joins only when someone signed in with that
+    address spends the mailed token, which is stored as a keyed hash. One row per address and
+    workspace: inviting again replaces it."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("workspace_id", "email"),)
+
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))  # stored lower-case
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
