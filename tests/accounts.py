@@ -12,6 +12,7 @@ import pytest
 
 from paperworks.identity import service as identity
 from paperworks.identity.caller import Caller
+from paperworks.identity.models import Workspace
 from paperworks.identity.roles import Role
 from paperworks.kit.db import Database
 from paperworks.kit.security import encode_token
@@ -105,14 +106,11 @@ async def create_workspace(client: httpx.AsyncClient, account: Account, name: st
     return workspace_id
 
 
-async def add_member(
-    client: httpx.AsyncClient, owner: Account, workspace_id: str, email: str, role: str = "member"
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/v1/workspaces/{workspace_id}/members",
-        json={"email": email, "role": role},
-        headers=owner.headers,
-    )
-    assert response.status_code == 201, response.text
-    member: dict[str, Any] = response.json()
-    return member
+async def add_member(db: Database, workspace_id: str, email: str, role: str = "member") -> None:
+    """Make the account with `email` a member at once, as accepting an invitation ends (the
+    invitation itself is tested in tests/identity/test_invitations.py)."""
+    async with db.session_scope() as session:
+        user = await identity.user_by_email(session, email)
+        assert user is not None, f"sign {email} up first: only accounts accept invitations"
+        workspace = await session.get_one(Workspace, workspace_id)
+        await identity.add_membership(session, workspace, user, role=Role(role))

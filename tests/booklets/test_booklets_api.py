@@ -113,12 +113,12 @@ async def test_attributes_are_upserted_per_period(client: httpx.AsyncClient, ann
 
 
 async def test_owners_and_admins_shape_books_members_do_not(
-    client: httpx.AsyncClient, anna: Account, bob: Account, sign_up: SignUp
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account, sign_up: SignUp
 ) -> None:
     carol = await sign_up("carol@example.com")
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email, role="admin")
-    await add_member(client, anna, team, carol.email)
+    await add_member(db, team, bob.email, role="admin")
+    await add_member(db, team, carol.email)
     as_anna, as_bob, as_carol = (a.in_workspace(team) for a in (anna, bob, carol))
 
     book = await post(client, as_bob, "/books", {"name": "Quarterly report"})

@@ -1,5 +1,6 @@
 """The real `paperworks serve` process, over real sockets."""
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -110,11 +111,20 @@ def test_a_user_signs_up_invites_scripts_and_signs_out(server: Server) -> None:
 
         team = api.post("/workspaces", json={"name": "Team"}, headers=auth).json()
         invited = api.post(
-            f"/workspaces/{team['id']}/members", json={"email": "bob@example.com"}, headers=auth
+            f"/workspaces/{team['id']}/invitations", json={"email": "bob@example.com"}, headers=auth
         )
         assert invited.status_code == 201
-        outbox = (server.log.parent / "var" / "outbox.jsonl").read_text()
-        assert "bob@example.com" in outbox
+        assert invited.json()["status"] == "pending"
+        outbox = (server.log.parent / "var" / "outbox.jsonl").read_text().splitlines()
+        (mail,) = [json.loads(line) for line in outbox if "bob@example.com" in line]
+        token = mail["text"].split("token=", 1)[1].split()[0]
+        bob = api.post(
+            "/auth/register", json={"email": "bob@example.com", "password": "correct horse"}
+        ).json()
+        bob_auth = {"Authorization": f"Bearer {bob['accessToken']}"}
+        joined = api.post("/invitations/accept", json={"token": token}, headers=bob_auth)
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["role"] == "member"
 
         key = api.post(
             "/api-keys", json={"name": "ci"}, headers={**auth, "X-Workspace-ID": team["id"]}

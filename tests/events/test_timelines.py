@@ -235,7 +235,7 @@ async def test_private_events_are_listed_to_their_owner_only(
     client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email)
+    await add_member(db, team, bob.email)
     await publish(db, "doc.created", Resource("doc", "shared", team))
     await publish(db, "task.created", Resource("task", "annas", team, private_to_user_id=anna.id))
     await publish(db, "task.created", Resource("task", "bobs", team, private_to_user_id=bob.id))

@@ -17,7 +17,7 @@ from paperworks.files.signing import sign_download
 from paperworks.kit.db import Database
 from paperworks.kit.logging import MASK, configure_logging
 from paperworks.settings import Settings
-from tests.accounts import Account
+from tests.accounts import Account, add_member
 from tests.conftest import TEST_SECRET
 from tests.files import samples
 from tests.files.conftest import API, count_rows, stored_paths, upload, uploaded
@@ -409,16 +409,11 @@ async def test_another_workspaces_file_is_a_404_on_every_route(
 
 
 async def test_members_of_a_shared_workspace_share_its_files(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     response = await client.post(f"{API}/workspaces", json={"name": "Team"}, headers=anna.headers)
     team = response.json()["id"]
-    response = await client.post(
-        f"{API}/workspaces/{team}/members",
-        json={"email": bob.email, "role": "member"},
-        headers=anna.headers,
-    )
-    assert response.status_code == 201
+    await add_member(db, team, bob.email)
     body = await uploaded(client, anna.in_workspace(team), "team.csv", samples.CSV)
 
     seen = await client.get(f"{API}/files/{body['id']}", headers=bob.in_workspace(team))

@@ -88,12 +88,12 @@ async def test_the_list_can_be_narrowed_to_a_purpose(
 
 
 async def test_only_the_active_workspaces_files_are_listed(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     annas = await uploaded(client, anna.headers, "anna.pdf", samples.pdf())
     bobs = await uploaded(client, bob.headers, "bob.pdf", samples.pdf())
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email)
+    await add_member(db, team, bob.email)
     shared = await uploaded(client, anna.in_workspace(team), "team.csv", samples.CSV)
 
     for headers, expected in (

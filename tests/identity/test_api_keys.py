@@ -84,10 +84,10 @@ async def test_keys_are_made_in_the_workspace_named_by_the_header(
 
 
 async def test_a_member_may_make_keys(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email)
+    await add_member(db, team, bob.email)
 
     created = await create_key(client, bob.in_workspace(team))
 
@@ -270,10 +270,10 @@ async def test_a_key_can_revoke_itself(client: httpx.AsyncClient, anna: Account)
 
 
 async def test_nobody_else_revokes_my_key(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email, role="owner")
+    await add_member(db, team, bob.email, role="owner")
     personal = await create_key(client, anna.headers)
     in_team = await create_key(client, anna.in_workspace(team))
 
@@ -384,10 +384,10 @@ async def test_a_key_that_expires_while_in_use_stops(
 
 
 async def test_a_key_stops_when_its_maker_is_removed_from_the_workspace(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email)
+    await add_member(db, team, bob.email)
     created = await create_key(client, bob.in_workspace(team))
     assert (await client.get(f"{API}/auth/me", headers=with_key(created["key"]))).status_code == 200
 
@@ -402,10 +402,10 @@ async def test_a_key_stops_when_its_maker_is_removed_from_the_workspace(
 
 
 async def test_a_key_stops_when_its_maker_leaves(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email)
+    await add_member(db, team, bob.email)
     created = await create_key(client, bob.in_workspace(team))
 
     left = await client.delete(f"{API}/workspaces/{team}/members/{bob.id}", headers=bob.headers)
@@ -495,9 +495,9 @@ async def test_a_key_an_admin_makes_in_a_foreign_workspace_works(
 
 
 async def test_the_owner_of_a_personal_workspace_stays_its_owner(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
-    await add_member(client, anna, anna.personal_workspace_id, bob.email, role="owner")
+    await add_member(db, anna.personal_workspace_id, bob.email, role="owner")
     base = f"{API}/workspaces/{anna.personal_workspace_id}/members/{anna.id}"
     removed = await client.delete(base, headers=bob.headers)
     demoted = await client.patch(base, json={"role": "member"}, headers=bob.headers)

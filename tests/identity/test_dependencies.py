@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from paperworks.app import create_app
 from paperworks.identity.dependencies import CurrentCaller, CurrentUser, require
 from paperworks.kit.db import Database
+from tests.accounts import add_member
 from tests.conftest import make_settings
 from tests.identity.conftest import Account
 
@@ -30,12 +31,10 @@ def app(app: FastAPI) -> FastAPI:
 
 
 async def test_require_admits_roles_that_grant_the_permission(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = (await client.post(f"{API}/workspaces", json={"name": "T"}, headers=anna.headers)).json()
-    await client.post(
-        f"{API}/workspaces/{team['id']}/members", json={"email": bob.email}, headers=anna.headers
-    )
+    await add_member(db, team["id"], bob.email)
     as_owner = await client.post("/test/manage", headers=anna.in_workspace(team["id"]))
     assert as_owner.json() == {"user": anna.id, "workspace": team["id"], "role": "owner"}
     as_member = await client.post("/test/manage", headers=bob.in_workspace(team["id"]))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from paperworks.kit.db import Database
 from tests.accounts import Account, add_member, create_workspace
 from tests.problems import assert_problem
 
@@ -286,10 +287,10 @@ async def test_the_list_pages_by_cursor_in_creation_order(
 
 
 async def test_another_members_task_is_not_found_in_a_shared_workspace(
-    client: httpx.AsyncClient, anna: Account, bob: Account
+    client: httpx.AsyncClient, db: Database, anna: Account, bob: Account
 ) -> None:
     team = await create_workspace(client, anna, "Team")
-    await add_member(client, anna, team, bob.email, role="owner")  # even an owner
+    await add_member(db, team, bob.email, role="owner")  # even an owner
     task = await create(client, anna.in_workspace(team), title="Anna's own")
 
     as_bob = bob.in_workspace(team)

@@ -66,6 +66,44 @@ class AlreadyMember(Conflict):
     title = "Already a member"
 
 
+class InvitationNotFound(NotFound):
+    code = "invitation.not_found"
+    title = "Invitation not found"
+
+
+class InvitationForAnotherAccount(PermissionDenied):
+    code = "invitation.wrong_account"
+    title = "This invitation is for another address"
+
+
+class InvitationGone(AppError):
+    """Expired, revoked or already used: the token was real but no longer admits anyone."""
+
+    status_code = 410
+    code = "invitation.gone"
+    title = "Invitation expired, revoked or already used"
+
+
+class InvitationExpired(InvitationGone):
+    code = "invitation.expired"
+    title = "Invitation expired"
+
+
+class InvitationRevoked(InvitationGone):
+    code = "invitation.revoked"
+    title = "Invitation revoked"
+
+
+class InvitationUsed(InvitationGone):
+    code = "invitation.used"
+    title = "Invitation already used"
+
+
+class InvitationAccepted(Conflict):
+    code = "invitation.accepted"
+    title = "Invitation already accepted"
+
+
 class LastOwner(Conflict):
     code = "member.last_owner"
     title = "A workspace needs an owner"

@@ -1,4 +1,4 @@
-"""Identity's HTTP surface under /api/v1: auth, workspaces and members, API keys."""
+"""Identity's HTTP surface under /api/v1: auth, workspaces, members and invitations, API keys."""
 
 from __future__ import annotations
 
@@ -18,16 +18,19 @@ from paperworks.identity.dependencies import (
     PathCaller,
     PathWorkspace,
 )
-from paperworks.identity.models import ApiKey, Membership, User, Workspace
+from paperworks.identity.models import ApiKey, Invitation, Membership, User, Workspace
 from paperworks.identity.roles import Role
 from paperworks.kit.errors import problem_responses
+from paperworks.kit.mail import MailUnavailable
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.services import SessionDep
 
 router = APIRouter(prefix="/api/v1")
 # Where sign-in links point when PAPERWORKS_PUBLIC_URL is this service itself.
 pages = APIRouter()
-MAGIC_LINK_PAGE = (Path(__file__).parent / "templates" / "magic_link.html").read_text()
+TEMPLATES = Path(__file__).parent / "templates"
+MAGIC_LINK_PAGE = (TEMPLATES / "magic_link.html").read_text()
+INVITATION_PAGE = (TEMPLATES / "invitation.html").read_text()
 
 AUTH = "auth"
 WORKSPACES = "workspaces"
@@ -277,30 +280,124 @@ async def list_members(
     return Page(items=[_member_out(m, u) for m, u in rows], next_cursor=next_cursor)
 
 
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _invitation_out(invitation: Invitation) -> schemas.InvitationOut:
+    return schemas.InvitationOut(
+        id=invitation.id,
+        workspace_id=invitation.workspace_id,
+        email=invitation.email,
+        role=Role(invitation.role),
+        status=service.invitation_status(invitation),
+        expires_at=invitation.expires_at,
+        created_at=invitation.created_at,
+    )
+
+
 @router.post(
-    "/workspaces/{workspace_id}/members",
+    "/workspaces/{workspace_id}/invitations",
     tags=[WORKSPACES],
     status_code=status.HTTP_201_CREATED,
-    summary="Add someone by email (owners); an address without an account gets one",
+    summary="Invite an address by mail (owners); it joins only when it accepts",
+    description=(
+        "Mails a one-time link, valid for `PAPERWORKS_INVITATION_SECONDS` (7 days by default). "
+        "The answer is the same whether or not the address has an account, and the workspace "
+        "reaches nobody until they accept. Inviting a pending address again replaces its "
+        "invitation: a new link and expiry, and the old link stops working."
+    ),
     responses=problem_responses(
         errors.WorkspaceNotFound,
         errors.MissingPermission,
         errors.AlreadyMember,
+        MailUnavailable,
     ),
 )
-async def add_member(
-    body: schemas.MemberAdd,
+async def invite(
+    body: schemas.InvitationCreate,
     caller: PathCaller,
     workspace: PathWorkspace,
     inviter: CurrentUser,
     session: SessionDep,
     config: IdentityConfigDep,
-) -> schemas.MemberOut:
+) -> schemas.InvitationOut:
     caller.require("members:manage")
-    membership, user = await service.add_member(
+    invitation = await service.invite(
         session, config, workspace, email=body.email, role=body.role, invited_by=inviter
     )
-    return _member_out(membership, user)
+    return _invitation_out(invitation)
+
+
+@router.get(
+    "/workspaces/{workspace_id}/invitations",
+    tags=[WORKSPACES],
+    summary="A workspace's invitations, pending or not (owners)",
+    responses=problem_responses(errors.WorkspaceNotFound, errors.MissingPermission),
+)
+async def list_invitations(
+    caller: PathCaller,
+    workspace: PathWorkspace,
+    session: SessionDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[schemas.InvitationOut]:
+    caller.require("members:manage")
+    rows, next_cursor = await service.list_invitations(
+        session, workspace, limit=limit, cursor=cursor
+    )
+    return Page(items=[_invitation_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/invitations/{invitation_id}",
+    tags=[WORKSPACES],
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an invitation (owners): its link stops working",
+    responses=problem_responses(
+        errors.WorkspaceNotFound,
+        errors.InvitationNotFound,
+        errors.MissingPermission,
+        errors.InvitationAccepted,
+    ),
+)
+async def revoke_invitation(
+    invitation_id: str, caller: PathCaller, workspace: PathWorkspace, session: SessionDep
+) -> Response:
+    caller.require("members:manage")
+    await service.revoke_invitation(session, workspace, invitation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/invitations/accept",
+    tags=[WORKSPACES],
+    summary="Accept an invitation, signed in with the address it was sent to",
+    responses=problem_responses(
+        errors.InvalidToken,
+        errors.InvitationForAnotherAccount,
+        errors.InvitationNotFound,
+        errors.AlreadyMember,
+        errors.InvitationGone,
+    ),
+)
+async def accept_invitation(
+    body: schemas.InvitationAccept,
+    user: CurrentUser,
+    session: SessionDep,
+    config: IdentityConfigDep,
+) -> schemas.WorkspaceOut:
+    workspace, role = await service.accept_invitation(session, config, user, body.token)
+    return _workspace_out(workspace, role)
+
+
+@pages.get(
+    service.INVITATION_PATH,
+    tags=[WORKSPACES],
+    summary="The page an invitation link opens: accept it as the invited account",
+    response_class=HTMLResponse,
+)
+async def invitation_page() -> HTMLResponse:
+    return HTMLResponse(INVITATION_PAGE, headers={"Cache-Control": "no-store"})
 
 
 @router.patch(

@@ -122,9 +122,26 @@ class WorkspaceOut(ApiModel):
     updated_at: UtcDateTime
 
 
-class MemberAdd(ApiModel):
+class InvitationCreate(ApiModel):
     email: Email
     role: Role = Role.member
+
+
+class InvitationOut(ApiModel):
+    """An invitation as its workspace's owners see it. It says nothing of whether the address
+    has an account."""
+
+    id: str
+    workspace_id: str
+    email: str
+    role: Role
+    status: Literal["pending", "accepted", "revoked", "expired"]
+    expires_at: UtcDateTime
+    created_at: UtcDateTime
+
+
+class InvitationAccept(ApiModel):
+    token: str = Field(max_length=256)
 
 
 class MemberUpdate(ApiModel):

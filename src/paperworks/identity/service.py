@@ -1,4 +1,5 @@
-"""Identity's operations: sign-up and sign-in, sessions, magic links, workspaces, members, API keys.
+"""Identity's operations: sign-up and sign-in, sessions, magic links, workspaces, members and
+invitations, API keys.
 
 Plain async functions taking the request's `session`; they never commit (the request does).
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
@@ -15,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from paperworks.identity import exceptions as errors
 from paperworks.identity.access import AccessChange, access_changed
 from paperworks.identity.caller import Caller, Credentials
-from paperworks.identity.models import ApiKey, MagicLink, Membership, RefreshToken, User, Workspace
+from paperworks.identity.models import (
+    ApiKey,
+    Invitation,
+    MagicLink,
+    Membership,
+    RefreshToken,
+    User,
+    Workspace,
+)
 from paperworks.identity.roles import Role
 from paperworks.kit import security
 from paperworks.kit.errors import Unauthenticated
@@ -39,6 +49,7 @@ class IdentityConfig:
     access_ttl: timedelta
     refresh_ttl: timedelta
     magic_link_ttl: timedelta
+    invitation_ttl: timedelta
     public_url: str
     allowed_redirects: frozenset[str]
     hasher: security.PasswordHasher
@@ -57,6 +68,7 @@ class IdentityConfig:
             access_ttl=timedelta(seconds=settings.access_token_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_seconds),
             magic_link_ttl=timedelta(seconds=settings.magic_link_seconds),
+            invitation_ttl=timedelta(seconds=settings.invitation_seconds),
             public_url=settings.public_url,
             allowed_redirects=frozenset(settings.allowed_redirects),
             hasher=security.PasswordHasher(settings.password_hash_rounds),
@@ -385,37 +397,17 @@ async def list_members(
     return [(membership, user) for membership, user in rows], next_cursor
 
 
-async def add_member(
-    session: AsyncSession,
-    config: IdentityConfig,
-    workspace: Workspace,
-    *,
-    email: str,
-    role: Role,
-    invited_by: User,
-) -> tuple[Membership, User]:
-    """Add someone by email. Someone without an account gets a passwordless one, and a mail
-    telling them how to sign in."""
-    user = await user_by_email(session, email)
-    if user is None:
-        user = await create_user(session, email=email, password_hash=None)
-    elif await role_in(session, user, workspace.id) is not None:
-        raise errors.AlreadyMember(f"{email} is already a member of this workspace.")
+async def add_membership(
+    session: AsyncSession, workspace: Workspace, user: User, *, role: Role
+) -> Membership:
+    """Make `user` a member: what accepting an invitation ends with (and what tests and
+    operators may call directly). Never a route of its own: nobody joins without consenting."""
+    if await role_in(session, user, workspace.id) is not None:
+        raise errors.AlreadyMember(f"{user.email} is already a member of this workspace.")
     membership = Membership(workspace_id=workspace.id, user_id=user.id, role=role)
     session.add(membership)
     await session.flush()
-    await config.mailer.send(
-        Mail(
-            to=user.email,
-            subject=f"You were added to {workspace.name} on Paperworks",
-            text=(
-                f"{invited_by.name or invited_by.email} added you to the workspace "
-                f'"{workspace.name}" as {role}.\n\nSign in at {config.public_url} with this '
-                "address; ask for a sign-in link if you have no password.\n"
-            ),
-        )
-    )
-    return membership, user
+    return membership
 
 
 async def _membership(session: AsyncSession, workspace: Workspace, user_id: str) -> Membership:
@@ -463,6 +455,143 @@ async def remove_member(session: AsyncSession, workspace: Workspace, *, user_id:
     await session.delete(membership)
     await session.flush()
     access_changed(session, AccessChange(user_id=user_id, workspace_id=workspace.id))
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+InvitationStatus = Literal["pending", "accepted", "revoked", "expired"]
+INVITATION_PATH = "/invitations/accept"
+
+
+def invitation_status(invitation: Invitation, now: datetime | None = None) -> InvitationStatus:
+    if invitation.accepted_at is not None:
+        return "accepted"
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.expires_at <= (now or _now()):
+        return "expired"
+    return "pending"
+
+
+async def invite(
+    session: AsyncSession,
+    config: IdentityConfig,
+    workspace: Workspace,
+    *,
+    email: str,
+    role: Role,
+    invited_by: User,
+) -> Invitation:
+    """Mail `email` a one-time link to join `workspace` as `role`. Nothing changes for the
+    address until someone signed in with it accepts, and the answer is the same whether or not
+    it has an account. Inviting an address again replaces its earlier invitation (a new token and
+    expiry; the old link stops working)."""
+    email = email.lower()
+    member = await session.scalar(
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.workspace_id == workspace.id, User.email == email)
+    )
+    if member is not None:  # the inviter sees the members anyway: nothing is disclosed
+        raise errors.AlreadyMember(f"{email} is already a member of this workspace.")
+    earlier = await session.scalar(
+        select(Invitation).where(Invitation.workspace_id == workspace.id, Invitation.email == email)
+    )
+    if earlier is not None:
+        await session.delete(earlier)
+        await session.flush()
+    token = security.random_token()
+    invitation = Invitation(
+        workspace_id=workspace.id,
+        email=email,
+        role=role,
+        token_hash=security.keyed_hash(config.secret_key, token),
+        invited_by_user_id=invited_by.id,
+        expires_at=_now() + config.invitation_ttl,
+    )
+    session.add(invitation)
+    await session.flush()
+    link = _with_token(f"{config.public_url}{INVITATION_PATH}", token)
+    until = invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    await config.mailer.send(
+        Mail(
+            to=email,
+            subject=f"You are invited to {workspace.name} on Paperworks",
+            text=(
+                f"{invited_by.name or invited_by.email} invited you to the workspace "
+                f'"{workspace.name}" on Paperworks as {role}.\n\n'
+                f"To join, sign in to Paperworks as {email} (with a password or a sign-in "
+                f"link) and accept with this link:\n\n{link}\n\n"
+                f"It works once, until {until}. If you did not expect it, ignore this "
+                "message: nothing changes unless you accept.\n"
+            ),
+        )
+    )
+    return invitation
+
+
+async def list_invitations(
+    session: AsyncSession, workspace: Workspace, *, limit: int, cursor: str | None
+) -> tuple[list[Invitation], str | None]:
+    query = select(Invitation).where(Invitation.workspace_id == workspace.id)
+    return await fetch_page(session, query, Invitation.id, limit=limit, cursor=cursor)
+
+
+async def revoke_invitation(
+    session: AsyncSession, workspace: Workspace, invitation_id: str
+) -> None:
+    """Its link stops working. Revoking one already revoked or expired changes nothing more."""
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.workspace_id != workspace.id:
+        raise errors.InvitationNotFound(f"No invitation {invitation_id} in this workspace.")
+    if invitation.accepted_at is not None:
+        raise errors.InvitationAccepted("This invitation was accepted; remove the member instead.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = _now()
+        await session.flush()
+
+
+async def accept_invitation(
+    session: AsyncSession, config: IdentityConfig, user: User, token: str
+) -> tuple[Workspace, Role]:
+    """Spend an invitation's token: `user`, signed in with the invited address, joins."""
+    invitation = await session.scalar(
+        select(Invitation).where(
+            Invitation.token_hash == security.keyed_hash(config.secret_key, token)
+        )
+    )
+    if invitation is None:
+        raise errors.InvitationNotFound("This invitation link is invalid, or was replaced.")
+    # Whoever holds another address's token learns nothing more about the invitation.
+    if invitation.email != user.email.lower():
+        raise errors.InvitationForAnotherAccount(
+            "This invitation is for another address: sign in with the address it was sent to."
+        )
+    status = invitation_status(invitation)
+    if status == "accepted":
+        raise errors.InvitationUsed("This invitation was already accepted.")
+    if status == "revoked":
+        raise errors.InvitationRevoked("This invitation was revoked; ask for a new one.")
+    if status == "expired":
+        raise errors.InvitationExpired("This invitation has expired; ask for a new one.")
+    now = _now()
+    spent = await session.execute(  # single use, even when two requests race
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(accepted_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        raise errors.InvitationUsed("This invitation was already accepted.")
+    workspace = await session.get_one(Workspace, invitation.workspace_id)
+    role = Role(invitation.role)
+    await add_membership(session, workspace, user, role=role)
+    return workspace, role
 
 
 # --- API keys ---------------------------------------------------------------------------------
