@@ -130,27 +130,50 @@ def tree_ticks(root: int) -> int:
     return total
 
 
+def database_ticks(name: str | None) -> int:
+    """CPU ticks of the PostgreSQL backends serving database `name` (their titles name it)."""
+    if name is None:
+        return 0
+    total, needle = 0, f" {name} ".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "cmdline").read_bytes():
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(")") + 2 :].split()
+        total += int(rest[11]) + int(rest[12])
+    return total
+
+
 @dataclass
 class CpuWindow:
     server_pid: int
+    database: str | None = None
     started: float = 0.0
     machine: int = 0
     server: int = 0
+    db: int = 0
     client: float = 0.0
 
     def begin(self) -> None:
         self.started = time.perf_counter()
         self.machine = machine_busy_ticks()
         self.server = tree_ticks(self.server_pid)
+        self.db = database_ticks(self.database)
         self.client = time.process_time()
 
-    def end(self) -> tuple[float, float, float]:
-        """Cores used by the server, this client and everything else since `begin`."""
+    def end(self) -> tuple[float, float, float, float]:
+        """Cores used by the server, its database backends, this client and everything else."""
         seconds = time.perf_counter() - self.started
         machine = (machine_busy_ticks() - self.machine) / CLK_TCK / seconds
         server = (tree_ticks(self.server_pid) - self.server) / CLK_TCK / seconds
+        db = (database_ticks(self.database) - self.db) / CLK_TCK / seconds
         client = (time.process_time() - self.client) / seconds
-        return server, client, max(0.0, machine - server - client)
+        return server, db, client, max(0.0, machine - server - db - client)
 
 
 # --- users and their requests ---------------------------------------------------------------------
@@ -190,7 +213,7 @@ class Phase:
     think: bool
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
-    cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    cpu: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     def record(self, op: str, started: float, ms: float, error: str | None) -> None:
         if started < self.measure_from and op != "auth.login":
@@ -400,6 +423,7 @@ class Server:
     port: int
     proc: subprocess.Popen[bytes]
     users: list[User]
+    database: str | None = None  # its PostgreSQL scratch database, whose backends it keeps busy
 
     @property
     def base_url(self) -> str:
@@ -450,7 +474,7 @@ async def run_phase(
     await warm(server)
     now = time.perf_counter()
     phase = Phase(name, measure_from=now + warmup, until=now + warmup + seconds, think=think)
-    cpu = CpuWindow(server.proc.pid)
+    cpu = CpuWindow(server.proc.pid, server.database)
     tasks = [asyncio.create_task(user_loop(phase, user.http, user)) for user in server.users]
     decks_client = None
     if decks and server.label == "paperworks":
@@ -558,63 +582,50 @@ async def run_target(target: Target, args: argparse.Namespace, tmp: Path) -> Out
     databases: list[str] = []
     logs = tmp / target.name
     logs.mkdir()
+    stem = f"paperworks_load_{uuid.uuid4().hex[:8]}"
+    labels = ["anchor", "paperworks"] + (["before"] if args.before else [])
     try:
-        service_env = {
-            "PAPERWORKS_DATA_DIR": str(logs / "data"),
-            "PAPERWORKS_ENVIRONMENT": "development",
-            "PAPERWORKS_HOST": HOST,
-            "PAPERWORKS_TRUSTED_PROXIES": HOST,
-            "PAPERWORKS_PASSWORD_HASH_ROUNDS": HASH_ROUNDS,
-            "PAPERWORKS_LOG_LEVEL": args.log_level,
-        }
-        anchor_env = {
-            "BENCH_DATABASE_URL": f"sqlite+aiosqlite:///{logs / 'anchor.db'}",
-            "BENCH_FILES_DIR": str(logs / "anchor-files"),
-            "BENCH_HASH_ROUNDS": HASH_ROUNDS,
-        }
+        envs: dict[str, dict[str, str]] = {}
+        for label in labels:
+            if label == "anchor":
+                envs[label] = {
+                    "BENCH_DATABASE_URL": f"sqlite+aiosqlite:///{logs / 'anchor.db'}",
+                    "BENCH_FILES_DIR": str(logs / "anchor-files"),
+                    "BENCH_HASH_ROUNDS": HASH_ROUNDS,
+                }
+            else:
+                envs[label] = {
+                    "PAPERWORKS_DATA_DIR": str(logs / label),
+                    "PAPERWORKS_ENVIRONMENT": "development",
+                    "PAPERWORKS_HOST": HOST,
+                    "PAPERWORKS_TRUSTED_PROXIES": HOST,
+                    "PAPERWORKS_PASSWORD_HASH_ROUNDS": HASH_ROUNDS,
+                    "PAPERWORKS_LOG_LEVEL": args.log_level,
+                }
+            if label == "before":  # the service as another source tree has it
+                envs[label]["PYTHONPATH"] = str(args.before.resolve())
         if target.postgres:
-            stem = f"paperworks_load_{uuid.uuid4().hex[:8]}"
-            for name in (stem, f"{stem}_anchor"):
-                databases.append(name)
-                url = await scratch_database(args.database_url, name, create=True)
-                (service_env if name == stem else anchor_env)[
-                    "PAPERWORKS_DATABASE_URL" if name == stem else "BENCH_DATABASE_URL"
-                ] = url
-            service_env["PAPERWORKS_REDIS_URL"] = args.redis_url
-            upgrade = await asyncio.create_subprocess_exec(
-                *[sys.executable, "-m", "paperworks", "db", "upgrade"],
-                env={**os.environ, **service_env},
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-            output, _ = await upgrade.communicate()
-            if upgrade.returncode:
-                raise RuntimeError(f"paperworks db upgrade failed:\n{output.decode()[-2000:]}")
+            for label in labels:
+                databases.append(f"{stem}_{label}")
+                url = await scratch_database(args.database_url, databases[-1], create=True)
+                if label == "anchor":
+                    envs[label]["BENCH_DATABASE_URL"] = url
+                    continue
+                envs[label]["PAPERWORKS_DATABASE_URL"] = url
+                envs[label]["PAPERWORKS_REDIS_URL"] = args.redis_url
+                await upgrade_schema(envs[label])
         servers = []
-        port = free_port()
-        argv = [
-            sys.executable,
-            str(BENCH_DIR / "load_anchor.py"),
-            "--port",
-            str(port),
-            "--workers",
-            str(target.workers),
-        ]
-        procs.append(start("anchor", argv, anchor_env, port, logs))
-        servers.append(Server("anchor", port, procs[-1], make_users(args.users, 1)))
-        port = free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "paperworks",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(target.workers),
-        ]
-        procs.append(start("paperworks", argv, service_env, port, logs))
-        servers.append(Server("paperworks", port, procs[-1], make_users(args.users, 1)))
+        for label in labels:
+            port = free_port()
+            argv = (
+                [sys.executable, str(BENCH_DIR / "load_anchor.py"), "--port", str(port)]
+                if label == "anchor"
+                else [sys.executable, "-m", "paperworks", "serve", "--port", str(port)]
+            )
+            argv += ["--workers", str(target.workers)]
+            procs.append(start(label, argv, envs[label], port, logs))
+            database = f"{stem}_{label}" if target.postgres else None
+            servers.append(Server(label, port, procs[-1], make_users(args.users, 1), database))
         for server in servers:
             await prepare(server)
         plan = [("load", args.seconds, True)]
@@ -643,6 +654,19 @@ async def run_target(target: Target, args: argparse.Namespace, tmp: Path) -> Out
     return outcome
 
 
+async def upgrade_schema(env: dict[str, str]) -> None:
+    """`paperworks serve` migrates only SQLite; PostgreSQL is the operator's to migrate."""
+    upgrade = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "paperworks", "db", "upgrade"],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output, _ = await upgrade.communicate()
+    if upgrade.returncode:
+        raise RuntimeError(f"paperworks db upgrade failed:\n{output.decode()[-2000:]}")
+
+
 # --- the report -----------------------------------------------------------------------------------
 
 
@@ -656,21 +680,25 @@ def _p(values: list[float], q: float) -> float:
 def report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
     print(
         f"\n{'target':<18}{'server':<11}{'phase':<11}{'req/s':>7}{'p50':>8}{'p95':>8}{'p99':>8}"
-        f"{'errors':>7}  {'cores: server client others':>26}"
+        f"{'errors':>7}{'ms CPU/req':>11}  {'cores: server   db  client others':>33}"
     )
     for outcome in outcomes:
         for (label, phase_name), phase in outcome.phases.items():
             values = phase.totals()
             seconds = args.seconds if phase_name == "load" else args.saturate_seconds
-            server, client, others = phase.cpu
+            server, db, client, others = phase.cpu
+            rate = len(values) / seconds
+            per_request = (server + db) * 1000 / rate if rate else float("nan")
             print(
-                f"{outcome.target.name:<18}{label:<11}{phase_name:<11}{len(values) / seconds:>7.0f}"
+                f"{outcome.target.name:<18}{label:<11}{phase_name:<11}{rate:>7.0f}"
                 f"{_p(values, 50):>8.1f}{_p(values, 95):>8.1f}{_p(values, 99):>8.1f}"
-                f"{phase.error_count:>7}  {server:>10.2f}{client:>8.2f}{others:>8.2f}"
+                f"{phase.error_count:>7}{per_request:>11.1f}  "
+                f"{server:>13.2f}{db:>6.2f}{client:>8.2f}{others:>7.2f}"
             )
     print(
-        "(latencies in ms; cores: CPU used during the measured window, of "
-        f"{os.cpu_count()} on this machine)"
+        "(latencies in ms; ms CPU/req: the server's and its database backends' CPU per request; "
+        f"cores: CPU used during the measured window, of {os.cpu_count()} on this machine; "
+        "db: PostgreSQL backends of that server's database)"
     )
 
     print("\nper request, load phase: p50 / p95 ms, service vs anchor")
@@ -690,9 +718,9 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
                 f"    {op:<14}{len(o):>6} x  {_p(o, 50):>7.1f} / {_p(o, 95):>7.1f}    "
                 f"anchor {len(a):>6} x  {_p(a, 50):>7.1f} / {_p(a, 95):>7.1f}"
             )
-        for label, phase in (("paperworks", ours), ("anchor", anchor)):
+        for (label, phase_name), phase in outcome.phases.items():
             for what, count in sorted(phase.errors.items()):
-                print(f"    error ({label}) {what} x {count}")
+                print(f"    error ({label}, {phase_name}) {what} x {count}")
 
     print("\ngoals")
     passed = True
@@ -802,6 +830,13 @@ def main() -> int:
         type=Path,
         default=None,
         help="py-spy the service during each load phase into this directory",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also serve the service from this source tree (e.g. a `git worktree` of the last "
+        "commit's src/) in the same phases, to measure a change before and after",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
