@@ -6,6 +6,9 @@ response leaves (see `session_scope`).
 
 from __future__ import annotations
 
+import asyncio
+import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy.util.concurrency import await_, in_greenlet
 
 from paperworks.kit.ids import ID_LENGTH, new_id
 
@@ -72,6 +77,48 @@ class TimestampMixin:
 
 
 READS_OUTSIDE_TRANSACTIONS = frozenset({"SELECT", "PRAGMA"})
+BUSY_TIMEOUT_MS = 5000
+_HELD_GATE = "paperworks_write_gate"
+
+
+class _WriteGate:
+    """One writer at a time among this process's connections to a SQLite file, queued in the
+    event loop, first come first served.
+
+    SQLite lets one transaction write at a time; the others wait in its busy handler, which
+    sleeps and retries (after 1, 2, 5 ... up to 100 ms between tries), so under load a writer
+    slept on long after the lock was free, and a newcomer could take it before writers that had
+    waited longer. Each waiter also kept a pooled connection, until readers found none left. Here
+    writers of one process wait their turn on an asyncio lock, handed over as the last one
+    commits or rolls back. Other processes (`--workers`, the CLI) still meet at SQLite's lock,
+    through busy_timeout."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def acquire(self, info: dict[str, Any]) -> None:
+        """Wait for the gate from inside SQLAlchemy's greenlet; note it in the connection's
+        `info` so it is released once. Past busy_timeout go on anyway: SQLite's own wait then
+        decides (and a request that cannot write in time gets its 503)."""
+        if _HELD_GATE in info or not in_greenlet():
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await_(asyncio.wait_for(lock.acquire(), BUSY_TIMEOUT_MS / 1000))
+        except TimeoutError:
+            return
+        info[_HELD_GATE] = lock
+
+    @staticmethod
+    def release(info: dict[str, Any]) -> None:
+        lock = info.pop(_HELD_GATE, None)
+        if lock is not None and lock.locked():
+            lock.release()
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -84,7 +131,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     (read committed, as PostgreSQL's default), and that write first takes the lock with BEGIN
     IMMEDIATE, which waits its turn (busy_timeout). So a request that reads, then writes, queues
     behind a running job's write instead of failing; a transaction that never writes never
-    locks anyone out (Rails and Django moved to IMMEDIATE for the same reason)."""
+    locks anyone out (Rails and Django moved to IMMEDIATE for the same reason). Within a process
+    writers queue before that, on `_WriteGate`."""
+    gate = _WriteGate()
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -92,7 +141,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -102,7 +151,57 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             return
         if statement.lstrip()[:6].upper() in READS_OUTSIDE_TRANSACTIONS:
             return
+        gate.acquire(connection.info)
         cursor.execute("BEGIN IMMEDIATE")  # before anything that writes, SAVEPOINTs included
+
+    # The transaction ends: the next writer's turn. (At "commit" the COMMIT is about to run; a
+    # writer woken now finds it done, or waits a millisecond in SQLite's busy handler.)
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _after_the_transaction(connection: Any) -> None:
+        gate.release(connection.info)
+
+    # And whatever else ends a connection's use: returned to the pool (rolled back there),
+    # invalidated, closed.
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
+        gate.release(record.info)
+
+    for name in ("checkin", "invalidate", "soft_invalidate", "close"):
+        event.listen(engine.sync_engine, name, _release_on_pool_event(gate))
+
+    # Reads run outside transactions, so most units of work end with nothing to commit and
+    # nothing to roll back on the connection's return to the pool; each COMMIT or ROLLBACK is
+    # still a round trip through aiosqlite's thread. Send them only inside a transaction.
+    dialect = engine.sync_engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether SQLite has a transaction open on this connection (True when unsure)."""
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except (AttributeError, ValueError):  # a closed connection: let the driver say so
+        return True
+
+
+def _release_on_pool_event(gate: _WriteGate) -> Callable[..., None]:
+    def release(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+        if record is not None:
+            gate.release(record.info)
+
+    return release
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -113,8 +212,40 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_async_engine(parsed, **options)
+    engine = create_async_engine(parsed, **options)
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "paperworks_idle_since"
+
+
+def _ping_after_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use if it has lain idle, so a database restarted while
+    the service was quiet costs no request.
+
+    Rather than SQLAlchemy's `pool_pre_ping`, which pings at every checkout: a round trip per
+    request that a busy service, whose connections come back within milliseconds, does not need.
+    A connection lost under load fails its statement once; SQLAlchemy then drops the pool."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:  # the pool drops this connection and checks out another
+            raise DisconnectionError("the connection did not answer a ping")
 
 
 # --- after-commit hooks: announce only what was really saved -----------------------------------
