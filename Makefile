@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per logical core; 0 runs the suite in this one (pdb, -x).
+PYTEST_WORKERS ?= logical
 
 .PHONY: serve test install install-dev lint format bench lock clean
 
@@ -50,8 +52,11 @@ format: install-dev
 	$(BIN)/ruff format src tests bench hatch_build.py
 
 # pytest exits 5 when it collected nothing; an empty selection is not a failure.
+# The tests are spread over PYTEST_WORKERS processes, each taking the next test as it finishes
+# one (worksteal); every process has its own scratch databases and temporary folders.
 test: lint
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+	$(BIN)/pytest --cov --cov-report=term -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); \
+	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 # Each prints its figures as ratios to an anchor measured in the same run. The job benchmarks
 # need the machine's Redis (Celery's broker); job_crashes runs both runners. booklets compares
