@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, UtcDateTime
 
 MESSAGE_MAX = 4000
 
@@ -15,6 +15,7 @@ class ChatRequest(ApiModel):
     message: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_MAX),
+        NotBlank,
         Field(examples=["add buy milk, then show me what's pending"]),
     ]
     conversation_id: str | None = Field(

@@ -23,7 +23,7 @@ from paperworks.booklets import schemas, service
 from paperworks.booklets.models import Customer
 from paperworks.identity.caller import Caller
 from paperworks.identity.tenancy import scoped
-from paperworks.kit.schemas import ApiModel
+from paperworks.kit.schemas import ApiModel, PlainText
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -32,16 +32,16 @@ COLUMNS = ("name", "external_ref", "key", "value", "year", "quarter")
 # What people type in a header for our column names.
 _ALIASES = {"externalref": "external_ref", "ref": "external_ref", "reference": "external_ref"}
 
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText]
 
 
 class ImportRow(schemas.Period):
     """One CSV row, checked with the same rules as the API's bodies."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), PlainText] = ""
     external_ref: Ref = ""
-    key: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    value: Annotated[str, Field(max_length=4000)] = ""
+    key: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText] = ""
+    value: Annotated[str, Field(max_length=4000), PlainText] = ""
 
 
 class ImportResult(ApiModel):

@@ -8,14 +8,18 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from paperworks.booklets.models import Operator, PageType
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NotBlank
+]
 Key = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    NotBlank,
     Field(description="An attribute's name, as templates use it: `{{ attr.revenue }}`"),
 ]
+ExternalRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText]
 Year = Annotated[int, Field(ge=1900, le=2999)]
 Quarter = Annotated[int, Field(ge=1, le=4, description="1-4, only with a year")]
 FileId = Annotated[str, Field(max_length=64, description="A file uploaded with `POST /files`")]
@@ -43,16 +47,14 @@ class Period(Strict):
 
 class CustomerCreate(Strict):
     name: Name
-    external_ref: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None
-    ) = Field(default=None, description="Your own id for the customer; unique in the workspace")
+    external_ref: ExternalRef | None = Field(
+        default=None, description="Your own id for the customer; unique in the workspace"
+    )
 
 
 class CustomerUpdate(Strict):
     name: Name | None = None
-    external_ref: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None
-    ) = None
+    external_ref: ExternalRef | None = None
 
 
 class CustomerOut(ApiModel):
@@ -65,7 +67,7 @@ class CustomerOut(ApiModel):
 
 class AttributeIn(Period):
     key: Key
-    value: Annotated[str, Field(max_length=4000)]
+    value: Annotated[str, Field(max_length=4000), PlainText]
 
 
 class AttributeOut(ApiModel):
@@ -81,12 +83,12 @@ class AttributeOut(ApiModel):
 
 class BookCreate(Strict):
     name: Name
-    description: Annotated[str, Field(max_length=2000)] = ""
+    description: Annotated[str, Field(max_length=2000), PlainText] = ""
 
 
 class BookUpdate(Strict):
     name: Name | None = None
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    description: Annotated[str, Field(max_length=2000), PlainText] | None = None
 
 
 PageRanges = Annotated[
@@ -94,7 +96,7 @@ PageRanges = Annotated[
     Field(max_length=200, description='Pages of the file, e.g. "1-3,5"; all when absent'),
 ]
 Fields = Annotated[
-    dict[str, Annotated[str, Field(max_length=2000)]],
+    dict[str, Annotated[str, Field(max_length=2000), PlainText]],
     Field(
         description="Form field name → template over the customer: `{{ customer.name }}`, "
         "`{{ attr.revenue | number(2) }}`, `{{ period }}`"
@@ -217,7 +219,9 @@ class ConditionCreate(Strict):
     attribute_key: Key
     operator: Operator
     attribute_value: (
-        Annotated[str, Field(max_length=1000)] | list[Annotated[str, Field(max_length=1000)]] | None
+        Annotated[str, Field(max_length=1000), PlainText]
+        | list[Annotated[str, Field(max_length=1000), PlainText]]
+        | None
     ) = Field(default=None, description="A string; a list for `in`; nothing for `exists`")
     target_file_id: FileId
     priority: int = Field(default=0, description="Rules are tried lowest first; ties oldest first")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from paperworks.kit.schemas import ApiModel
+from paperworks.kit.schemas import ApiModel, PlainText
 
 MAX_SLIDES = 30
 MAX_BULLETS = 12
@@ -33,16 +34,19 @@ class Layout(StrEnum):
 class Slide(ApiModel):
     index: int = Field(ge=0, description="Position in the deck, from 0")
     layout: Layout = Layout.bullets
-    title: str = Field(min_length=1, max_length=300)
-    bullets: list[str] = Field(default_factory=list, max_length=MAX_BULLETS)
-    notes: str = Field(default="", max_length=5000, description="Speaker notes")
-    image_prompt: str | None = Field(
+    # No control characters: a .pptx is XML, which cannot hold them.
+    title: Annotated[str, PlainText] = Field(min_length=1, max_length=300)
+    bullets: list[Annotated[str, PlainText]] = Field(default_factory=list, max_length=MAX_BULLETS)
+    notes: Annotated[str, PlainText] = Field(
+        default="", max_length=5000, description="Speaker notes"
+    )
+    image_prompt: Annotated[str, PlainText] | None = Field(
         default=None, max_length=1000, description="What the slide's image should show"
     )
 
 
 class SlidePlan(ApiModel):
-    title: str = Field(min_length=1, max_length=300)
+    title: Annotated[str, PlainText] = Field(min_length=1, max_length=300)
     slides: list[Slide] = Field(min_length=1, max_length=MAX_SLIDES)
 
     @model_validator(mode="after")

@@ -8,25 +8,35 @@ from pydantic import Field, StringConstraints, model_validator
 
 from paperworks.decks.models import DeckStatus
 from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 
 DEFAULT_SLIDE_COUNT = 5
 
 
-# Stripped first: a prompt of spaces is as empty as no prompt at all.
+# Stripped first: a prompt of spaces (or of control characters) is as empty as no prompt at all.
 Prompt = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    NotBlank,
     Field(description="What the deck is about"),
+]
+DeckTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NotBlank
 ]
 
 
 class OutlineOptions(ApiModel):
     prompt: Prompt
     slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
-    language: str | None = Field(default=None, max_length=50, examples=["English", "el"])
-    tone: str | None = Field(default=None, max_length=100, examples=["friendly", "formal"])
-    audience: str | None = Field(default=None, max_length=200, examples=["new customers"])
+    language: Annotated[str, PlainText] | None = Field(
+        default=None, max_length=50, examples=["English", "el"]
+    )
+    tone: Annotated[str, PlainText] | None = Field(
+        default=None, max_length=100, examples=["friendly", "formal"]
+    )
+    audience: Annotated[str, PlainText] | None = Field(
+        default=None, max_length=200, examples=["new customers"]
+    )
 
     def request(self) -> OutlineRequest:
         """What the planner is asked."""
@@ -50,14 +60,14 @@ class BuildRequest(ApiModel):
     """Either a plan (as `POST /chat/generate` answered, maybe edited) or a prompt to plan from."""
 
     slide_plan: list[Slide] | None = Field(default=None, min_length=1, max_length=MAX_SLIDES)
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: DeckTitle | None = None
     theme: str | None = Field(default=None, description="See `GET /slides/themes`")
     include_images: bool = True
     prompt: Prompt | None = None
     slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
-    language: str | None = Field(default=None, max_length=50)
-    tone: str | None = Field(default=None, max_length=100)
-    audience: str | None = Field(default=None, max_length=200)
+    language: Annotated[str, PlainText] | None = Field(default=None, max_length=50)
+    tone: Annotated[str, PlainText] | None = Field(default=None, max_length=100)
+    audience: Annotated[str, PlainText] | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
     def _plan_or_prompt(self) -> Self:
@@ -85,12 +95,12 @@ class BuildAccepted(ApiModel):
 
 class PlanUpdate(ApiModel):
     slide_plan: list[Slide] = Field(min_length=1, max_length=MAX_SLIDES)
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: DeckTitle | None = None
     theme: str | None = None
 
 
 class RegenerateRequest(ApiModel):
-    instruction: str | None = Field(
+    instruction: Annotated[str, PlainText] | None = Field(
         default=None, max_length=500, examples=["shorter, with one concrete example"]
     )
 

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from paperworks.identity.models import NAME_LENGTH
 from paperworks.identity.roles import Role
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, UtcDateTime
 from paperworks.kit.security import password_problem
 
 
@@ -26,7 +26,7 @@ def _lower(value: str) -> str:
 Password = Annotated[str, AfterValidator(_acceptable_password)]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH), NotBlank
 ]
 
 

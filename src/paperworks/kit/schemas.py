@@ -1,10 +1,38 @@
 """The base of every request and response model: camelCase on the wire, snake_case in Python."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+# C0 controls but tab, newline and carriage return, and DEL: invisible, refused by PostgreSQL
+# (NUL) and by XML (so by .pptx and .docx), and some of them whitespace to Python but not to
+# Pydantic (U+001C-U+001F), which let a prompt pass validation blank and fail later.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if found := _CONTROL_CHARACTER.search(value):
+        raise ValueError(f"control character U+{ord(found.group()):04X} is not allowed")
+    return value
+
+
+def _stripped_not_blank(value: str) -> str:
+    value = _no_control_characters(value).strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+PlainText = AfterValidator(_no_control_characters)
+"""Put after a `str`'s constraints: text with no control characters but tab, newline and
+carriage return, the same on SQLite and PostgreSQL."""
+
+NotBlank = AfterValidator(_stripped_not_blank)
+"""Put after `StringConstraints(strip_whitespace=True, min_length=1, max_length=...)`: what
+`PlainText` refuses, then stripped as Python strips and refused if nothing is left."""
 
 
 def _utc_iso(value: datetime) -> str:

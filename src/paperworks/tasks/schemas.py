@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
 
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 from paperworks.tasks.models import TaskPriority
 
 TITLE_MAX = 200
@@ -27,9 +27,13 @@ def _calendar_day(value: object) -> object:
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
-    Field(description="Leading and trailing spaces are dropped; not blank", examples=["Buy milk"]),
+    NotBlank,
+    Field(
+        description="Leading and trailing spaces are dropped; not blank; no control characters",
+        examples=["Buy milk"],
+    ),
 ]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), PlainText]
 DueDate = Annotated[
     date,
     BeforeValidator(_calendar_day),
