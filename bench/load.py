@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import http.client
 import os
 import platform
 import random
@@ -56,9 +57,11 @@ from typing import Any
 import httpx
 from sqlalchemy.engine import make_url
 
-from http_overhead import free_port, start, stop
+from http_overhead import free_port, get, stop
 
 HOST = "127.0.0.1"
+START_SECONDS = 60.0
+Popen = subprocess.Popen[bytes]
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -214,6 +217,16 @@ class Phase:
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter[str] = field(default_factory=Counter)
     cpu: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    rounds: int = 1
+
+    def merge(self, other: Phase) -> None:
+        """Pool another round of the same phase into this one (CPU: the rounds' mean)."""
+        for op, values in other.samples.items():
+            self.samples[op].extend(values)
+        self.errors.update(other.errors)
+        n = self.rounds
+        self.cpu = tuple((a * n + b) / (n + 1) for a, b in zip(self.cpu, other.cpu, strict=True))  # type: ignore[assignment]
+        self.rounds += 1
 
     def record(self, op: str, started: float, ms: float, error: str | None) -> None:
         if started < self.measure_from and op != "auth.login":
@@ -526,6 +539,27 @@ def start_profile(
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def start(name: str, argv: list[str], env: dict[str, str], port: int, logs: Path) -> Popen:
+    """Start a server and wait for its /health: up to a minute, since on a loaded machine each
+    of several worker processes takes seconds to import the service."""
+    with (logs / f"{name}.log").open("wb") as log:
+        proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=log)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if get(port, "/health")[0] == 200:
+                return proc
+        time.sleep(0.2)
+    why = (
+        f"did not answer /health within {START_SECONDS:g} s"
+        if proc.poll() is None
+        else (f"exited {proc.returncode}")
+    )
+    stop(proc)
+    tail = (logs / f"{name}.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"{name} {why}:\n{tail}")
+
+
 # --- targets --------------------------------------------------------------------------------------
 
 
@@ -631,13 +665,18 @@ async def run_target(target: Target, args: argparse.Namespace, tmp: Path) -> Out
         plan = [("load", args.seconds, True)]
         if args.saturate_seconds > 0:
             plan.append(("saturation", args.saturate_seconds, False))
+        plan *= args.rounds
         for phase_name, seconds, think in plan:
             for server in servers:
                 profile = args.profile / target.name if args.profile and think else None
                 phase = await run_phase(
                     server, phase_name, seconds, args.warmup, think, args.decks, profile
                 )
-                outcome.phases[(server.label, phase_name)] = phase
+                key = (server.label, phase_name)
+                if key in outcome.phases:
+                    outcome.phases[key].merge(phase)
+                else:
+                    outcome.phases[key] = phase
                 print(
                     f"  {target.name:<18}{server.label:<11}{phase_name:<11}"
                     f"{len(phase.totals()) / seconds:>8.0f} req/s  "
@@ -686,6 +725,7 @@ def report(outcomes: list[Outcome], args: argparse.Namespace) -> bool:
         for (label, phase_name), phase in outcome.phases.items():
             values = phase.totals()
             seconds = args.seconds if phase_name == "load" else args.saturate_seconds
+            seconds *= phase.rounds
             server, db, client, others = phase.cpu
             rate = len(values) / seconds
             per_request = (server + db) * 1000 / rate if rate else float("nan")
@@ -796,6 +836,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100, help="concurrent users")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds of load")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the phases this many times, interleaved"
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds before the clock")
     parser.add_argument(
         "--saturate-seconds",
