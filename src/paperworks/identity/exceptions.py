@@ -25,6 +25,11 @@ class RefreshTokenReused(Unauthenticated):
     keeps_changes = True  # the family's revocation must outlive the 401
 
 
+class SignedOut(Unauthenticated):
+    code = "auth.signed_out"
+    title = "Signed out"
+
+
 class InvalidMagicLink(Unauthenticated):
     code = "auth.invalid_magic_link"
     title = "Invalid or expired sign-in link"

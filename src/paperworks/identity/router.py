@@ -123,7 +123,7 @@ async def token(
     "/auth/refresh",
     tags=[AUTH],
     summary="Trade a refresh token for a new pair (the old one is spent)",
-    responses=problem_responses(errors.InvalidToken, errors.RefreshTokenReused),
+    responses=problem_responses(errors.InvalidToken, errors.RefreshTokenReused, errors.SignedOut),
 )
 async def refresh(
     body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep

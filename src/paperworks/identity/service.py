@@ -208,6 +208,11 @@ async def rotate_refresh_token(
         known = await session.get(RefreshToken, claims["jti"])
         if known is None:
             raise errors.InvalidToken("The refresh token is not known.")
+        if known.spent_at is None:  # never used, but revoked: its session was ended
+            raise errors.SignedOut(
+                "This session was signed out (by a logout, or when a copy of one of its tokens "
+                "was used twice); sign in again."
+            )
         await _revoke_family(session, known.family_id)
         raise errors.RefreshTokenReused(
             "This refresh token was already used; every session it belongs to is now signed out."
