@@ -28,6 +28,14 @@ def scope(peer: str | None, forwarded: str | None = None) -> dict[str, object]:
         ("10.0.0.2", "not-an-address", TRUSTED, "10.0.0.2"),
         ("10.0.0.2", "", TRUSTED, "10.0.0.2"),
         (None, None, TRUSTED, "unknown"),
+        # An IPv4 client on a dual-stack socket is the same client, with the same rate budget.
+        ("::ffff:203.0.113.5", None, TRUSTED, "203.0.113.5"),
+        ("::ffff:cb00:7105", None, [], "203.0.113.5"),
+        ("0:0::1", None, [], "::1"),
+        # A mapped proxy is the proxy; a mapped forwarded hop is the IPv4 client.
+        ("::ffff:10.0.0.2", "198.51.100.1", TRUSTED, "198.51.100.1"),
+        ("10.0.0.2", "::ffff:198.51.100.1", TRUSTED, "198.51.100.1"),
+        ("10.0.0.2", "::ffff:10.0.0.3", TRUSTED, "10.0.0.2"),
     ],
 )
 def test_client_ip(

@@ -72,6 +72,16 @@ async def test_each_client_address_has_its_own_budget(limited: FastAPI) -> None:
         assert (await two.get("/x")).status_code == 404
 
 
+async def test_an_ipv4_client_mapped_into_ipv6_shares_its_budget(limited: FastAPI) -> None:
+    async with (
+        client_for(limited, "203.0.113.5") as plain,
+        client_for(limited, "::ffff:203.0.113.5") as mapped,
+    ):
+        for _ in range(3):
+            await plain.get("/x")
+        assert (await mapped.get("/x")).status_code == 429
+
+
 async def test_rotating_x_forwarded_for_does_not_dodge_the_limit(limited: FastAPI) -> None:
     async with client_for(limited, "203.0.113.50") as client:
         statuses = [

@@ -2,7 +2,9 @@
 
 `X-Forwarded-For` is believed only when the direct peer is a trusted proxy, and then only up to
 the first hop that is not trusted: otherwise any client could rotate the header to dodge limits.
-Addresses are returned in canonical form, so `::1` and `0:0::1` are one client, not two.
+Addresses are returned in canonical form, so `::1` and `0:0::1` are one client, not two, and an
+IPv4 address mapped into IPv6 (`::ffff:203.0.113.5`, what a dual-stack socket reports) is the IPv4
+address: one client gets one rate budget whichever way it connected.
 """
 
 from __future__ import annotations
@@ -14,28 +16,36 @@ from functools import lru_cache
 from starlette.types import Scope
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 UNKNOWN = "unknown"
 
 
-def _trusted(
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[IpNetwork]
-) -> bool:
+def _parse(text: str) -> IpAddress:
+    """The address `text` names, IPv4-mapped IPv6 as IPv4; ValueError if it names none."""
+    ip = ipaddress.ip_address(text.strip())
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _trusted(ip: IpAddress, trusted: Sequence[IpNetwork]) -> bool:
     return any(ip in network for network in trusted)
 
 
-@lru_cache(maxsize=1024)
-def _is_trusted_peer(peer: str, trusted: tuple[IpNetwork, ...]) -> bool:
-    # Peers are few (the proxies themselves), so the parse is cached; forwarded hops are not.
+@lru_cache(maxsize=4096)
+def _peer(peer: str) -> tuple[str, IpAddress | None]:
+    # The same peers come back request after request, so their parse is cached.
     try:
-        return _trusted(ipaddress.ip_address(peer), trusted)
+        ip = _parse(peer)
     except ValueError:
-        return False
+        return peer, None  # a Unix socket, a test client: kept as it is
+    return str(ip), ip
 
 
 def client_ip(scope: Scope, trusted_proxies: Sequence[IpNetwork]) -> str:
     client = scope.get("client")
-    peer = client[0] if client else UNKNOWN
-    if not trusted_proxies or not _is_trusted_peer(peer, tuple(trusted_proxies)):
+    peer, peer_ip = _peer(client[0]) if client else (UNKNOWN, None)
+    if not trusted_proxies or peer_ip is None or not _trusted(peer_ip, trusted_proxies):
         return peer
 
     forwarded: list[str] = []
@@ -44,11 +54,10 @@ def client_ip(scope: Scope, trusted_proxies: Sequence[IpNetwork]) -> str:
             forwarded.extend(value.decode("latin-1").split(","))
     # Walk from the nearest hop outwards; the first untrusted address is the client.
     for hop in reversed(forwarded):
-        hop = hop.strip()
-        if not hop:
+        if not hop.strip():
             continue
         try:
-            ip = ipaddress.ip_address(hop)
+            ip = _parse(hop)
         except ValueError:
             return peer  # garbage in the header: fall back to what we can see
         if not _trusted(ip, trusted_proxies):
