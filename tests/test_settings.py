@@ -1,3 +1,5 @@
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,10 @@ def test_docs_are_hidden_outside_development(tmp_path: Path) -> None:
         ("", "required"),
         ("changeme", "too weak"),
         ("short-but-random-Xy7", "too weak"),
-        ("a" * 40, "repetitive"),
+        ("a" * 40, "too predictable"),
+        ("0123456789" * 4, "too predictable"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "too predictable"),
+        ("Password1Password1Password1Password1", "too predictable"),
     ],
 )
 def test_production_refuses_missing_or_weak_secret(
@@ -50,6 +55,16 @@ def test_production_refuses_missing_or_weak_secret(
     with pytest.raises(ValidationError, match=reason):
         Settings(data_dir=tmp_path, environment="production", secret_key=secret)
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(24), lambda: secrets.token_hex(16)])
+def test_production_accepts_any_random_secret_of_the_usual_kinds(
+    tmp_path: Path, make: Callable[[], str]
+) -> None:
+    for _ in range(200):
+        secret = make()
+        settings = Settings(data_dir=tmp_path, environment="production", secret_key=secret)
+        assert settings.secret_key.get_secret_value() == secret
 
 
 def test_production_accepts_a_strong_secret(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ setting has a default that works on a laptop; production refuses to start on a w
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import secrets
@@ -32,6 +33,7 @@ ENV_PREFIX = "PAPERWORKS_"
 DEFAULT_CONFIG_FILE = Path("paperworks.toml")
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_BITS = 96
 WEAK_SECRETS = frozenset(
     {"changeme", "change-me", "changethis", "secret", "secret-key", "password", "development"}
 )
@@ -339,8 +341,41 @@ def _refuse_weak_secret(secret: str) -> None:
             f"{MIN_SECRET_KEY_LENGTH} random characters (python -c 'import secrets; "
             "print(secrets.token_urlsafe(48))')"
         )
-    if len(set(secret)) < 8:
-        raise ValueError(f"{ENV_PREFIX}SECRET_KEY is too repetitive to be a real secret")
+    if (bits := estimated_bits(secret)) < MIN_SECRET_KEY_BITS:
+        raise ValueError(
+            f"{ENV_PREFIX}SECRET_KEY is too predictable to be a real secret (about {bits:.0f} "
+            f"bits; at least {MIN_SECRET_KEY_BITS} needed): use a random one"
+        )
+
+
+_CHARACTER_CLASSES = (
+    (str.isdigit, 10),
+    (str.islower, 26),
+    (str.isupper, 26),
+)
+_OTHER_CHARACTERS = 33  # ASCII punctuation and space; anything else counts as that much too
+
+
+def estimated_bits(secret: str) -> float:
+    """A pessimistic guess of a secret's entropy: the characters a guesser could not predict,
+    times the bits of the alphabet it draws from. A character is predictable when it goes on a
+    run (`aaaa`, `1234`, `dcba`), or ends four characters seen before (`0123456789` x 4,
+    `Password1Password1`). A random key of 32 characters or more
+    scores far above the bar; a pattern scores near nothing."""
+    alphabet = sum(size for in_class, size in _CHARACTER_CLASSES if any(map(in_class, secret)))
+    if any(not any(in_class(c) for in_class, _ in _CHARACTER_CLASSES) for c in secret):
+        alphabet += _OTHER_CHARACTERS
+    seen: set[str] = set()
+    surprising = 0
+    step = None
+    for i, char in enumerate(secret):
+        gram = secret[max(0, i - 3) : i + 1]
+        last_step, step = step, (ord(char) - ord(secret[i - 1]) if i else None)
+        continues_run = step is not None and step == last_step and abs(step) <= 1
+        if not continues_run and not (len(gram) == 4 and gram in seen):
+            surprising += 1
+        seen.add(gram)
+    return surprising * math.log2(max(alphabet, 2))
 
 
 def _local_secret(data_dir: Path) -> str:
