@@ -11,6 +11,7 @@ from paperworks.app import create_app
 from paperworks.build_info import build_info
 from paperworks.kit.db import Database
 from tests.conftest import make_settings
+from tests.problems import assert_problem
 
 
 def client_for(app: FastAPI) -> httpx.AsyncClient:
@@ -102,6 +103,26 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     assert 'http_requests_total{handler="none",method="GET",status="4xx"} 1.0' in text
     assert 'http_requests_total{handler="/health",method="GET",status="2xx"} 2.0' in text
     assert "http_request_duration_highr_seconds_count 3.0" in text
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", "Basic c2NyYXBlcg==", "Bearer", "scrape-me-7Qx"]
+)
+async def test_with_a_metrics_token_metrics_need_it(
+    tmp_path: Path, database_url: str, db: Database, authorization: str | None
+) -> None:
+    settings = make_settings(tmp_path, database_url=database_url, metrics_token="scrape-me-7Qx")
+    headers = {"Authorization": authorization} if authorization else {}
+    async with client_for(create_app(settings, db=db)) as client:
+        refused = await client.get("/metrics", headers=headers)
+        allowed = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me-7Qx"})
+
+    body = assert_problem(refused, 401, "metrics.unauthenticated")
+    assert "http_requests_total" not in refused.text
+    assert "Bearer" in body["detail"]
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert allowed.status_code == 200
+    assert "http_requests_total" in allowed.text
 
 
 async def test_every_route_is_documented_with_tags_and_responses(client: httpx.AsyncClient) -> None:

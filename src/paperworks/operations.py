@@ -5,14 +5,16 @@ to walk when it matches a request."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Header, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from paperworks.build_info import build_info
+from paperworks.kit.errors import Unauthenticated, problem_responses
 from paperworks.kit.logging import get_logger
 from paperworks.kit.metrics import render_metrics
 from paperworks.kit.schemas import ApiModel
@@ -87,12 +89,36 @@ async def _disabled() -> CheckState:
     return "disabled"
 
 
+class MetricsTokenRequired(Unauthenticated):
+    code = "metrics.unauthenticated"
+    title = "Metrics need the metrics token"
+
+
+async def _metrics_token(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """With `METRICS_TOKEN` set, only a scraper that presents it reads the metrics."""
+    expected = services.settings.metrics_token
+    if expected is None:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.get_secret_value().encode()
+    ):
+        raise MetricsTokenRequired("Send the metrics token as `Authorization: Bearer <token>`.")
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
-    description="Prometheus text exposition format, summed over all worker processes.",
+    description="Prometheus text exposition format, summed over all worker processes. With "
+    "`PAPERWORKS_METRICS_TOKEN` set, send it as `Authorization: Bearer <token>`.",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"},
+        **problem_responses(MetricsTokenRequired),
+    },
+    dependencies=[Depends(_metrics_token)],
 )
 def metrics(services: ServicesDep) -> Response:
     # A plain def: FastAPI runs it in a thread, as reading many workers' files can take a while.

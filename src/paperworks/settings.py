@@ -102,6 +102,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.json
     sentry_dsn: str | None = None
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, /metrics needs `Authorization: Bearer <token>`"
+    )
     expose_docs: bool | None = Field(default=None, description="Default: on in development only.")
 
     # Identity
@@ -265,6 +268,7 @@ class Settings(BaseSettings):
         "runware_api_key",
         "image_api_base_url",
         "image_api_key",
+        "metrics_token",
         mode="before",
     )
     @classmethod
