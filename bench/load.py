@@ -30,7 +30,8 @@ the server's processes, this load generator, and everything else on the machine 
 sharing it; high values make every figure noisier). Goals (issue 15): under load p95 < 100 ms,
 within 2x the anchor's p95, 0 errors; at saturation at least half the anchor's requests/s.
 
-    python bench/load.py                       # all targets, ~2.5 min
+    python bench/load.py                       # all targets, ~2-3 min
+    python bench/load.py --seconds 30 --rounds 2   # tighter percentiles
     python bench/load.py --targets sqlite --seconds 30 --profile /tmp/prof
 """
 
@@ -835,15 +836,15 @@ async def run(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100, help="concurrent users")
-    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds of load")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds of load")
     parser.add_argument(
         "--rounds", type=int, default=1, help="run the phases this many times, interleaved"
     )
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds before the clock")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before the clock")
     parser.add_argument(
         "--saturate-seconds",
         type=float,
-        default=6.0,
+        default=5.0,
         help="measured seconds with no think time (0: no saturation phase)",
     )
     parser.add_argument(
