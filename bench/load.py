@@ -26,8 +26,12 @@ with bcrypt at cost 4 (sign-up is setup, and bcrypt's cost is a choice, not over
 
 Reading the table: latencies pool every request of the measured window (warm-up left out);
 errors are unexpected statuses or failed requests; CPU columns are cores used during the window:
-the server's processes, this load generator, and everything else on the machine (other work
-sharing it; high values make every figure noisier). Goals (issue 15): under load p95 < 100 ms,
+the server's processes, its PostgreSQL backends (db), this load generator, and everything else on
+the machine (other work sharing it; high values make every figure noisier). "ms CPU/req" (server
+and db) is the steadiest figure on a shared machine: when it times the offered rate nears the
+cores the server can get, latency turns into queueing. `--before SRC` serves a second copy of the
+service from another source tree (a `git worktree` of the last commit's src/) in the same phases.
+Goals (issue 15): under load p95 < 100 ms,
 within 2x the anchor's p95, 0 errors; at saturation at least half the anchor's requests/s.
 
     python bench/load.py                       # all targets, ~2-3 min
