@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from paperworks import migrations
+from paperworks.api_docs import add_docs
 from paperworks.build_info import build_info
 from paperworks.events.router import router as events_router
 from paperworks.events.socket_server import MOUNT_PATH, SocketServer
@@ -26,6 +27,7 @@ from paperworks.kit.logging import configure_logging, get_logger
 from paperworks.kit.metrics import HttpMetrics, mark_process_dead
 from paperworks.kit.observability import ObservabilityMiddleware
 from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
+from paperworks.kit.security_headers import SecurityHeadersMiddleware
 from paperworks.mcp.server import create_mcp_server, mount_mcp
 from paperworks.operations import router as operations_router
 from paperworks.product import Product
@@ -112,10 +114,13 @@ def create_app(
         version=build_info().version,
         description=_description(products),
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # Served by add_docs below, each page with its Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    if docs:
+        add_docs(app, "/openapi.json")
     services = Services.build(settings, products, db=db)
     app.state.services = services
     rate_limiter = RateLimiter(
@@ -172,4 +177,6 @@ def create_app(
             ],
         )
     app.add_middleware(ObservabilityMiddleware, metrics=HttpMetrics(services.metrics))
+    # Outermost: even an answer the layers above make themselves (a 413, a 429, a 500) gets them.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

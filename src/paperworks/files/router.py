@@ -20,6 +20,7 @@ from paperworks.files.storage import CHUNK_SIZE, Storage
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.kit.security_headers import DOWNLOAD_CSP
 from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
@@ -44,6 +45,8 @@ async def _content(request: Request, storage: Storage, record: StoredFile) -> St
         "ETag": etag,
         "Cache-Control": "private",
         "X-Content-Type-Options": "nosniff",
+        # Opened in the browser after all (a PDF viewer, an HTML upload), it runs nothing here.
+        "Content-Security-Policy": DOWNLOAD_CSP,
     }
     range_header = request.headers.get("range")
     if request.headers.get("if-range", etag) != etag:

@@ -23,6 +23,7 @@ from paperworks.identity.roles import Role
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.mail import MailUnavailable
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from paperworks.kit.security_headers import no_store, page_csp
 from paperworks.services import SessionDep
 
 router = APIRouter(prefix="/api/v1")
@@ -30,6 +31,9 @@ router = APIRouter(prefix="/api/v1")
 pages = APIRouter()
 TEMPLATES = Path(__file__).parent / "templates"
 MAGIC_LINK_PAGE = (TEMPLATES / "magic_link.html").read_text()
+MAGIC_LINK_PAGE_CSP = page_csp(MAGIC_LINK_PAGE)
+# Answers that carry tokens or a new key's secret: no cache may keep them.
+NO_STORE = Depends(no_store)
 INVITATION_PAGE = (TEMPLATES / "invitation.html").read_text()
 
 AUTH = "auth"
@@ -75,6 +79,7 @@ def _member_out(membership: Membership, user: User) -> schemas.MemberOut:
     tags=[AUTH],
     status_code=status.HTTP_201_CREATED,
     summary="Sign up with email and password",
+    dependencies=[NO_STORE],
     responses=problem_responses(errors.EmailTaken),
 )
 async def register(
@@ -90,6 +95,7 @@ async def register(
     "/auth/login",
     tags=[AUTH],
     summary="Sign in with email and password",
+    dependencies=[NO_STORE],
     responses=problem_responses(errors.InvalidCredentials),
 )
 async def login(
@@ -103,6 +109,7 @@ async def login(
     "/auth/token",
     tags=[AUTH],
     summary="Sign in with the OAuth2 password form (for the docs' Authorize button)",
+    dependencies=[NO_STORE],
     responses=problem_responses(errors.InvalidCredentials),
 )
 async def token(
@@ -123,6 +130,7 @@ async def token(
     "/auth/refresh",
     tags=[AUTH],
     summary="Trade a refresh token for a new pair (the old one is spent)",
+    dependencies=[NO_STORE],
     responses=problem_responses(errors.InvalidToken, errors.RefreshTokenReused, errors.SignedOut),
 )
 async def refresh(
@@ -164,6 +172,7 @@ async def magic_link(
     "/auth/magic-link/verify",
     tags=[AUTH],
     summary="Sign in with the token from a sign-in link",
+    dependencies=[NO_STORE],
     responses=problem_responses(errors.InvalidMagicLink),
 )
 async def verify_magic_link(
@@ -180,7 +189,10 @@ async def verify_magic_link(
     response_class=HTMLResponse,
 )
 async def magic_link_page() -> HTMLResponse:
-    return HTMLResponse(MAGIC_LINK_PAGE, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(
+        MAGIC_LINK_PAGE,
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": MAGIC_LINK_PAGE_CSP},
+    )
 
 
 @router.get("/auth/me", tags=[AUTH], summary="Who am I, and in which workspaces")
@@ -448,6 +460,7 @@ def _api_key_out(api_key: ApiKey) -> schemas.ApiKeyOut:
     tags=[API_KEYS],
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key for the active workspace; the secret is shown this once",
+    dependencies=[NO_STORE],
 )
 async def create_api_key(
     body: schemas.ApiKeyCreate,
