@@ -2,14 +2,19 @@
 
 from pathlib import Path
 
+import httpx
 import pytest
 import sentry_sdk
 from asgi_lifespan import LifespanManager
 
 from paperworks import migrations
 from paperworks.app import create_app
-from paperworks.kit.db import create_engine
+from paperworks.kit.db import Database, create_engine
+from paperworks.settings import Settings
+from tests.accounts import Account
 from tests.conftest import make_settings
+from tests.files import samples
+from tests.problems import assert_problem
 
 
 async def test_starts_on_a_migrated_database_and_closes_it(tmp_path: Path) -> None:
@@ -45,4 +50,28 @@ def test_sentry_is_initialised_only_with_a_dsn(tmp_path: Path) -> None:
         assert client.options["environment"] == "test"
         assert client.options["release"] == "paperworks@0.1.0"
     finally:
-        sentry_sdk.init(dsn=None)
+        # Sentry's integrations stay patched into Starlette; a client without a DSN must still
+        # leave request bodies alone, as the app's does.
+        sentry_sdk.init(dsn=None, max_request_body_size="never")
+
+
+async def test_with_sentry_on_an_upload_keeps_its_form_limits(
+    settings: Settings, db: Database, anna: Account
+) -> None:
+    """Sentry's Starlette integration reads request bodies for its events; it must not parse an
+    upload before the route (whole in memory, and without the route's one-file limit)."""
+    app = create_app(
+        settings.model_copy(update={"sentry_dsn": "http://public@127.0.0.1:9/1"}), db=db
+    )
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            response = await client.post(
+                "/api/v1/files",
+                files=[("file", ("a.pdf", samples.pdf())), ("file", ("b.pdf", samples.pdf()))],
+                headers=anna.headers,
+            )
+    finally:
+        sentry_sdk.init(dsn=None, max_request_body_size="never")
+    assert_problem(response, 400, "request.bad_request")

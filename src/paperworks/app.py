@@ -93,6 +93,10 @@ def _init_sentry(settings: Settings) -> None:
             dsn=settings.sentry_dsn,
             environment=settings.environment,
             release=f"paperworks@{build_info().version}",
+            # Sentry's Starlette integration would otherwise read every request's body and parse
+            # its form with no limits before the route does: an upload buffered whole in memory,
+            # and the route's form limits (one file per upload) never applied.
+            max_request_body_size="never",
         )
 
 
