@@ -1,5 +1,6 @@
 """Start-up and shutdown of the assembled app."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -40,21 +41,27 @@ async def test_refuses_to_start_on_an_old_schema(tmp_path: Path) -> None:
             pass  # pragma: no cover - start-up must fail
 
 
+@pytest.fixture
+def sentry_restored() -> Iterator[None]:
+    """Sentry's client as it was before the test: `init(dsn=None)` would leave an active client
+    with default options behind, and its integrations read request bodies in later tests."""
+    before = sentry_sdk.get_client()
+    yield
+    sentry_sdk.get_global_scope().set_client(before)
+
+
+@pytest.mark.usefixtures("sentry_restored")
 def test_sentry_is_initialised_only_with_a_dsn(tmp_path: Path) -> None:
     create_app(make_settings(tmp_path))
     assert not sentry_sdk.get_client().is_active()
     create_app(make_settings(tmp_path, sentry_dsn="http://public@127.0.0.1:9/1"))
-    try:
-        client = sentry_sdk.get_client()
-        assert client.is_active()
-        assert client.options["environment"] == "test"
-        assert client.options["release"] == "paperworks@0.1.0"
-    finally:
-        # Sentry's integrations stay patched into Starlette; a client without a DSN must still
-        # leave request bodies alone, as the app's does.
-        sentry_sdk.init(dsn=None, max_request_body_size="never")
+    client = sentry_sdk.get_client()
+    assert client.is_active()
+    assert client.options["environment"] == "test"
+    assert client.options["release"] == "paperworks@0.1.0"
 
 
+@pytest.mark.usefixtures("sentry_restored")
 async def test_with_sentry_on_an_upload_keeps_its_form_limits(
     settings: Settings, db: Database, anna: Account
 ) -> None:
@@ -63,15 +70,12 @@ async def test_with_sentry_on_an_upload_keeps_its_form_limits(
     app = create_app(
         settings.model_copy(update={"sentry_dsn": "http://public@127.0.0.1:9/1"}), db=db
     )
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
-        ) as client:
-            response = await client.post(
-                "/api/v1/files",
-                files=[("file", ("a.pdf", samples.pdf())), ("file", ("b.pdf", samples.pdf()))],
-                headers=anna.headers,
-            )
-    finally:
-        sentry_sdk.init(dsn=None, max_request_body_size="never")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        response = await client.post(
+            "/api/v1/files",
+            files=[("file", ("a.pdf", samples.pdf())), ("file", ("b.pdf", samples.pdf()))],
+            headers=anna.headers,
+        )
     assert_problem(response, 400, "request.bad_request")

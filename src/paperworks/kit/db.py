@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -159,7 +159,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "commit")
     @event.listens_for(engine.sync_engine, "rollback")
     def _after_the_transaction(connection: Any) -> None:
-        gate.release(connection.info)
+        try:
+            info = connection.info
+        except SQLAlchemyError:
+            # An invalidated connection (its task was cancelled mid-statement) has no info to
+            # read; the pool's invalidate and reset events release its turn from the record.
+            return
+        gate.release(info)
 
     # And whatever else ends a connection's use: returned to the pool (rolled back there),
     # invalidated, closed.
