@@ -31,6 +31,18 @@ ROUTES = [
     ("/customers", {"name": "{bad}"}, "name"),
     ("/workspaces", {"name": "{bad}"}, "name"),
     ("/api-keys", {"name": "{bad}"}, "name"),
+    ("/configurations", {"name": "{bad}"}, "name"),
+    ("/configurations", {"name": "Statements", "description": "{bad}"}, "description"),
+    (
+        "/configurations",
+        {"name": "Statements", "settings": {"columns": [{"name": "{bad}"}]}},
+        "settings.columns.0.name",
+    ),
+    (
+        "/configurations",
+        {"name": "Statements", "settings": {"columns": [{"name": "Amount", "aliases": ["{bad}"]}]}},
+        "settings.columns.0.aliases.0",
+    ),
 ]
 # Blank to Python, not to Pydantic; a NUL inside words; an escape inside words.
 BAD = ["\u001f", "\u001c\u001d\u001e", "milk\u0000", "bu\u001by"]

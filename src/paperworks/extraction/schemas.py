@@ -9,10 +9,12 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from paperworks.extraction.models import DocumentKind, DocumentStatus, ExportFormat
 from paperworks.extraction.settings_model import ExtractionSettings
-from paperworks.kit.schemas import ApiModel, UtcDateTime
+from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, Field(max_length=2000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NotBlank
+]
+Description = Annotated[str, Field(max_length=2000), PlainText]
 
 
 class Strict(ApiModel):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from paperworks.kit.schemas import ApiModel
+from paperworks.kit.schemas import ApiModel, PlainText
 
 MAX_COLUMNS = 200
 MAX_PAGE = 100_000
@@ -55,8 +55,8 @@ class ColumnSpec(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
-    aliases: list[str] = Field(default_factory=list, max_length=50)
+    name: Annotated[str, Field(min_length=1, max_length=100), PlainText]
+    aliases: list[Annotated[str, PlainText]] = Field(default_factory=list, max_length=50)
     type: ColumnType = ColumnType.text
     required: bool = False
 
