@@ -58,12 +58,14 @@ test: lint
 	$(BIN)/pytest --cov --cov-report=term -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS); \
 	  rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
-# Each prints its figures as ratios to an anchor measured in the same run. The job benchmarks
-# need the machine's Redis (Celery's broker); job_crashes runs both runners. booklets compares
+# Each prints its figures as ratios to an anchor measured in the same run. load runs 100 users
+# against the service and a bare FastAPI app (SQLite, PostgreSQL + Redis, two workers). The job
+# benchmarks need the machine's Redis (Celery's broker); job_crashes runs both runners. booklets compares
 # with the qpdf and LibreOffice command lines where they are installed, and says so where not;
 # extraction compares with camelot where it is installed (pip install -e '.[bench]').
 bench: install-dev
 	$(BIN)/python bench/http_overhead.py
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/jobs_throughput.py
 	$(BIN)/python bench/job_crashes.py --backend local
 	$(BIN)/python bench/job_crashes.py --backend celery
