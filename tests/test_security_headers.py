@@ -104,10 +104,11 @@ async def test_a_magic_link_sign_in_is_not_stored(
     assert response.headers["cache-control"] == "no-store"
 
 
-async def test_the_magic_link_page_may_run_only_its_own_script_and_never_in_a_frame(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize("page", ["/auth/magic", "/invitations/accept"])
+async def test_a_sign_in_page_may_run_only_its_own_script_and_never_in_a_frame(
+    client: httpx.AsyncClient, page: str
 ) -> None:
-    response = await client.get("/auth/magic", params={"token": "x"})
+    response = await client.get(page, params={"token": "x"})
 
     assert response.status_code == 200
     policy = directives(response)

@@ -35,6 +35,7 @@ MAGIC_LINK_PAGE_CSP = page_csp(MAGIC_LINK_PAGE)
 # Answers that carry tokens or a new key's secret: no cache may keep them.
 NO_STORE = Depends(no_store)
 INVITATION_PAGE = (TEMPLATES / "invitation.html").read_text()
+INVITATION_PAGE_CSP = page_csp(INVITATION_PAGE)
 
 AUTH = "auth"
 WORKSPACES = "workspaces"
@@ -409,7 +410,10 @@ async def accept_invitation(
     response_class=HTMLResponse,
 )
 async def invitation_page() -> HTMLResponse:
-    return HTMLResponse(INVITATION_PAGE, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(
+        INVITATION_PAGE,
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": INVITATION_PAGE_CSP},
+    )
 
 
 @router.patch(
