@@ -249,9 +249,7 @@ async def test_an_expired_invitation_is_refused(
     assert listed["status"] == "expired"
 
 
-async def test_the_expiry_is_a_setting(
-    db: Database, settings: Settings, anna: Account
-) -> None:
+async def test_the_expiry_is_a_setting(db: Database, settings: Settings, anna: Account) -> None:
     shorter = settings.model_copy(update={"invitation_seconds": 3600})
     transport = httpx.ASGITransport(app=create_app(shorter, db=db))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
