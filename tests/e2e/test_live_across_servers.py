@@ -177,7 +177,8 @@ def enqueue(database_url: str, workspace_id: str) -> tuple[str, datetime]:
                     kind="e2e.slow",
                     payload={"steps": 10},
                 )
-                job.run_after += timedelta(seconds=1)
+                # Time to subscribe first, with margin for a machine whose every core is busy.
+                job.run_after += timedelta(seconds=3)
                 return job.id, job.run_after
         finally:
             await db.dispose()
