@@ -59,7 +59,6 @@ import subprocess
 import tempfile
 import threading
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -100,7 +99,13 @@ from paperworks.booklets.engine_errors import (
     UnknownSheet,
 )
 from paperworks.kit import bundled_fonts
-from paperworks.kit.zip_safety import NotAZip, ZipTooLarge, open_checked_zip
+from paperworks.kit.xlsx_archive import (
+    DAMAGED_ZIP,
+    NotAWorkbook,
+    WorkbookTooLarge,
+    open_xlsx_archive,
+    reason,
+)
 
 Orientation = Literal["portrait", "landscape"]
 RGB = tuple[float, float, float]
@@ -122,12 +127,6 @@ MAX_TITLE_ROWS = 40
 MAX_CELL_CHARS = 1024
 SOFFICE_TIMEOUT_S = 120
 
-# What reading a damaged part of the zip raises: a bad header or CRC, broken deflate data, a
-# part encrypted or packed by a method zipfile lacks (RuntimeError, NotImplementedError among them).
-_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError)
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_MAIN_PART = re.compile(rb"(?:spreadsheetml|ms-excel)\.(?:sheet|template|addin)[\w.]*\.main\+xml")
-_BINARY_PART = re.compile(rb"ms-excel\.sheet\.binary")
 _RANGE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)$")
 _AREA = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+):\$?([A-Za-z]{1,3})\$?(\d+)")
 _COORD = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
@@ -281,40 +280,12 @@ def _parse_range(text: str) -> _Box:
 
 
 def _open_archive(xlsx: bytes) -> zipfile.ZipFile:
-    """The zip inside an XLSX, refused before anything is unpacked when its declared sizes are
-    too big (`kit.zip_safety`)."""
-    if xlsx[:8] == _OLE_MAGIC:
-        raise BadWorkbook(
-            "The file is an old .xls workbook or a password-protected one; "
-            "save it as .xlsx without a password."
-        )
+    """The zip inside an XLSX, refused before anything is unpacked when it is no workbook we can
+    read or its declared sizes are too big (`kit.xlsx_archive`)."""
     try:
-        archive = open_checked_zip(xlsx)
-    except NotAZip as exc:
-        raise BadWorkbook("The file is not an XLSX workbook (it is not a zip archive).") from exc
-    except ZipTooLarge as exc:
-        raise BadWorkbook(f"The workbook {exc}.") from exc
-    try:
-        _check_is_workbook(archive)
-    except BaseException:
-        archive.close()
-        raise
-    return archive
-
-
-def _check_is_workbook(archive: zipfile.ZipFile) -> None:
-    try:
-        types = archive.read("[Content_Types].xml")
-    except KeyError as exc:
-        raise BadWorkbook("The file is a zip archive but not an XLSX workbook.") from exc
-    except (ValueError, *_DAMAGED_ZIP) as exc:
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
-    if _BINARY_PART.search(types):
-        raise BadWorkbook("Binary .xlsb workbooks are not supported; save it as .xlsx.")
-    if not _MAIN_PART.search(types):
-        raise BadWorkbook(
-            "The file is not an Excel workbook (it may be a Word or PowerPoint document)."
-        )
+        return open_xlsx_archive(xlsx)
+    except (NotAWorkbook, WorkbookTooLarge) as exc:
+        raise BadWorkbook(str(exc)) from exc
 
 
 @contextmanager
@@ -355,11 +326,7 @@ def _read_only_book(xlsx: bytes) -> Any:
     try:
         return openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises a grab bag (KeyError, ValueError, TypeError...)
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
-
-
-def _reason(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise BadWorkbook(f"The workbook cannot be read: {reason(exc)}") from exc
 
 
 def _worksheet(book: Any, sheet: str) -> Any:
@@ -409,7 +376,7 @@ def _scan_sheet(
     result is empty text (both read as None), and the latter are everywhere (=IF(..,"",..))."""
     try:
         return _scan_rows(archive, part, bounds, sheet, max_pages, needs_results)
-    except (ParseError, KeyError, ValueError, *_DAMAGED_ZIP) as exc:
+    except (ParseError, KeyError, ValueError, *DAMAGED_ZIP) as exc:
         raise BadWorkbook(f"The workbook cannot be read: sheet {sheet!r}: {exc}") from exc
 
 
@@ -488,7 +455,7 @@ def _load_sheet(xlsx: bytes, archive: zipfile.ZipFile, book: Any, ro_ws: Any) ->
         data = _without_sheets(archive, others) if others else xlsx
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # same grab bag as in read-only mode
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
+        raise BadWorkbook(f"The workbook cannot be read: {reason(exc)}") from exc
     return workbook[ro_ws.title]
 
 
@@ -2343,7 +2310,7 @@ def _single_sheet_copy(
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(xlsx), data_only=True)
     except Exception as exc:  # same grab bag as elsewhere
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
+        raise BadWorkbook(f"The workbook cannot be read: {reason(exc)}") from exc
     for other in [ws for ws in workbook.worksheets if ws.title != sheet]:
         workbook.remove(other)
     for chart_sheet in list(workbook.chartsheets):

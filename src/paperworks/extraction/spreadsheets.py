@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
@@ -52,7 +51,8 @@ from paperworks.extraction.engine_errors import (
     WorkbookTooLarge,
 )
 from paperworks.extraction.tables import Cell, Issue, Table
-from paperworks.kit.zip_safety import NotAZip, ZipTooLarge, open_checked_zip
+from paperworks.kit import xlsx_archive as xlsx
+from paperworks.kit.xlsx_archive import is_ole, open_xlsx_archive, reason
 
 # --- CSV limits ---
 MAX_CSV_BYTES = 100 * 1024 * 1024
@@ -68,11 +68,6 @@ MAX_TABLE_AREA = 5_000_000  # rows x columns of one table's grid
 
 _DELIMITERS = ("\t", ";", "|", ",")  # tie-break order: rarer in ordinary text first
 _SNIFF_CHARS = 64 * 1024
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_STREAM = "EncryptionInfo".encode("utf-16-le")
-_MAIN_PART = re.compile(rb"(?:spreadsheetml|ms-excel)\.(?:sheet|template|addin)[\w.]*\.main\+xml")
-_BINARY_PART = re.compile(rb"ms-excel\.sheet\.binary")
-_DAMAGED_ZIP = (zipfile.BadZipFile, OSError, EOFError, RuntimeError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +112,7 @@ def _refuse_other_formats(data: bytes) -> None:
         raise BadCsv("The file is a PDF, not a CSV.")
     if data.startswith(b"PK\x03\x04"):
         raise BadCsv("The file is a zip archive (an XLSX workbook?), not a CSV.")
-    if data.startswith(_OLE_MAGIC):
+    if is_ole(data):
         raise BadCsv("The file is an old Office document (.xls?), not a CSV.")
 
 
@@ -270,7 +265,7 @@ def read_xlsx(data: bytes, *, include_hidden: bool = False) -> list[Table]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises a grab bag (KeyError, ValueError, TypeError...)
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
+        raise BadWorkbook(f"The workbook cannot be read: {reason(exc)}") from exc
     try:
         tables: list[Table] = []
         budget = [MAX_WORKBOOK_CELLS]
@@ -294,40 +289,14 @@ def read_xlsx(data: bytes, *, include_hidden: bool = False) -> list[Table]:
 
 
 def _open_workbook_archive(data: bytes) -> zipfile.ZipFile:
-    if data.startswith(_OLE_MAGIC):
-        if _ENCRYPTED_STREAM in data:
-            raise EncryptedWorkbook(
-                "The workbook is protected by a password; save it again without one."
-            )
-        raise BadWorkbook("The file is an old .xls workbook; save it as .xlsx.")
     try:
-        archive = open_checked_zip(data, max_unpacked_bytes=MAX_UNPACKED_BYTES)
-    except NotAZip as exc:
-        raise BadWorkbook("The file is not an XLSX workbook (it is not a zip archive).") from exc
-    except ZipTooLarge as exc:
-        raise WorkbookTooLarge(f"The workbook {exc}.") from exc
-    try:
-        types = archive.read("[Content_Types].xml")
-    except KeyError as exc:
-        archive.close()
-        raise BadWorkbook("The file is a zip archive but not an XLSX workbook.") from exc
-    except (ValueError, *_DAMAGED_ZIP) as exc:
-        archive.close()
-        raise BadWorkbook(f"The workbook cannot be read: {_reason(exc)}") from exc
-    if _BINARY_PART.search(types):
-        archive.close()
-        raise BadWorkbook("Binary .xlsb workbooks are not supported; save it as .xlsx.")
-    if not _MAIN_PART.search(types):
-        archive.close()
-        raise BadWorkbook(
-            "The file is not an Excel workbook (it may be a Word or PowerPoint document)."
-        )
-    return archive
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+        return open_xlsx_archive(data, max_unpacked_bytes=MAX_UNPACKED_BYTES)
+    except xlsx.EncryptedWorkbook as exc:
+        raise EncryptedWorkbook(str(exc)) from exc
+    except xlsx.NotAWorkbook as exc:
+        raise BadWorkbook(str(exc)) from exc
+    except xlsx.WorkbookTooLarge as exc:
+        raise WorkbookTooLarge(str(exc)) from exc
 
 
 class _SheetParser(WorkSheetParser):  # type: ignore[misc]
@@ -375,7 +344,7 @@ def _sheet_tables(book: Any, sheet: Any, number: int, budget: list[int]) -> list
     except (WorkbookTooLarge, BadWorkbook):
         raise
     except Exception as exc:  # damaged XML or zip member
-        raise BadWorkbook(f"The sheet {sheet.title!r} cannot be read: {_reason(exc)}") from exc
+        raise BadWorkbook(f"The sheet {sheet.title!r} cannot be read: {reason(exc)}") from exc
     return _split_tables(values, merges, number, str(sheet.title))
 
 
