@@ -3,7 +3,6 @@ configurations (create, list, read, save, archive, timeline)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile, status
@@ -17,7 +16,7 @@ from paperworks.extraction import jobs, results, schemas, service
 from paperworks.extraction.models import DocumentKind, ExportFormat, ExtractedTable
 from paperworks.files import exceptions as file_errors
 from paperworks.files import service as files
-from paperworks.files.storage import CHUNK_SIZE
+from paperworks.files.dependencies import upload_chunks
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.jobs.exceptions import JobNotFound
 from paperworks.kit.errors import problem_responses
@@ -28,11 +27,6 @@ from paperworks.services import ServicesDep, SessionDep
 router = APIRouter(prefix="/api/v1", tags=["extraction"])
 
 Id = Annotated[str, Path(max_length=64)]
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK_SIZE):
-        yield chunk
 
 
 async def _timeline(
@@ -80,7 +74,7 @@ async def upload_document(
         services.storage,
         caller,
         filename=file.filename,
-        chunks=_chunks(file),
+        chunks=upload_chunks(file),
         max_size=services.files.max_upload_bytes,
     )
     return schemas.DocumentOut.model_validate(document)

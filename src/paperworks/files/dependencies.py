@@ -1,13 +1,15 @@
-"""Files' dependencies: a file of the active workspace."""
+"""Files' dependencies: a file of the active workspace, and an upload read as a stream."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, UploadFile
 
 from paperworks.files import service
 from paperworks.files.models import StoredFile
+from paperworks.files.storage import CHUNK_SIZE
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.services import SessionDep
 
@@ -17,3 +19,9 @@ async def valid_file(file_id: str, caller: CurrentCaller, session: SessionDep) -
 
 
 WorkspaceFile = Annotated[StoredFile, Depends(valid_file)]
+
+
+async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+    """An uploaded file's bytes in storage-sized chunks, for `service.store_stream`."""
+    while chunk := await upload.read(CHUNK_SIZE):
+        yield chunk

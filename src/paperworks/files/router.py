@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
@@ -11,12 +10,12 @@ from starlette.background import BackgroundTask
 
 from paperworks.files import exceptions as errors
 from paperworks.files import schemas, service
-from paperworks.files.dependencies import WorkspaceFile
+from paperworks.files.dependencies import WorkspaceFile, upload_chunks
 from paperworks.files.filenames import content_disposition
 from paperworks.files.models import StoredFile
 from paperworks.files.purposes import Purpose, UploadPurpose
 from paperworks.files.ranges import byte_range
-from paperworks.files.storage import CHUNK_SIZE, Storage
+from paperworks.files.storage import Storage
 from paperworks.identity.dependencies import CurrentCaller
 from paperworks.kit.errors import problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -29,11 +28,6 @@ CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"description": "The whole file", "content": {"application/octet-stream": {}}},
     206: {"description": "The requested byte range", "content": {"application/octet-stream": {}}},
 }
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(CHUNK_SIZE):
-        yield chunk
 
 
 async def _content(request: Request, storage: Storage, record: StoredFile) -> StreamingResponse:
@@ -93,7 +87,7 @@ async def upload_file(
         services.storage,
         caller,
         filename=file.filename,
-        chunks=_chunks(file),
+        chunks=upload_chunks(file),
         purpose=Purpose(purpose),
         max_size=services.files.max_upload_bytes,
     )
