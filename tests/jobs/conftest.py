@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -44,6 +44,13 @@ class RecordingDispatcher:
 
     def close(self) -> None:
         return None
+
+
+@pytest.fixture
+def long_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries wait a minute: the real first backoff (1-2 s) can end before a test's next step
+    on a machine busy with the rest of the suite, and a test meant to see "too early" would not."""
+    monkeypatch.setattr(service, "backoff", lambda attempt: timedelta(minutes=1))
 
 
 @pytest.fixture

@@ -58,7 +58,11 @@ def runtime(db: Database, dispatcher: RecordingDispatcher) -> WorkerRuntime:
 
 
 async def test_a_retry_is_sent_for_when_its_backoff_ends_and_never_runs_early(
-    db: Database, runtime: WorkerRuntime, dispatcher: RecordingDispatcher, workspace_id: str
+    db: Database,
+    runtime: WorkerRuntime,
+    dispatcher: RecordingDispatcher,
+    workspace_id: str,
+    long_backoff: None,
 ) -> None:
     job_id = await enqueue(db, workspace_id, "e2e.flaky", succeed_on=2)
     assert await runtime.run_job(job_id) == JobStatus.queued

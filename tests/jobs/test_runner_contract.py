@@ -158,7 +158,7 @@ async def test_a_job_runs_to_success_with_its_result(
 
 
 async def test_retryable_errors_back_off_then_fail_when_attempts_run_out(
-    db: Database, runner: Runner, workspace_id: str
+    db: Database, runner: Runner, workspace_id: str, long_backoff: None
 ) -> None:
     job_id = await enqueue(db, workspace_id, "test.flaky", succeed_on=99)
     for attempt in (1, 2):
