@@ -1,11 +1,12 @@
 """What products authorise with: require(), CurrentCaller, the rate-limit principal."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from sqlalchemy import event
 
 from paperworks.app import create_app
 from paperworks.identity.dependencies import CurrentCaller, CurrentUser, require
@@ -27,7 +28,43 @@ def app(app: FastAPI) -> FastAPI:
     ) -> dict[str, str | None]:
         return {"user": user.id, "workspace": caller.workspace_id, "role": caller.role}
 
+    @app.get("/test/caller")
+    async def caller_only(caller: CurrentCaller) -> dict[str, str | None]:
+        return {"workspace": caller.workspace_id, "role": caller.role}
+
     return app
+
+
+async def test_a_caller_is_known_from_one_query_whatever_the_credential(
+    client: httpx.AsyncClient, db: Database, anna: Account
+) -> None:
+    """Every authenticated request asks who is calling: one statement, not one per fact."""
+    team = (await client.post(f"{API}/workspaces", json={"name": "T"}, headers=anna.headers)).json()
+    key = (await client.post(f"{API}/api-keys", json={"name": "ci"}, headers=anna.headers)).json()
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(args[2])
+
+    async def selects(headers: dict[str, str]) -> tuple[dict[str, Any], int]:
+        await client.get("/test/caller", headers=headers)  # the rate limiter's cache is warm
+        statements.clear()
+        event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            answer = await client.get("/test/caller", headers=headers)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+        return answer.json(), len(
+            [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+        )
+
+    personal = {"workspace": anna.personal_workspace_id, "role": "owner"}
+    assert await selects(anna.headers) == (personal, 1)
+    assert await selects(anna.in_workspace(team["id"])) == (
+        {"workspace": team["id"], "role": "owner"},
+        1,
+    )
+    assert await selects({"X-API-Key": key["key"]}) == (personal, 1)
 
 
 async def test_require_admits_roles_that_grant_the_permission(

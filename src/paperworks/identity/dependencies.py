@@ -78,10 +78,10 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_caller(
-    session: SessionDep, signed_in: SignedIn, credentials: RequestCredentials
+    session: SessionDep, config: IdentityConfigDep, credentials: RequestCredentials
 ) -> Caller:
-    user, api_key = signed_in
-    return await service.caller_in(session, user, api_key, credentials.workspace_id)
+    # One query; it leaves the user in the session, so a CurrentUser after it costs none.
+    return await service.caller_for(session, config, credentials)
 
 
 CurrentCaller = Annotated[Caller, Depends(get_caller)]
