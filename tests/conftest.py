@@ -43,12 +43,28 @@ TEST_AMQP_URL = os.environ.get("PAPERWORKS_TEST_AMQP_URL")
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
+# Unprefixed names the settings (and OpenTelemetry) also read: a CI image or a developer's shell
+# often sets them for other programs.
+CONVENTIONAL_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "SENTRY_DSN",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_SERVICE_NAME",
+)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No developer's PAPERWORKS_* variables or ./paperworks.toml leak into a test."""
+    """No developer's PAPERWORKS_* (or DATABASE_URL-like) variables or ./paperworks.toml leak
+    into a test."""
     for name in list(os.environ):
         if name.startswith("PAPERWORKS_") and not name.startswith("PAPERWORKS_TEST_"):
             monkeypatch.delenv(name)
+    for name in CONVENTIONAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -1,11 +1,17 @@
 import secrets
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import text
 
+from paperworks.services import Services
 from paperworks.settings import Environment, Settings
+from tests.conftest import make_settings
+
+SQLALCHEMY_DEFAULT_POOL_SIZE = 5
 
 STRONG = "k3Jx9-QpL2vR8sTzW4yN6bM1cF5hG7dA0eU"
 
@@ -142,3 +148,99 @@ def test_the_public_url_follows_the_port_unless_set(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, host="0.0.0.0", port=80).public_url == "http://127.0.0.1:80"  # noqa: S104
     chosen = Settings(data_dir=tmp_path, port=8899, public_url="https://docs.example.com/")
     assert chosen.public_url == "https://docs.example.com"
+
+
+# --- conventional unprefixed names ------------------------------------------------------------
+
+UNPREFIXED = {
+    # field: (the conventional name, a value under it, another under the PAPERWORKS_ name)
+    "database_url": (
+        "DATABASE_URL",
+        "postgresql+asyncpg://app@db/paperworks",
+        "postgresql+asyncpg://app@db/other",
+    ),
+    "redis_url": ("REDIS_URL", "redis://cache:6379/0", "redis://cache:6379/1"),
+    "celery_broker_url": ("CELERY_BROKER_URL", "amqp://guest@mq:5672//", "redis://cache:6379/2"),
+    "sentry_dsn": ("SENTRY_DSN", "https://key@sentry.example/1", "https://key@sentry.example/2"),
+}
+
+
+@pytest.mark.parametrize("field", UNPREFIXED)
+def test_conventional_unprefixed_names_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    name, plain, _ = UNPREFIXED[field]
+    monkeypatch.setenv(name, plain)
+    assert getattr(Settings(data_dir=tmp_path), field) == plain
+
+
+@pytest.mark.parametrize("field", UNPREFIXED)
+def test_the_prefixed_name_wins_over_the_unprefixed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    name, plain, prefixed = UNPREFIXED[field]
+    monkeypatch.setenv(name, plain)
+    monkeypatch.setenv(f"PAPERWORKS_{name}", prefixed)
+    assert getattr(Settings(data_dir=tmp_path), field) == prefixed
+
+
+@pytest.mark.parametrize("field", UNPREFIXED)
+def test_unprefixed_names_rank_between_the_arguments_and_the_toml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """The TOML key and the constructor's keyword are still the setting's own name."""
+    name, plain, prefixed = UNPREFIXED[field]
+    Path("paperworks.toml").write_text(f'{field} = "{prefixed}"\n')
+    assert getattr(Settings(data_dir=tmp_path), field) == prefixed
+    monkeypatch.setenv(name, plain)
+    assert getattr(Settings(data_dir=tmp_path), field) == plain
+    assert getattr(Settings(data_dir=tmp_path, **{field: prefixed}), field) == prefixed
+
+
+def test_an_unprefixed_broker_is_enough_for_the_celery_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERWORKS_JOBS_BACKEND", "celery")
+    with pytest.raises(ValidationError, match="CELERY_BROKER_URL"):
+        Settings(data_dir=tmp_path)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://cache:6379/1")
+    assert Settings(data_dir=tmp_path).celery_broker_url == "redis://cache:6379/1"
+
+
+# --- the database pool ------------------------------------------------------------------------
+
+
+def test_the_pool_settings_default_to_sqlalchemys_and_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    defaults = Settings(data_dir=tmp_path)
+    assert defaults.engine_options == {"pool_size": 5, "max_overflow": 10}
+    monkeypatch.setenv("PAPERWORKS_DB_POOL_SIZE", "20")
+    monkeypatch.setenv("PAPERWORKS_DB_MAX_OVERFLOW", "0")
+    assert Settings(data_dir=tmp_path).engine_options == {"pool_size": 20, "max_overflow": 0}
+    with pytest.raises(ValidationError, match="db_pool_size"):
+        Settings(data_dir=tmp_path, db_pool_size=0)
+
+
+async def test_the_pool_settings_reach_the_services_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """On PostgreSQL the pool holds DB_POOL_SIZE connections and opens DB_MAX_OVERFLOW more under
+    load; SQLite keeps its own pool whatever they say."""
+    monkeypatch.setenv("PAPERWORKS_DB_POOL_SIZE", "2")
+    monkeypatch.setenv("PAPERWORKS_DB_MAX_OVERFLOW", "1")
+    settings = make_settings(tmp_path, database_url=database_url)
+    services = Services.build(settings, products=())
+    pool = services.db.engine.pool
+    try:
+        if settings.is_sqlite:
+            assert pool.size() == SQLALCHEMY_DEFAULT_POOL_SIZE
+            return
+        assert (pool.size(), pool._max_overflow) == (2, 1)
+        async with AsyncExitStack() as stack:
+            for _ in range(3):
+                connection = await stack.enter_async_context(services.db.engine.connect())
+                assert await connection.scalar(text("SELECT 1")) == 1
+            assert (pool.checkedout(), pool.overflow()) == (3, 1)
+    finally:
+        await services.aclose()

@@ -59,7 +59,7 @@ def load_settings() -> Settings:
 
 def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]], *args: object) -> T:
     async def run() -> T:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, **settings.engine_options)
         try:
             return await work(engine, *args)
         finally:

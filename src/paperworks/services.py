@@ -68,7 +68,7 @@ class Services:
     ) -> Services:
         """`db`: tests hand in one bound to their transaction. `hub`: a worker's emits through
         Redis instead of serving clients itself."""
-        db = db or Database.from_url(settings.database_url)
+        db = db or Database.from_url(settings.database_url, **settings.engine_options)
         hub = hub or EventHub()
         # Events published in any session of this database reach this process's hub after commit.
         db.share(event_hub.SESSION_KEY, hub)

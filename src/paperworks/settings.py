@@ -1,6 +1,8 @@
 """One `Settings` object for the whole service.
 
-Sources, strongest first: constructor arguments, `PAPERWORKS_*` environment variables, then the TOML
+Sources, strongest first: constructor arguments, `PAPERWORKS_*` environment variables, the
+conventional unprefixed names a few settings also answer to (`DATABASE_URL`, `REDIS_URL`,
+`CELERY_BROKER_URL`, `SENTRY_DSN`, OpenTelemetry's `OTEL_EXPORTER_OTLP_ENDPOINT`), then the TOML
 file named by `PAPERWORKS_CONFIG_FILE` (default `./paperworks.toml`, read only if present). Every
 setting has a default that works on a laptop; production refuses to start on a weak secret.
 """
@@ -64,6 +66,14 @@ class ExcelRenderer(StrEnum):
     libreoffice = "libreoffice"  # `soffice --headless`: recalculates, draws charts; installed apart
 
 
+def _also_unprefixed(name: str) -> AliasChoices:
+    """Where a setting also answers to its conventional unprefixed name (`DATABASE_URL`, as
+    Heroku, Render, docker images and Celery's own docs spell it): `PAPERWORKS_*` first, so it
+    wins when both are set; then the bare name, which is also the constructor's keyword and the
+    TOML key (environment names are not case-sensitive)."""
+    return AliasChoices(f"{ENV_PREFIX}{name.upper()}", name)
+
+
 def _split_list(value: Any) -> Any:
     """Accept `a,b,c` from the environment as well as a real list from TOML."""
     if isinstance(value, str):
@@ -88,9 +98,19 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
 
-    database_url: str = Field(default="", description="Default: SQLite file in the data dir.")
+    database_url: str = Field(
+        default="",
+        validation_alias=_also_unprefixed("database_url"),
+        description="Default: SQLite file in the data dir. Also read from DATABASE_URL",
+    )
+    # A PostgreSQL engine's pool (per process): connections kept open, and how many more it may
+    # open for a burst. SQLite keeps its own pool. The defaults are SQLAlchemy's.
+    db_pool_size: int = Field(default=5, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
     secret_key: SecretStr = Field(default=SecretStr(""), description="Signs tokens and URLs.")
-    redis_url: str | None = None
+    redis_url: str | None = Field(
+        default=None, validation_alias=_also_unprefixed("redis_url"), description="Also REDIS_URL"
+    )
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     trusted_proxies: Annotated[list[IpNetwork], NoDecode] = Field(default_factory=list)
@@ -101,7 +121,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.json
-    sentry_dsn: str | None = None
+    sentry_dsn: str | None = Field(
+        default=None, validation_alias=_also_unprefixed("sentry_dsn"), description="Also SENTRY_DSN"
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+        description="OpenTelemetry's own variable: traces go to ENDPOINT/v1/traces; unset: off",
+    )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, /metrics needs `Authorization: Bearer <token>`"
     )
@@ -142,7 +169,9 @@ class Settings(BaseSettings):
     )
     jobs_backend: JobsBackend = JobsBackend.local
     celery_broker_url: str | None = Field(
-        default=None, description="redis://host:6379/1 or amqp://user:pass@host:5672//"
+        default=None,
+        validation_alias=_also_unprefixed("celery_broker_url"),
+        description="redis://host:6379/1 or amqp://user:pass@host:5672//; also CELERY_BROKER_URL",
     )
     celery_queue: str = Field(default="paperworks.jobs", min_length=1, max_length=200)
 
@@ -269,6 +298,7 @@ class Settings(BaseSettings):
         "image_api_base_url",
         "image_api_key",
         "metrics_token",
+        "otel_exporter_otlp_endpoint",
         mode="before",
     )
     @classmethod
@@ -294,8 +324,8 @@ class Settings(BaseSettings):
     def _celery_needs_a_broker(self) -> Settings:
         if self.jobs_backend is JobsBackend.celery and not self.celery_broker_url:
             raise ValueError(
-                f"{ENV_PREFIX}CELERY_BROKER_URL is required when {ENV_PREFIX}JOBS_BACKEND=celery "
-                "(redis://host:6379/1 or amqp://user:pass@host:5672//)"
+                f"{ENV_PREFIX}CELERY_BROKER_URL (or CELERY_BROKER_URL) is required when "
+                f"{ENV_PREFIX}JOBS_BACKEND=celery (redis://host:6379/1 or amqp://user:pass@host:5672//)"
             )
         return self
 
@@ -326,6 +356,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def engine_options(self) -> dict[str, Any]:
+        """What `kit.db.create_engine` takes besides the URL (it applies the pool to server
+        databases only)."""
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     @cached_property
     def anonymous_limit(self) -> RateLimitItem:

@@ -366,7 +366,7 @@ class CeleryRunner:
             if self._process is None or self._process[0] != os.getpid():
                 loop = BackgroundLoop()
                 loop.start()
-                db = Database.from_url(self.settings.database_url)
+                db = Database.from_url(self.settings.database_url, **self.settings.engine_options)
                 hub = self._live_hub()
                 db.share(event_hub.SESSION_KEY, hub)
                 services = self.build_services(db, hub) if self.build_services else None

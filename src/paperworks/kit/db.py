@@ -210,7 +210,16 @@ def _release_on_pool_event(gate: _WriteGate) -> Callable[..., None]:
     return release
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    **options: Any,
+) -> AsyncEngine:
+    """An engine for `url`. `pool_size` and `max_overflow` size a server database's pool
+    (PostgreSQL); SQLite keeps SQLAlchemy's pool for files, which its write gate is tuned for,
+    and ignores them. None: SQLAlchemy's default (5 and 10)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -218,6 +227,10 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
+    if pool_size is not None:
+        options.setdefault("pool_size", pool_size)
+    if max_overflow is not None:
+        options.setdefault("max_overflow", max_overflow)
     engine = create_async_engine(parsed, **options)
     _ping_after_idle(engine)
     return engine
@@ -314,8 +327,9 @@ class Database:
             )
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(create_engine(url))
+    def from_url(cls, url: str, **engine_options: Any) -> Database:
+        """`engine_options`: what `create_engine` takes (`Settings.engine_options`)."""
+        return cls(create_engine(url, **engine_options))
 
     def share(self, key: str, value: object) -> None:
         """Make `value` reachable from every session as `session.info[key]`: how services that
