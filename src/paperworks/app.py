@@ -28,6 +28,7 @@ from paperworks.kit.metrics import HttpMetrics, mark_process_dead
 from paperworks.kit.observability import ObservabilityMiddleware
 from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
 from paperworks.kit.security_headers import SecurityHeadersMiddleware
+from paperworks.kit.tracing import instrument_app
 from paperworks.mcp.server import create_mcp_server, mount_mcp
 from paperworks.operations import router as operations_router
 from paperworks.product import Product
@@ -183,4 +184,5 @@ def create_app(
     app.add_middleware(ObservabilityMiddleware, metrics=HttpMetrics(services.metrics))
     # Outermost: even an answer the layers above make themselves (a 413, a 429, a 500) gets them.
     app.add_middleware(SecurityHeadersMiddleware)
+    instrument_app(app, services.tracing)  # OpenTelemetry, around all of it (when configured)
     return app

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from paperworks.build_info import build_info
 from paperworks.events import hub as event_hub
 from paperworks.events.hub import EventHub
 from paperworks.files.service import FilesConfig
@@ -30,12 +31,13 @@ from paperworks.identity.service import IdentityConfig
 from paperworks.jobs.handlers import JobHandlers
 from paperworks.jobs.queue import JobQueue
 from paperworks.kit.db import Database
+from paperworks.kit.tracing import Tracing
 from paperworks.llm.cache import ResponseCache, cache_from_settings
 from paperworks.llm.client import LLMClient
 from paperworks.llm.images import ImageService, image_service_from_settings
 from paperworks.mcp.family import ToolFamily
 from paperworks.product import Product, job_handlers
-from paperworks.settings import Settings
+from paperworks.settings import JobsBackend, Settings
 
 
 @dataclass(eq=False)
@@ -55,6 +57,7 @@ class Services:
     metrics: CollectorRegistry
     handlers: JobHandlers  # the products' (and JOB_MODULES') job handlers
     tools: Sequence[ToolFamily]  # the products' MCP tools, in the order they are listed
+    tracing: Tracing | None = None  # OpenTelemetry, with OTEL_EXPORTER_OTLP_ENDPOINT only
     jobs: JobQueue = field(init=False)  # its local runner hands these services to handlers
 
     @classmethod
@@ -93,6 +96,7 @@ class Services:
             metrics=metrics,
             handlers=job_handlers(products, settings),
             tools=[product.tools for product in products if product.tools is not None],
+            tracing=_start_tracing(settings, db),
         )
         # Local job slots in this process, or (JOBS_BACKEND=celery) a broker to send to.
         services.jobs = JobQueue.from_settings(settings, db, metrics, services.handlers, services)
@@ -111,6 +115,24 @@ class Services:
         if self.redis is not None:
             await self.redis.aclose()
         await self.db.dispose()
+        if self.tracing is not None:
+            self.tracing.shutdown()  # last: the spans of closing are exported too
+
+
+def _start_tracing(settings: Settings, db: Database) -> Tracing | None:
+    """This process's tracing (None without an OTLP endpoint): its database, its HTTP clients,
+    and Celery where jobs go through a broker. A worker process builds its services when it
+    starts (Celery's worker_process_init), so its tasks are traced there. The API instruments its
+    FastAPI app with it in `create_app`."""
+    tracing = Tracing.start(
+        settings.otel_exporter_otlp_endpoint, service_version=build_info().version
+    )
+    if tracing is not None:
+        tracing.instrument_engines(db.engine)
+        tracing.instrument_httpx()
+        if settings.jobs_backend is JobsBackend.celery:
+            tracing.instrument_celery()
+    return tracing
 
 
 # Dependencies are `async def` though they never wait: FastAPI runs a plain `def` in a worker

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import structlog
@@ -77,9 +77,32 @@ def _add_pid(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Eve
     return event_dict
 
 
+# What gives the span a line is written in; set by kit.tracing once a process traces. Until then
+# `add_trace_ids` costs one global lookup and OpenTelemetry is never imported.
+_current_span: Callable[[], Any] | None = None
+
+
+def log_trace_ids(current_span: Callable[[], Any]) -> None:
+    """From now on, lines written inside a span carry its ids (`opentelemetry.trace`'s
+    `get_current_span`)."""
+    global _current_span
+    _current_span = current_span
+
+
+def add_trace_ids(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """`trace_id` and `span_id`, in hex as tracing backends show them, when a span is active."""
+    if _current_span is not None:
+        context = _current_span().get_span_context()
+        if context.is_valid:
+            event_dict["trace_id"] = format(context.trace_id, "032x")
+            event_dict["span_id"] = format(context.span_id, "016x")
+    return event_dict
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         _drop_color_message,
