@@ -126,7 +126,7 @@ async def generate_live(url: str, token: str) -> dict[str, Any]:
         heard: list[tuple[str, Any]] = []
         followed: dict[str, str] = {}
         done = asyncio.Event()
-        client = socketio.AsyncClient()
+        client = socketio.AsyncClient(request_timeout=30)
 
         @client.on("*")  # type: ignore[untyped-decorator]
         async def record(event: str, data: Any) -> None:
@@ -138,7 +138,7 @@ async def generate_live(url: str, token: str) -> dict[str, Any]:
                 done.set()
 
         await client.connect(
-            url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=5
+            url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=30
         )
         try:
             busy = await http.post(

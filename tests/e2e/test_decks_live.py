@@ -62,7 +62,7 @@ async def follow_a_build(
 ) -> tuple[list[tuple[str, Any]], str]:
     heard: list[tuple[str, Any]] = []
     done = asyncio.Event()
-    client = socketio.AsyncClient()
+    client = socketio.AsyncClient(request_timeout=30)
 
     @client.on("*")
     async def record(event: str, data: Any) -> None:
@@ -72,7 +72,7 @@ async def follow_a_build(
             done.set()
 
     followed: dict[str, str] = {}
-    await client.connect(url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=5)
+    await client.connect(url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=30)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
         try:
             busy = await http.post(

@@ -141,7 +141,7 @@ async def extract_live(url: str, token: str) -> dict[str, Any]:
         done = asyncio.Event()
         finished: dict[str, str] = {}
         csv_done = asyncio.Event()
-        client = socketio.AsyncClient()
+        client = socketio.AsyncClient(request_timeout=30)
 
         @client.on("*")  # type: ignore[untyped-decorator]
         async def record(event: str, data: Any) -> None:
@@ -158,7 +158,7 @@ async def extract_live(url: str, token: str) -> dict[str, Any]:
                 done.set()
 
         await client.connect(
-            url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=5
+            url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=30
         )
         try:
             busy = await http.post(

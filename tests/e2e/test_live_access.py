@@ -57,7 +57,7 @@ class Socket:
     """A socket.io client that records the workspace events it hears."""
 
     def __init__(self) -> None:
-        self.client = socketio.AsyncClient(reconnection=False)
+        self.client = socketio.AsyncClient(reconnection=False, request_timeout=30)
         self.heard: list[tuple[str, Any]] = []
         self.changed = asyncio.Event()
         self.gone = asyncio.Event()
@@ -72,7 +72,7 @@ class Socket:
             self.gone.set()
 
     async def connect(self, url: str, auth: dict[str, str]) -> None:
-        await self.client.connect(url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5)
+        await self.client.connect(url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=30)
 
     async def until(self, event: str, **fields: Any) -> Any:
         async with asyncio.timeout(20):

@@ -143,7 +143,7 @@ def follow_and_check(api: Server, start_job: Enqueue) -> str:
 async def follow_a_job(url: str, token: str, start_job: Callable[[], str]) -> list[Any]:
     heard: list[tuple[str, Any]] = []
     done = asyncio.Event()
-    client = socketio.AsyncClient()
+    client = socketio.AsyncClient(request_timeout=30)
 
     @client.on("*")
     async def record(event: str, data: Any) -> None:
@@ -152,7 +152,7 @@ async def follow_a_job(url: str, token: str, start_job: Callable[[], str]) -> li
         if event == "job:completed":
             done.set()
 
-    await client.connect(url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=5)
+    await client.connect(url, auth={"token": token}, socketio_path="/ws/socket.io", wait_timeout=30)
     try:
         job_id = await asyncio.to_thread(start_job)
         ack = await client.call("subscribe", {"jobId": job_id}, timeout=5)

@@ -136,7 +136,9 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
 class Listener:
     """A socket.io client that records what it hears."""
 
-    client: socketio.AsyncClient = field(default_factory=socketio.AsyncClient)
+    client: socketio.AsyncClient = field(
+        default_factory=lambda: socketio.AsyncClient(request_timeout=30)
+    )
     heard: list[tuple[str, Any]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     disconnected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -153,7 +155,7 @@ class Listener:
 
     async def connect(self, server: LiveServer, auth: dict[str, str]) -> None:
         await self.client.connect(
-            server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5
+            server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=30
         )
 
     async def until(self, event: str, within: float = 10, **fields: Any) -> Any:
@@ -318,11 +320,11 @@ async def test_unsubscribing_stops_a_jobs_messages(server: LiveServer, listener:
 async def test_connecting_without_valid_credentials_is_refused_with_a_reason_and_a_code(
     server: LiveServer, auth: Any, code: str
 ) -> None:
-    client = socketio.AsyncClient()
+    client = socketio.AsyncClient(request_timeout=30)
     refusals: list[Any] = []
     client.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=5)
+        await client.connect(server.url, auth=auth, socketio_path="/ws/socket.io", wait_timeout=30)
     assert not client.connected
     # What every socket.io client reads: a sentence as the error's message (JS `err.message`)
     # and a JSON object beside it (JS `err.data`) whose `code` a program can branch on.
@@ -342,7 +344,7 @@ async def test_a_token_may_name_a_workspace_it_belongs_to_only(
         me = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {bob['token']}"})
     bobs_workspace = me.json()["workspaces"][0]["id"]
 
-    intruder = socketio.AsyncClient()
+    intruder = socketio.AsyncClient(request_timeout=30)
     refusals: list[Any] = []
     intruder.on("connect_error", refusals.append)
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -350,7 +352,7 @@ async def test_a_token_may_name_a_workspace_it_belongs_to_only(
             server.url,
             auth={"token": anna["token"], "workspaceId": bobs_workspace},
             socketio_path="/ws/socket.io",
-            wait_timeout=5,
+            wait_timeout=30,
         )
     assert refusals == [
         {"message": f"No workspace {bobs_workspace}.", "data": {"code": "workspace.not_found"}}
