@@ -25,6 +25,7 @@ from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from tests.accounts import Account
 from tests.booklets.conftest import API, form, make_pdf, make_xlsx, upload
+from tests.files import samples
 from tests.job_runs import run_next
 from tests.problems import assert_problem
 
@@ -527,6 +528,23 @@ async def test_a_zip_bomb_given_at_generation_is_refused_naming_the_page(
     assert problem["detail"].startswith("Page 1 'Numbers': ")
     assert "too large when unpacked" in problem["detail"]
     assert (await get(client, headers, "/booklets"))["items"] == []
+
+
+async def test_a_workbook_whose_xml_expands_entities_is_refused_when_the_page_is_saved(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    """A billion laughs: the sheet's XML is refused as it is read, before anything expands."""
+    headers = anna.headers
+    book_id = await new_book(client, headers)
+    file_id = await upload(client, headers, "numbers.xlsx", samples.xlsx_with_billion_laughs())
+    response = await client.post(
+        f"{API}/books/{book_id}/pages",
+        json={"type": "excel", "title": "Numbers", "fileId": file_id, "config": {"sheet": "Data"}},
+        headers=headers,
+    )
+    problem = assert_problem(response, 422, "booklets.bad_workbook")
+    assert "declares entities" in problem["detail"]
+    assert await pages_of(client, headers, book_id) == []
 
 
 @pytest.mark.parametrize(

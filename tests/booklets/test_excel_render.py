@@ -34,6 +34,7 @@ from paperworks.booklets.excel_render import (
     render_sheet_with_libreoffice,
     sheet_names,
 )
+from tests.files import samples
 
 LEFT = 0.75 * 72  # openpyxl's default page margins
 TOP = 1.0 * 72
@@ -446,6 +447,27 @@ def test_a_workbook_with_a_broken_part_is_bad() -> None:
     data = edit_sheet_xml(book(styled), lambda xml: xml[: len(xml) // 2])
     with pytest.raises(BadWorkbook, match="cannot be read"):
         render_sheet(data, "Sheet")
+
+
+def test_a_workbook_whose_xml_declares_entities_is_refused_before_they_expand() -> None:
+    """A billion laughs. openpyxl refuses it first, as it reads the sheet's size (it parses with
+    defusedxml too); the streaming scan of the sheet's extent refuses it on its own as well."""
+    data = samples.xlsx_with_billion_laughs()
+    for read in (sheet_names, lambda data: render_sheet(data, "Data")):
+        with pytest.raises(BadWorkbook, match="declares entities"):
+            read(data)
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as archive,
+        pytest.raises(BadWorkbook, match="sheet 'Data': its XML declares entities"),
+    ):
+        excel_render._scan_sheet(
+            archive,
+            "xl/worksheets/sheet1.xml",
+            excel_render._parse_range("A1:B2"),
+            "Data",
+            max_pages=50,
+            needs_results=True,
+        )
 
 
 def bomb(size_mb: int) -> bytes:

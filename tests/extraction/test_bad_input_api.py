@@ -24,6 +24,7 @@ from tests.accounts import Account
 from tests.conftest import make_settings
 from tests.extraction.test_documents_api import API, make_pdf, upload, uploaded
 from tests.extraction.test_extraction_api import ROWS, draw_ruled, extract, ok, ruled_pdf
+from tests.files import samples
 from tests.job_runs import run_next
 from tests.problems import assert_problem
 
@@ -161,6 +162,13 @@ def xlsx_zip_bomb() -> bytes:
         ("locked.pdf", encrypted_pdf, "extraction.encrypted_pdf", "password"),
         ("cut.pdf", truncated_pdf, "extraction.corrupt_pdf", "cannot be read"),
         ("bomb.xlsx", xlsx_zip_bomb, "extraction.workbook_too_large", "expands"),
+        # A billion laughs: refused as the sheet's XML is read, before anything expands.
+        (
+            "laughs.xlsx",
+            samples.xlsx_with_billion_laughs,
+            "extraction.bad_workbook",
+            "declares entities",
+        ),
     ],
 )
 async def test_an_unreadable_document_fails_its_job_with_a_clear_message(

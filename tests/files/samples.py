@@ -8,6 +8,8 @@ import struct
 import zipfile
 import zlib
 
+import openpyxl
+
 
 def pdf() -> bytes:
     """A one-page PDF with a correct cross-reference table."""
@@ -117,3 +119,31 @@ CSV = b"name,amount\nAnna,12.50\nBob,7\n"
 CSV_CP1252 = "Straße;Betrag\nMüller;€ 12,50\nBöhm;7\n".encode("cp1252")
 TEXT = "Grüße aus Praha\n".encode()
 JSON = b'{"hello": ["world"]}\n'
+
+
+def xlsx_with_billion_laughs() -> bytes:
+    """A workbook (sheet `Data`) whose sheet XML declares nine levels of entities, each ten of
+    the level below: `&lol9;` expands to a billion "lol"s (3 GB) in a parser that expands them."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Data"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    levels = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<!DOCTYPE worksheet [{''.join(levels)}]>"
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    ).encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        for info in source.infolist():
+            body = sheet if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            archive.writestr(info, body)
+    return out.getvalue()

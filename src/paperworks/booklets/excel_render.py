@@ -68,10 +68,11 @@ from fractions import Fraction
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from xml.etree.ElementTree import ParseError, iterparse
 
 import openpyxl  # type: ignore[import-untyped]
 import pikepdf
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import ParseError, iterparse  # type: ignore[import-untyped]
 from openpyxl.packaging.relationship import get_rels_path  # type: ignore[import-untyped]
 from openpyxl.styles.colors import COLOR_INDEX  # type: ignore[import-untyped]
 from openpyxl.styles.numbers import (  # type: ignore[import-untyped]
@@ -101,6 +102,7 @@ from paperworks.booklets.engine_errors import (
 from paperworks.kit import bundled_fonts
 from paperworks.kit.xlsx_archive import (
     DAMAGED_ZIP,
+    UNSAFE_XML,
     NotAWorkbook,
     WorkbookTooLarge,
     open_xlsx_archive,
@@ -376,6 +378,8 @@ def _scan_sheet(
     result is empty text (both read as None), and the latter are everywhere (=IF(..,"",..))."""
     try:
         return _scan_rows(archive, part, bounds, sheet, max_pages, needs_results)
+    except DefusedXmlException as exc:
+        raise BadWorkbook(f"The workbook cannot be read: sheet {sheet!r}: {UNSAFE_XML}.") from exc
     except (ParseError, KeyError, ValueError, *DAMAGED_ZIP) as exc:
         raise BadWorkbook(f"The workbook cannot be read: sheet {sheet!r}: {exc}") from exc
 
@@ -392,8 +396,9 @@ def _scan_rows(
     row = col = 0
     row_cap = max_pages * ROWS_PER_PAGE_BOUND
     with archive.open(part) as source:
-        # The parser is expat, which has billion-laughs protection; openpyxl reads the same XML.
-        for event, element in iterparse(source, events=("start", "end")):  # noqa: S314
+        # The workbook is the user's: defusedxml refuses entity declarations (billion laughs,
+        # external entities) before expat expands any. openpyxl uses defusedxml too when present.
+        for event, element in iterparse(source, events=("start", "end")):
             tag = element.tag.rpartition("}")[2]
             if event == "start":
                 if tag == "row":

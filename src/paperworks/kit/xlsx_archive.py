@@ -16,6 +16,8 @@ import re
 import zipfile
 import zlib
 
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+
 from paperworks.kit.zip_safety import MAX_UNPACKED_BYTES, NotAZip, ZipTooLarge, open_checked_zip
 
 # What reading a damaged part of the zip raises: a bad header or CRC, broken deflate data, a
@@ -45,8 +47,29 @@ def is_ole(data: bytes) -> bool:
     return data.startswith(_OLE_MAGIC)
 
 
+# A workbook's XML is the user's: its readers parse it with defusedxml (openpyxl does whenever
+# defusedxml is installed), which refuses entity declarations before expat expands any.
+UNSAFE_XML = (
+    "its XML declares entities (a billion laughs, or external files), which spreadsheet "
+    "applications never write; it is refused as unsafe"
+)
+
+
+def _refused_as_unsafe(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused it, somewhere down the chain (openpyxl wraps its errors)."""
+    for _ in range(5):
+        if exc is None:
+            return False
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def reason(exc: BaseException) -> str:
     """The first line of what a reader raised, for a message that says why."""
+    if _refused_as_unsafe(exc):
+        return UNSAFE_XML
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
