@@ -46,6 +46,7 @@ lint: install-dev
 	$(BIN)/ruff check src tests bench hatch_build.py
 	$(BIN)/ruff format --check src tests bench hatch_build.py
 	$(BIN)/mypy src
+	$(BIN)/bandit -q -r src -c pyproject.toml
 
 format: install-dev
 	$(BIN)/ruff check --fix src tests bench hatch_build.py

@@ -146,6 +146,8 @@ def test_the_pdf_caps_of_extraction_come_from_the_environment(
 def test_the_public_url_follows_the_port_unless_set(tmp_path: Path) -> None:
     assert Settings(data_dir=tmp_path, port=8899).public_url == "http://127.0.0.1:8899"
     assert Settings(data_dir=tmp_path, host="0.0.0.0", port=80).public_url == "http://127.0.0.1:80"  # noqa: S104
+    assert Settings(data_dir=tmp_path, host="::", port=80).public_url == "http://127.0.0.1:80"
+    assert Settings(data_dir=tmp_path, host="db.local").public_url == "http://db.local:8000"
     chosen = Settings(data_dir=tmp_path, port=8899, public_url="https://docs.example.com/")
     assert chosen.public_url == "https://docs.example.com"
 

@@ -33,7 +33,8 @@ from paperworks.kit.client_ip import IpNetwork
 
 ENV_PREFIX = "PAPERWORKS_"
 DEFAULT_CONFIG_FILE = Path("paperworks.toml")
-SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+# A file name, not a secret (the secret is what the file holds).
+SECRET_KEY_FILE = "secret_key"  # noqa: S105  # nosec B105
 MIN_SECRET_KEY_LENGTH = 32
 MIN_SECRET_KEY_BITS = 96
 WEAK_SECRETS = frozenset(
@@ -337,7 +338,7 @@ class Settings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{db_file}")
         if not self.public_url:
             # Links in mail and download URLs must reach this server on the port it serves.
-            host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
+            host = "127.0.0.1" if _is_unspecified(self.host) else self.host
             object.__setattr__(self, "public_url", f"http://{host}:{self.port}")
         if self.expose_docs is None:
             object.__setattr__(self, "expose_docs", self.environment is Environment.development)
@@ -370,6 +371,15 @@ class Settings(BaseSettings):
     @cached_property
     def authenticated_limit(self) -> RateLimitItem:
         return parse(self.rate_limit_authenticated)
+
+
+def _is_unspecified(host: str) -> bool:
+    """0.0.0.0 or :: (in any spelling): what a server binds to listen on every interface, and
+    no address a link can point at."""
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        return False
 
 
 def _refuse_weak_secret(secret: str) -> None:

@@ -8,8 +8,8 @@ Every log line written inside a span then carries its `trace_id` and `span_id`. 
 called `paperworks` unless `OTEL_SERVICE_NAME` (or `OTEL_RESOURCE_ATTRIBUTES`) says otherwise; the
 exporter's other `OTEL_EXPORTER_OTLP_*` variables (headers, timeout, compression) apply as usual.
 
-Without the endpoint nothing happens at all: OpenTelemetry's SDK is not even imported, no provider
-is made, nothing is instrumented, and the log processor stays a no-op.
+Without the endpoint nothing happens at all: this module imports nothing of OpenTelemetry, no
+provider is made, nothing is instrumented, and the log processor stays a no-op.
 
 The provider is ours and is never installed as OpenTelemetry's global one: the global can be set
 only once per process, while a process may build and close its services more than once (tests, a
