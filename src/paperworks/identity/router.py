@@ -17,10 +17,13 @@ from paperworks.identity.dependencies import (
     IdentityConfigDep,
     PathCaller,
     PathWorkspace,
+    get_caller,
+    get_path_caller,
+    get_signed_in,
 )
 from paperworks.identity.models import ApiKey, Invitation, Membership, User, Workspace
 from paperworks.identity.roles import Role
-from paperworks.kit.errors import problem_responses
+from paperworks.kit.errors import Unauthenticated, declare_problems, problem_responses
 from paperworks.kit.mail import MailUnavailable
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.kit.security_headers import no_store, page_csp
@@ -36,6 +39,13 @@ MAGIC_LINK_PAGE_CSP = page_csp(MAGIC_LINK_PAGE)
 NO_STORE = Depends(no_store)
 INVITATION_PAGE = (TEMPLATES / "invitation.html").read_text()
 INVITATION_PAGE_CSP = page_csp(INVITATION_PAGE)
+
+# What the dependencies that say who is calling answer with, in the OpenAPI operation of every
+# route (of every product) that runs them.
+SIGN_IN_PROBLEMS = (Unauthenticated, errors.InvalidToken, errors.InvalidApiKey)
+declare_problems(get_signed_in, *SIGN_IN_PROBLEMS)
+declare_problems(get_caller, *SIGN_IN_PROBLEMS, errors.WorkspaceNotFound)
+declare_problems(get_path_caller, errors.WorkspaceNotFound)
 
 AUTH = "auth"
 WORKSPACES = "workspaces"

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request
 
 from paperworks.jobs.exceptions import InvalidIdempotencyKey
 from paperworks.jobs.idempotency import Idempotency
+from paperworks.kit.errors import declare_problems
 
 _SANE_KEY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces
 
@@ -21,7 +22,14 @@ async def idempotency_key(
         Header(
             alias="Idempotency-Key",
             description="Repeat a job-creating request (same route, same resource) with the "
-            "same key to get the same job; the key means nothing on another route or resource",
+            "same key to get the same job; the key means nothing on another route or resource. "
+            "1-200 printable ASCII characters, no spaces",
+            # Documented, and checked below: a key that breaks it is its own problem.
+            json_schema_extra={
+                "pattern": f"^{_SANE_KEY.pattern}$",
+                "minLength": 1,
+                "maxLength": 200,
+            },
         ),
     ] = None,
 ) -> Idempotency | None:
@@ -33,3 +41,4 @@ async def idempotency_key(
 
 
 IdempotencyKey = Annotated[Idempotency | None, Depends(idempotency_key)]
+declare_problems(idempotency_key, InvalidIdempotencyKey)

@@ -6,7 +6,7 @@ Starlette's HTTP errors into problems. Nothing here ever returns a stack trace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:paperworks:problem:"
@@ -159,16 +160,34 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     if status == 404 and detail in (None, "Not Found"):
         detail = f"No route matches {request.scope['method']} {request.scope['path']}"
-    elif status == 405:
+    headers = exc.headers
+    if status == 405:
         detail = f"{request.scope['method']} is not allowed on {request.scope['path']}"
+        # The router's 405 names the methods of the first route on this path only.
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
     return problem_response(
         status=status,
         code=HTTP_STATUS_CODES.get(status, f"http.{status}"),
         title=title,
         detail=detail or title,
         instance=request.scope["path"],
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 def _field_path(loc: Sequence[int | str]) -> str:
@@ -226,18 +245,82 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the problems a route can answer with."""
+# --- documentation -----------------------------------------------------------------------------
+
+PROBLEM_SCHEMA_NAME = "Problem"
+PROBLEM_SCHEMA: Mapping[str, Any] = {
+    "title": PROBLEM_SCHEMA_NAME,
+    "type": "object",
+    "description": "An RFC 9457 problem. `code` is stable and machine-readable; `title` is the "
+    "same for every occurrence of a code, `detail` says what happened this time.",
+    "required": ["type", "title", "status", "detail", "code", "instance"],
+    "properties": {
+        "type": {"type": "string", "description": f"`{PROBLEM_TYPE_PREFIX}` and the code"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "description": "The HTTP status code"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "examples": ["request.validation_failed"]},
+        "instance": {
+            "anyOf": [{"type": "string"}, {"type": "null"}],
+            "description": "The request's path",
+        },
+        "errors": {
+            "type": "array",
+            "description": "Each wrong part of the request. A validation failure gives "
+            "`{field, location, message, type}` for each invalid field.",
+            "items": {"type": "object"},
+        },
+    },
+}
+# Where a documented response keeps its problems (code, title) until the document is finished
+# (kit.openapi merges them per status and drops the key).
+PROBLEMS_KEY = "x-problems"
+
+# Problems that routes depending on a dependency can answer with, by dependency.
+_dependency_problems: dict[Callable[..., Any], tuple[type[AppError], ...]] = {}
+
+
+def problem_response_doc(problems: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """One OpenAPI response for problems given as (code, title), in that order, each once."""
+    unique = list(dict.fromkeys(problems))
     return {
-        error.status_code: {"description": f"{error.title} (`{error.code}`)"} for error in errors
+        "description": "; ".join(f"{title} (`{code}`)" for code, title in unique),
+        "content": {
+            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}}
+        },
+        PROBLEMS_KEY: [list(problem) for problem in unique],
     }
 
 
+def problem_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the problems a route can answer with: one response a status, which
+    names every problem that can give it."""
+    by_status: dict[int, list[tuple[str, str]]] = {}
+    for error in errors:
+        by_status.setdefault(error.status_code, []).append((error.code, error.title))
+    return {status: problem_response_doc(problems) for status, problems in by_status.items()}
+
+
+def declare_problems(dependency: Callable[..., Any], *errors: type[AppError]) -> None:
+    """Every route that depends on `dependency`, directly or through other dependencies, can
+    answer with `errors`: its OpenAPI operation says so."""
+    _dependency_problems[dependency] = (*_dependency_problems.get(dependency, ()), *errors)
+
+
+def dependency_problems(dependency: Callable[..., Any]) -> tuple[type[AppError], ...]:
+    return _dependency_problems.get(dependency, ())
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    # Here, not at the top: kit.openapi documents the rate limiter's 429, and the rate limiter
+    # answers with this module's problems.
+    from paperworks.kit.openapi import document_problems
+
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(OperationalError, _database_error)
+    document_problems(app)
 
 
 INTERNAL_ERROR_BODY = problem_body(
