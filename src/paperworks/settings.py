@@ -325,8 +325,8 @@ class Settings(BaseSettings):
     def _celery_needs_a_broker(self) -> Settings:
         if self.jobs_backend is JobsBackend.celery and not self.celery_broker_url:
             raise ValueError(
-                f"{ENV_PREFIX}CELERY_BROKER_URL (or CELERY_BROKER_URL) is required when "
-                f"{ENV_PREFIX}JOBS_BACKEND=celery (redis://host:6379/1 or amqp://user:pass@host:5672//)"
+                f"{ENV_PREFIX}CELERY_BROKER_URL is required when {ENV_PREFIX}JOBS_BACKEND=celery "
+                "(redis://host:6379/1 or amqp://user:pass@host:5672//; CELERY_BROKER_URL works too)"
             )
         return self
 
