@@ -49,7 +49,7 @@ def test_serve_migrates_the_embedded_database_then_starts_uvicorn(
     assert (data_dir / "paperworks.db").exists()
     assert (data_dir / "secret_key").exists()
     (call,) = uvicorn_calls
-    assert call["app"] == "paperworks.app:create_app"
+    assert call["app"] == "paperworks.app:create_served_app"
     assert call["factory"] is True
     assert call["port"] == 8765
     assert call["host"] == "127.0.0.1"

@@ -105,7 +105,7 @@ def serve(
     if worker_count > 1 and not reload:
         prepare_multiprocess_dir(settings.data_dir / "prometheus")
     uvicorn.run(
-        "paperworks.app:create_app",
+        "paperworks.app:create_served_app",
         factory=True,
         host=settings.host,
         port=settings.port,
