@@ -107,6 +107,15 @@ async def test_attributes_are_upserted_per_period(client: httpx.AsyncClient, ann
         headers=anna.headers,
     )
     assert_problem(bad, 422, "request.validation_failed")
+    # Periods are JSON numbers: "2026" and `true` were taken for 2026 and the first quarter.
+    bad = await client.post(
+        f"{API}{path}",
+        json={"key": "x", "value": "1", "year": "2026", "quarter": True},
+        headers=anna.headers,
+    )
+    body = assert_problem(bad, 422, "request.validation_failed")
+    wrong = {error["field"].rsplit(".", 1)[-1] for error in body["errors"]}
+    assert wrong >= {"year", "quarter"}, body["errors"]
 
 
 # --- roles and isolation ----------------------------------------------------------------------

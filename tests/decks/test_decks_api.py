@@ -98,6 +98,9 @@ async def test_an_outline_offline_has_the_asked_number_of_slides(
         {"prompt": "  \n  "},
         {"prompt": "x", "slideCount": 0},
         {"prompt": "x", "slideCount": 31},
+        # Not integers, though Pydantic's lax mode took them for 1 and 5.
+        {"prompt": "x", "slideCount": True},
+        {"prompt": "x", "slideCount": "5"},
         {},
     ],
 )
@@ -411,6 +414,8 @@ async def test_concurrent_rebuilds_of_one_deck_start_one_build(
             {"slidePlan": [{"index": 0, "title": "x", "layout": "hologram"}]},
             "request.validation_failed",
         ),
+        # `false` is no slide 0: it was taken for one.
+        ({"slidePlan": [{"index": False, "title": "x"}]}, "request.validation_failed"),
     ],
 )
 async def test_a_bad_build_request_is_a_422_and_makes_no_deck(

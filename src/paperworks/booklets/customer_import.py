@@ -38,6 +38,10 @@ Ref = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), P
 class ImportRow(schemas.Period):
     """One CSV row, checked with the same rules as the API's bodies."""
 
+    # A cell is text: "2024" is a year here, where a JSON body sends the number.
+    year: Annotated[int, schemas.YEARS] | None = None
+    quarter: Annotated[int, schemas.QUARTERS] | None = None
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), PlainText] = ""
     external_ref: Ref = ""
     key: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText] = ""

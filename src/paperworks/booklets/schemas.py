@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from paperworks.booklets.models import Operator, PageType
 from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
@@ -20,8 +27,12 @@ Key = Annotated[
     Field(description="An attribute's name, as templates use it: `{{ attr.revenue }}`"),
 ]
 ExternalRef = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), PlainText]
-Year = Annotated[int, Field(ge=1900, le=2999)]
-Quarter = Annotated[int, Field(ge=1, le=4, description="1-4, only with a year")]
+YEARS = Field(ge=1900, le=2999)
+QUARTERS = Field(ge=1, le=4, description="1-4, only with a year")
+# Strict: in a JSON body `false` or "2024" is not a year (Pydantic's lax mode took them as 0 and
+# 2024, which the schema's `integer` does not admit).
+Year = Annotated[StrictInt, YEARS]
+Quarter = Annotated[StrictInt, QUARTERS]
 FileId = Annotated[str, Field(max_length=64, description="A file uploaded with `POST /files`")]
 
 
@@ -174,9 +185,9 @@ class PageCreate(_PageBody):
 
     type: PageType
     title: Name
-    position: Annotated[int, Field(ge=1, description="1-based; at the end when absent")] | None = (
-        None
-    )
+    position: (
+        Annotated[StrictInt, Field(ge=1, description="1-based; at the end when absent")] | None
+    ) = None
     file_id: FileId | None = None
     config: dict[str, Any] | None = Field(default_factory=dict)
 
@@ -224,7 +235,9 @@ class ConditionCreate(Strict):
         | None
     ) = Field(default=None, description="A string; a list for `in`; nothing for `exists`")
     target_file_id: FileId
-    priority: int = Field(default=0, description="Rules are tried lowest first; ties oldest first")
+    priority: StrictInt = Field(
+        default=0, description="Rules are tried lowest first; ties oldest first"
+    )
 
     @model_validator(mode="after")
     def _value_fits_operator(self) -> ConditionCreate:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from paperworks.kit.schemas import ApiModel, PlainText
 
@@ -32,7 +32,8 @@ class Layout(StrEnum):
 
 
 class Slide(ApiModel):
-    index: int = Field(ge=0, description="Position in the deck, from 0")
+    # Strict: `false` is not slide 0, nor "1" slide 1 (Pydantic's lax mode took them so).
+    index: StrictInt = Field(ge=0, description="Position in the deck, from 0")
     layout: Layout = Layout.bullets
     # No control characters: a .pptx is XML, which cannot hold them.
     title: Annotated[str, PlainText] = Field(min_length=1, max_length=300)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictInt, StringConstraints, model_validator
 
 from paperworks.decks.models import DeckStatus
 from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide
@@ -27,7 +27,7 @@ DeckTitle = Annotated[
 
 class OutlineOptions(ApiModel):
     prompt: Prompt
-    slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    slide_count: StrictInt = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
     language: Annotated[str, PlainText] | None = Field(
         default=None, max_length=50, examples=["English", "el"]
     )
@@ -64,7 +64,7 @@ class BuildRequest(ApiModel):
     theme: str | None = Field(default=None, description="See `GET /slides/themes`")
     include_images: bool = True
     prompt: Prompt | None = None
-    slide_count: int = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    slide_count: StrictInt = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
     language: Annotated[str, PlainText] | None = Field(default=None, max_length=50)
     tone: Annotated[str, PlainText] | None = Field(default=None, max_length=100)
     audience: Annotated[str, PlainText] | None = Field(default=None, max_length=200)
