@@ -172,6 +172,16 @@ async def test_a_password_over_72_bytes_is_refused_though_under_72_characters(
     assert "72 bytes" in body["errors"][0]["message"]
 
 
+def test_the_schema_says_the_password_rule_in_bytes_and_its_widest_character_bounds(
+    app: FastAPI,
+) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    password = schemas["RegisterRequest"]["properties"]["password"]
+    assert "8 to 72 bytes" in password["description"]
+    # Every password the byte rule accepts (2 four-byte characters to 72 ASCII ones) fits.
+    assert (password["minLength"], password["maxLength"]) == (2, 72)
+
+
 # --- login ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 from paperworks.identity.models import NAME_LENGTH
 from paperworks.identity.roles import Role
 from paperworks.kit.schemas import ApiModel, NotBlank, UtcDateTime
-from paperworks.kit.security import password_problem
+from paperworks.kit.security import PASSWORD_MAX_BYTES, PASSWORD_MIN_BYTES, password_problem
 
 
 def _acceptable_password(value: str) -> str:
@@ -23,7 +23,23 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
-Password = Annotated[str, AfterValidator(_acceptable_password)]
+Password = Annotated[
+    str,
+    AfterValidator(_acceptable_password),
+    Field(
+        description=f"{PASSWORD_MIN_BYTES} to {PASSWORD_MAX_BYTES} bytes of UTF-8 (bcrypt reads "
+        f"no more): {PASSWORD_MIN_BYTES} to {PASSWORD_MAX_BYTES} ASCII characters, fewer in "
+        "other scripts, whose characters take 2 to 4 bytes each",
+        # JSON Schema counts characters: these are the bounds any acceptable password keeps
+        # (at least 8 bytes is at least 2 characters of 4 bytes; at most 72 bytes, at most 72
+        # characters). The byte counts above are the rule.
+        json_schema_extra={
+            "format": "password",
+            "minLength": -(-PASSWORD_MIN_BYTES // 4),
+            "maxLength": PASSWORD_MAX_BYTES,
+        },
+    ),
+]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_LENGTH), NotBlank
