@@ -394,3 +394,10 @@ def test_every_task_route_is_documented_with_its_problems(app: FastAPI) -> None:
         assert operation["description"]
         if "{task_id}" in path:
             assert "task.not_found" in operation["responses"]["404"]["description"]
+
+
+def test_an_update_documents_null_only_where_null_clears(app: FastAPI) -> None:
+    fields = app.openapi()["components"]["schemas"]["TaskUpdate"]["properties"]
+    nullable = {name for name, spec in fields.items() if {"type": "null"} in spec.get("anyOf", [])}
+    # title, priority and completed may be left out, but a null is refused (see above).
+    assert nullable == {"description", "dueDate"}

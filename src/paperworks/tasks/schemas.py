@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 from paperworks.tasks.models import TaskPriority
@@ -51,11 +52,12 @@ class TaskCreate(ApiModel):
 class TaskUpdate(ApiModel):
     """Only the fields sent change; `null` clears `description` and `dueDate`."""
 
-    title: Title | None = None
+    # `SkipJsonSchema[None]`: may be left out (None inside), but `null` is no value for them.
+    title: Title | SkipJsonSchema[None] = None
     description: Description | None = None
-    priority: TaskPriority | None = None
+    priority: TaskPriority | SkipJsonSchema[None] = None
     due_date: DueDate | None = None
-    completed: bool | None = Field(
+    completed: bool | SkipJsonSchema[None] = Field(
         default=None, description="true sets `completedAt`, false clears it"
     )
 
