@@ -1,11 +1,22 @@
 """The base of every request and response model: camelCase on the wire, snake_case in Python."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    PlainSerializer,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 # C0 controls but tab, newline and carriage return, and DEL: invisible, refused by PostgreSQL
 # (NUL) and by XML (so by .pptx and .docx), and some of them whitespace to Python but not to
@@ -26,11 +37,34 @@ def _stripped_not_blank(value: str) -> str:
     return value
 
 
-PlainText = AfterValidator(_no_control_characters)
+@dataclass(frozen=True, slots=True)
+class _TextRule:
+    """A check after a `str`'s own, and the `pattern` that says it in the JSON schema."""
+
+    check: Callable[[str], str]
+    pattern: str
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", self.pattern)
+        return json_schema
+
+
+_ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_VISIBLE = r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+PlainText = _TextRule(_no_control_characters, f"^{_ALLOWED}*$")
 """Put after a `str`'s constraints: text with no control characters but tab, newline and
 carriage return, the same on SQLite and PostgreSQL."""
 
-NotBlank = AfterValidator(_stripped_not_blank)
+NotBlank = _TextRule(_stripped_not_blank, f"^{_ALLOWED}*{_VISIBLE}{_ALLOWED}*$")
 """Put after `StringConstraints(strip_whitespace=True, min_length=1, max_length=...)`: what
 `PlainText` refuses, then stripped as Python strips and refused if nothing is left."""
 
