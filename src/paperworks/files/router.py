@@ -24,9 +24,12 @@ from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["files"])
 
+# A file is served as what it is (the media type found when it was stored): an upload's, a deck's,
+# a booklet's, an export's.
+_FILE_CONTENT = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 CONTENT_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"description": "The whole file", "content": {"application/octet-stream": {}}},
-    206: {"description": "The requested byte range", "content": {"application/octet-stream": {}}},
+    200: {"description": "The whole file, as its own media type", "content": _FILE_CONTENT},
+    206: {"description": "The requested byte range", "content": _FILE_CONTENT},
 }
 
 
