@@ -127,6 +127,14 @@ async def test_a_malformed_idempotency_key_is_a_422(
     assert response.json()["code"] == "request.invalid_idempotency_key"
 
 
+def test_the_idempotency_key_format_and_its_problem_are_documented(app: FastAPI) -> None:
+    operation = app.openapi()["paths"]["/test/jobs"]["post"]
+    (header,) = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+    assert header["schema"]["maxLength"] == 200
+    assert header["schema"]["pattern"] == "^[\\x21-\\x7e]{1,200}$"
+    assert "`request.invalid_idempotency_key`" in operation["responses"]["422"]["description"]
+
+
 def events_of(stream: str) -> list[tuple[str, dict[str, Any]]]:
     events = []
     for block in stream.strip().split("\n\n"):
