@@ -29,6 +29,7 @@ from paperworks.kit.metrics import HttpMetrics, mark_process_dead
 from paperworks.kit.observability import ObservabilityMiddleware
 from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
 from paperworks.kit.security_headers import SecurityHeadersMiddleware
+from paperworks.kit.unroutable import UnroutablePaths
 from paperworks.kit.tracing import instrument_app
 from paperworks.mcp.server import create_mcp_server, mount_mcp
 from paperworks.operations import router as operations_router
@@ -162,6 +163,7 @@ def create_app(
     # After logging is configured: the SDK sets up its own logging only when nothing else has.
     app.state.mcp = create_mcp_server(services.tools)
     mount_mcp(app, app.state.mcp, services.callers)
+    app.router.middleware_stack = UnroutablePaths(app.router.middleware_stack, app.router.routes)
 
     # Innermost first: each add_middleware wraps everything added before it.
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
