@@ -7,6 +7,7 @@ test_runner_contract.py, run on this runner too.)"""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -213,6 +214,7 @@ def test_the_task_is_acknowledged_late_and_given_back_if_its_worker_dies(tmp_pat
     argv = runner.worker_argv(concurrency=3, pool="threads")
     assert argv[:2] == ["--quiet", "worker"]  # `celery --quiet worker ...`: no banner
     assert {"--queues=paperworks-unit", "--pool=threads", "--concurrency=3"} <= set(argv)
+    assert f"--hostname=paperworks-{os.getpid()}@%h" in argv  # two workers on a host never clash
     assert not any(
         arg.startswith("--concurrency")
         for arg in runner.worker_argv(concurrency=None, pool="prefork")

@@ -412,7 +412,9 @@ class CeleryRunner:
             f"--loglevel={self.settings.log_level}",
             f"--queues={self.settings.celery_queue}",
             f"--pool={pool}",
-            "--hostname=paperworks@%h",
+            # One name per worker process: two workers on one host under one name share a
+            # control (pidbox) queue, which RabbitMQ refuses the second (RESOURCE_LOCKED).
+            f"--hostname=paperworks-{os.getpid()}@%h",
             # Neither is needed by jobs whose truth is the database; both slow start-up.
             "--without-mingle",
             "--without-gossip",
