@@ -186,6 +186,20 @@ def test_the_prefixed_name_wins_over_the_unprefixed_one(
     assert getattr(Settings(data_dir=tmp_path), field) == prefixed
 
 
+@pytest.mark.parametrize(
+    ("field", "vendor_name"),
+    [("llm_api_key", "OPENROUTER_API_KEY"), ("runware_api_key", "RUNWARE_API_KEY")],
+)
+def test_a_prefixed_api_key_wins_over_any_other_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str, vendor_name: str
+) -> None:
+    monkeypatch.setenv(vendor_name, "vendor")
+    assert getattr(Settings(data_dir=tmp_path), field).get_secret_value() == "vendor"
+    monkeypatch.setenv(field.upper(), "bare")
+    monkeypatch.setenv(f"PAPERWORKS_{field.upper()}", "ours")
+    assert getattr(Settings(data_dir=tmp_path), field).get_secret_value() == "ours"
+
+
 @pytest.mark.parametrize("field", UNPREFIXED)
 def test_unprefixed_names_rank_between_the_arguments_and_the_toml_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str

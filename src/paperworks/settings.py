@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(
-            "llm_api_key", "PAPERWORKS_LLM_API_KEY", "OPENROUTER_API_KEY"
+            "PAPERWORKS_LLM_API_KEY", "llm_api_key", "OPENROUTER_API_KEY"
         ),
         description="Also read from OPENROUTER_API_KEY; unset: the offline engine",
     )
@@ -198,7 +198,7 @@ class Settings(BaseSettings):
     runware_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(
-            "runware_api_key", "PAPERWORKS_RUNWARE_API_KEY", "RUNWARE_API_KEY"
+            "PAPERWORKS_RUNWARE_API_KEY", "runware_api_key", "RUNWARE_API_KEY"
         ),
         description="Also read from RUNWARE_API_KEY",
     )
