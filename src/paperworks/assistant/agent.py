@@ -11,6 +11,7 @@ isolation like any client's. Outside clients use `/mcp` over HTTP.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from agents import (
 )
 from agents.mcp.server import _MCPServerWithClientSession
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool as MCPTool
 
 from paperworks.assistant.exceptions import TooManySteps
 from paperworks.assistant.offline import answer_offline
@@ -121,6 +123,13 @@ def _history_items(recent: Sequence[PastMessage]) -> list[Any]:
     return items
 
 
+_LISTED_TOOLS: weakref.WeakKeyDictionary[MCPServer, list[MCPTool]] = weakref.WeakKeyDictionary()
+
+
+async def _already_validated(name: str, result: Any) -> None:
+    return None
+
+
 class InProcessTools(_MCPServerWithClientSession):
     """The Agents SDK's view of this process's own MCP server, connected in memory: the SDK's
     client dispatches each call straight to the tool (no JSON-RPC framing, no HTTP)."""
@@ -135,6 +144,22 @@ class InProcessTools(_MCPServerWithClientSession):
     @property
     def name(self) -> str:
         return "paperworks"
+
+    async def connect(self) -> None:
+        await super().connect()  # type: ignore[no-untyped-call]
+        if self.session is not None:
+            # The server is this process's own, and checked each result against the tool's output
+            # model as it built it; the client checking again cost a tool listing and a schema
+            # compile on every turn's fresh session.
+            self.session.validate_tool_result = _already_validated  # type: ignore[method-assign]
+
+    async def list_tools(self, run_context: Any = None, agent: Any = None) -> list[MCPTool]:
+        # A server's tools are fixed once it is built: listed once a process, not once a turn
+        # (the SDK's own cache lives and dies with this per-turn connection).
+        tools = _LISTED_TOOLS.get(self.server)
+        if tools is None:
+            tools = _LISTED_TOOLS[self.server] = await super().list_tools(run_context, agent)
+        return tools
 
     def create_streams(self) -> Any:
         # The SDK's v2 client takes a server instance where it takes a transport, and then
