@@ -125,6 +125,10 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Tracing is kit/tracing's: a provider of our own, off unless an OTLP endpoint is set.
+        # FastAPI's native telemetry would ask OpenTelemetry's global providers (environment
+        # lookups) on every request to find them unset: a quarter of a 404's time.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if docs:
         add_docs(app, "/openapi.json")
