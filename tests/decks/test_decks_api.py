@@ -416,6 +416,7 @@ async def test_concurrent_rebuilds_of_one_deck_start_one_build(
         ),
         # `false` is no slide 0: it was taken for one.
         ({"slidePlan": [{"index": False, "title": "x"}]}, "request.validation_failed"),
+        ({"prompt": PROMPT, "includeImages": "no"}, "request.validation_failed"),
     ],
 )
 async def test_a_bad_build_request_is_a_422_and_makes_no_deck(

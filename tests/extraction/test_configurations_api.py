@@ -86,6 +86,9 @@ async def test_a_configuration_keeps_its_settings_with_defaults_filled_in(
         ({"columns": [{"name": "A"}, {"name": "a"}]}, "settings"),
         ({"dateFormats": ["whenever"]}, "settings.dateFormats"),
         ({"detectHeaders": False}, "settings.detectHeaders"),  # a typo is no silent default
+        # JSON booleans only: 0 and "yes" were taken for false and true.
+        ({"keepUnmappedColumns": 0}, "settings.keepUnmappedColumns"),
+        ({"columns": [{"name": "A", "required": "yes"}]}, "settings.columns.0.required"),
     ],
 )
 async def test_invalid_settings_are_a_422_naming_the_field(

@@ -328,6 +328,20 @@ async def test_a_key_that_would_be_born_expired_is_refused(
     assert await listed_keys(client, anna.headers) == []
 
 
+@pytest.mark.parametrize("expires_at", [4102444800, "2100-01-01"])
+async def test_an_expiry_is_an_iso_8601_timestamp(
+    client: httpx.AsyncClient, anna: Account, expires_at: int | str
+) -> None:
+    # A Unix time and a bare date were taken for timestamps, which the schema does not admit.
+    response = await client.post(
+        f"{API}/api-keys", json={"name": "late", "expiresAt": expires_at}, headers=anna.headers
+    )
+
+    body = assert_problem(response, 422, "request.validation_failed")
+    assert body["errors"][0]["field"] == "expiresAt"
+    assert await listed_keys(client, anna.headers) == []
+
+
 @pytest.mark.parametrize("expires_at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
 async def test_an_expiry_beyond_the_calendar_in_utc_is_a_validation_error(
     client: httpx.AsyncClient, anna: Account, expires_at: str

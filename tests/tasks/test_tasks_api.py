@@ -207,6 +207,7 @@ async def test_completing_sets_completed_at_once_and_reopening_clears_it(
         {"priority": "urgent"},
         {"completed": None},
         {"completed": "perhaps"},
+        {"completed": 1},  # was taken for true
         {"dueDate": "2026-13-01"},
         {"description": "x" * 2001},
     ],

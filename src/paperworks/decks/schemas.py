@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import Field, StrictInt, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StrictInt, StringConstraints, model_validator
 
 from paperworks.decks.models import DeckStatus
 from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide
@@ -62,7 +62,7 @@ class BuildRequest(ApiModel):
     slide_plan: list[Slide] | None = Field(default=None, min_length=1, max_length=MAX_SLIDES)
     title: DeckTitle | None = None
     theme: str | None = Field(default=None, description="See `GET /slides/themes`")
-    include_images: bool = True
+    include_images: StrictBool = True
     prompt: Prompt | None = None
     slide_count: StrictInt = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
     language: Annotated[str, PlainText] | None = Field(default=None, max_length=50)

@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from paperworks.kit.schemas import ApiModel, PlainText
 
@@ -58,7 +58,7 @@ class ColumnSpec(ApiModel):
     name: Annotated[str, Field(min_length=1, max_length=100), PlainText]
     aliases: list[Annotated[str, PlainText]] = Field(default_factory=list, max_length=50)
     type: ColumnType = ColumnType.text
-    required: bool = False
+    required: StrictBool = False
 
     @field_validator("name")
     @classmethod
@@ -85,12 +85,13 @@ class ExtractionSettings(ApiModel):
     pages: str = Field(default="all", description='"all" or a list like "1-3,7"')
     detection_mode: DetectionMode = "auto"
     columns: list[ColumnSpec] = Field(default_factory=list, max_length=MAX_COLUMNS)
-    detect_header: bool = True
+    # Strict booleans: 0 and "yes" are no booleans in JSON (Pydantic's lax mode took them).
+    detect_header: StrictBool = True
     number_locale: NumberLocale = "1,234.56"
     date_formats: list[str] = Field(default_factory=list, max_length=20)
-    drop_empty_rows: bool = True
-    drop_repeated_headers: bool = True
-    keep_unmapped_columns: bool = False
+    drop_empty_rows: StrictBool = True
+    drop_repeated_headers: StrictBool = True
+    keep_unmapped_columns: StrictBool = False
 
     @field_validator("pages")
     @classmethod

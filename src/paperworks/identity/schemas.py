@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
 
 from paperworks.identity.models import NAME_LENGTH
 from paperworks.identity.roles import Role
@@ -181,11 +182,24 @@ def _in_the_future(value: datetime | None) -> datetime | None:
     return value
 
 
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _written_timestamp(value: object) -> object:
+    # Pydantic would also take a Unix time or a bare date for a timestamp, which the schema's
+    # `date-time` does not admit: a timestamp is written one way, with its time of day.
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and not _DATE_ONLY.fullmatch(value.strip()):
+        return value
+    raise ValueError("a timestamp is written in ISO 8601 with its time, like 2030-01-31T12:00Z")
+
+
 class ApiKeyCreate(ApiModel):
     name: Name
-    expires_at: Annotated[UtcDateTime | None, AfterValidator(_in_the_future)] = Field(
-        default=None, description="When the key stops working; in the future; none: never"
-    )
+    expires_at: Annotated[
+        UtcDateTime | None, BeforeValidator(_written_timestamp), AfterValidator(_in_the_future)
+    ] = Field(default=None, description="When the key stops working; in the future; none: never")
 
 
 class ApiKeyOut(ApiModel):

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, StrictBool, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
@@ -57,7 +57,7 @@ class TaskUpdate(ApiModel):
     description: Description | None = None
     priority: TaskPriority | SkipJsonSchema[None] = None
     due_date: DueDate | None = None
-    completed: bool | SkipJsonSchema[None] = Field(
+    completed: StrictBool | SkipJsonSchema[None] = Field(
         default=None, description="true sets `completedAt`, false clears it"
     )
 
