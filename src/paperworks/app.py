@@ -29,8 +29,8 @@ from paperworks.kit.metrics import HttpMetrics, mark_process_dead
 from paperworks.kit.observability import ObservabilityMiddleware
 from paperworks.kit.rate_limit import RateLimiter, RateLimitMiddleware
 from paperworks.kit.security_headers import SecurityHeadersMiddleware
-from paperworks.kit.unroutable import UnroutablePaths
 from paperworks.kit.tracing import instrument_app
+from paperworks.kit.unroutable import UnroutablePaths
 from paperworks.mcp.server import create_mcp_server, mount_mcp
 from paperworks.operations import router as operations_router
 from paperworks.product import Product
