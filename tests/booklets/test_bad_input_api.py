@@ -817,3 +817,53 @@ async def test_a_rule_choosing_a_pdf_that_cannot_be_opened_is_refused(
     )
     assert_problem(response, 422, code)
     assert (await client.get(path, headers=headers)).json() == []
+
+
+# --- ids and configs that are not the page's ---------------------------------------------------
+
+
+async def test_a_choosable_page_keeps_no_file_id_that_is_not_a_file_of_the_workspace(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    """Was a 500: the id reached the database's foreign key unchecked."""
+    book_id = await new_book(client, anna.headers)
+    not_a_file = anna.personal_workspace_id
+    response = await client.post(
+        f"{API}/books/{book_id}/pages",
+        json={"type": "choosable", "title": "Offer", "fileId": not_a_file},
+        headers=anna.headers,
+    )
+    assert_problem(response, 422, "booklets.unknown_file")
+    assert await pages_of(client, anna.headers, book_id) == []
+
+    page = await post(
+        client, anna.headers, f"/books/{book_id}/pages", {"type": "choosable", "title": "Offer"}
+    )
+    response = await client.put(
+        f"{API}/books/{book_id}/pages/{page['id']}",
+        json={"fileId": not_a_file},
+        headers=anna.headers,
+    )
+    assert_problem(response, 422, "booklets.unknown_file")
+    assert (await pages_of(client, anna.headers, book_id))[0]["fileId"] is None
+
+
+async def test_a_config_sent_without_a_type_is_checked_against_the_page_s_type(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    """Was saved unchecked, and the page's next change was a 500 reading it back."""
+    book_id = await new_book(client, anna.headers)
+    page = await post(
+        client, anna.headers, f"/books/{book_id}/pages", {"type": "choosable", "title": "Offer"}
+    )
+    path = f"{API}/books/{book_id}/pages/{page['id']}"
+
+    response = await client.put(path, json={"config": {"sheet": "Data"}}, headers=anna.headers)
+    body = assert_problem(response, 422, "request.validation_failed")
+    assert "config.sheet" in body["detail"]
+
+    response = await client.put(path, json={"config": {"flatten": False}}, headers=anna.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["config"] == {"fields": {}, "flatten": False}
+    response = await client.put(path, json={"title": "Our offer"}, headers=anna.headers)
+    assert response.status_code == 200, response.text

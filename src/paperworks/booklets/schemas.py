@@ -157,6 +157,19 @@ def page_config(type: PageType, config: dict[str, Any]) -> Strict:
     return PAGE_CONFIGS[type].model_validate(config)
 
 
+def checked_page_config(type: PageType, config: dict[str, Any]) -> dict[str, Any]:
+    """`config` as a `type` page keeps it, or a ValueError that names each problem."""
+    try:
+        parsed = page_config(type, config)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"config.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ValueError(f"not a valid {type} config: {problems}") from None
+    return parsed.model_dump(by_alias=True, exclude_none=True)
+
+
 class _PageBody(Strict):
     config: dict[str, Any] | None
     # A new page always has a config (its type's defaults when none is sent); a change may leave
@@ -168,15 +181,7 @@ class _PageBody(Strict):
         type_, config = getattr(self, "type", None), self.config
         if type_ is None or (config is None and not self._config_required):
             return self
-        try:
-            parsed = page_config(type_, config or {})
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"config.{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-                for error in exc.errors()
-            )
-            raise ValueError(f"not a valid {type_} config: {problems}") from None
-        self.config = parsed.model_dump(by_alias=True, exclude_none=True)
+        self.config = checked_page_config(type_, config or {})
         return self
 
 

@@ -30,6 +30,7 @@ from paperworks.events import service as events
 from paperworks.events.service import Resource
 from paperworks.files import service as files
 from paperworks.files import sniffing
+from paperworks.files.models import StoredFile
 from paperworks.files.storage import Storage
 from paperworks.identity.caller import Caller
 from paperworks.identity.tenancy import get_scoped, scoped
@@ -328,6 +329,13 @@ async def update_page(
         config = schemas.page_config(new_type, page.config).model_dump(
             by_alias=True, exclude_none=True
         )
+    elif changes.type is None:
+        # The body checks a config against the type it names; without one, against the page's.
+        # (Unchecked, a config of unknown keys was saved and the page's next change was a 500.)
+        try:
+            config = schemas.checked_page_config(new_type, config)
+        except ValueError as exc:
+            raise errors.InvalidBookletInput(str(exc), code="request.validation_failed") from None
     await check_page(session, storage, caller, new_type, file_id, config)
     page.type, page.file_id, page.config = new_type, file_id, config
     if changes.title is not None:
@@ -454,6 +462,10 @@ async def check_page(
             await _engine(page_checks.check_sheet, data, config["sheet"], config.get("range"))
         return
     if type == PageType.choosable:
+        # Its file comes from its rules or its default; a fileId it keeps must still be one of
+        # this workspace's files (an id of anything else was a foreign-key error, a 500).
+        if file_id is not None:
+            await _existing_file(session, caller, file_id, "fileId")
         default = config.get("defaultFileId")
         if default is not None:
             data = await _check_pdf(session, storage, caller, default, "config.defaultFileId")
@@ -467,6 +479,18 @@ async def check_page(
     data = await _check_pdf(session, storage, caller, file_id, "fileId")
     fields = config.get("fields") if type == PageType.pdf_form else None
     await _engine(page_checks.check_pdf_page, data, config.get("pages"), fields or {})
+
+
+async def _existing_file(
+    session: AsyncSession, caller: Caller, file_id: str, where: str
+) -> StoredFile:
+    record = await files.get_file_or_none(session, caller, file_id)
+    if record is None:
+        raise errors.InvalidBookletInput(
+            f"{where}: no file {file_id} in this workspace; upload it with POST /files.",
+            code="booklets.unknown_file",
+        )
+    return record
 
 
 async def _check_pdf(
@@ -483,12 +507,7 @@ async def _file_bytes(
     content_type: str,
     where: str,
 ) -> bytes:
-    record = await files.get_file_or_none(session, caller, file_id)
-    if record is None:
-        raise errors.InvalidBookletInput(
-            f"{where}: no file {file_id} in this workspace; upload it with POST /files.",
-            code="booklets.unknown_file",
-        )
+    record = await _existing_file(session, caller, file_id, where)
     if record.content_type != content_type:
         wanted = "a PDF" if content_type == sniffing.PDF else "an XLSX workbook"
         raise errors.InvalidBookletInput(
