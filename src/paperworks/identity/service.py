@@ -231,14 +231,23 @@ async def sign_out(session: AsyncSession, config: IdentityConfig, token: str) ->
     await _revoke_family(session, known.family_id)
 
 
-async def user_from_access_token(session: AsyncSession, config: IdentityConfig, token: str) -> User:
+def _access_subject(config: IdentityConfig, token: str) -> str:
+    """The user id a valid access token names."""
     try:
         claims = security.decode_token(config.secret_key, token, token_type=ACCESS)
     except security.InvalidToken as exc:
         raise errors.InvalidToken("The access token is invalid or expired.") from exc
-    user = await session.get(User, claims["sub"])
+    return str(claims["sub"])
+
+
+def _account_gone() -> errors.InvalidToken:
+    return errors.InvalidToken("The account no longer exists.")
+
+
+async def user_from_access_token(session: AsyncSession, config: IdentityConfig, token: str) -> User:
+    user = await session.get(User, _access_subject(config, token))
     if user is None:
-        raise errors.InvalidToken("The account no longer exists.")
+        raise _account_gone()
     return user
 
 
@@ -703,7 +712,11 @@ async def signed_in_user(
         return user, key
     if credentials.bearer:
         return await user_from_access_token(session, config, credentials.bearer), None
-    raise Unauthenticated(
+    raise _no_credentials()
+
+
+def _no_credentials() -> Unauthenticated:
+    return Unauthenticated(
         "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)."
     )
 
@@ -730,13 +743,8 @@ async def caller_for(
         user, api_key, role = await _api_key_row(session, config, credentials.api_key)
         return _caller(user, api_key.workspace_id, role, api_key)
     if not credentials.bearer:
-        raise Unauthenticated(
-            "Send an access token (Authorization: Bearer ...) or an API key (X-API-Key)."
-        )
-    try:
-        claims = security.decode_token(config.secret_key, credentials.bearer, token_type=ACCESS)
-    except security.InvalidToken as exc:
-        raise errors.InvalidToken("The access token is invalid or expired.") from exc
+        raise _no_credentials()
+    subject = _access_subject(config, credentials.bearer)
     asked = credentials.workspace_id
     row = (
         await session.execute(
@@ -750,11 +758,11 @@ async def caller_for(
                 Membership,
                 (Membership.workspace_id == Workspace.id) & (Membership.user_id == User.id),
             )
-            .where(User.id == claims["sub"])
+            .where(User.id == subject)
         )
     ).one_or_none()
     if row is None:
-        raise errors.InvalidToken("The account no longer exists.")
+        raise _account_gone()
     user, workspace, membership = row
     if workspace is None and asked is None:  # every account is created with one: a data bug
         raise RuntimeError(f"user {user.id} has no personal workspace")
