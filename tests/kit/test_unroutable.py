@@ -38,8 +38,8 @@ def test_every_route_path_gives_its_literal_start() -> None:
 
 def test_a_route_that_starts_with_a_parameter_may_match_anything() -> None:
     assert literal_prefixes([Route("/{anything}", lambda request: None)]) is None
-    assert literal_prefixes([Mount("/", routes=[])]) == ("",)
-    assert literal_prefixes([object()]) is None  # a kind of route it cannot read
+    assert literal_prefixes([Mount("/", routes=[])]) is None  # a mount at the root serves all
+    assert literal_prefixes([Route("/", lambda request: None)]) == ("",)  # "/" alone
 
 
 class Inner:

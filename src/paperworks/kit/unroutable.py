@@ -13,38 +13,32 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 def literal_prefixes(routes: Iterable[Any]) -> tuple[str, ...] | None:
     """What every path some route may match starts with ("" for a route at "/" alone); None when
-    a route could match any path. A trailing slash is dropped: the router redirects `/x` to a
-    route at `/x/` and back."""
+    a route could match any path, or its path cannot be read. A trailing slash is dropped: the
+    router redirects `/x` to a route at `/x/` and back."""
     prefixes = set()
     for path in _paths(routes):
         if path is None:
             return None
         prefix = path.split("{", 1)[0].rstrip("/")
-        if not prefix and path not in ("", "/"):  # a parameter first: it matches anything
+        if not prefix and path != "/":  # a parameter first: it matches anything
             return None
         prefixes.add(prefix)
     return tuple(sorted(prefixes))
 
 
 def _paths(routes: Iterable[Any]) -> Iterator[str | None]:
-    for route in routes:
-        path = getattr(route, "path", None)
-        if isinstance(path, str):
-            yield path
-        elif hasattr(route, "effective_route_contexts"):  # an included router (FastAPI >= 0.137)
-            for context in route.effective_route_contexts():
-                path = getattr(context, "path", None) or getattr(
-                    context.starlette_route, "path", None
-                )
-                yield path if isinstance(path, str) else None
-        else:
-            yield None
+    """Each route's full path, included routers' routes too; None for one without a path, or
+    with an empty one (a mount at the root, which serves every path)."""
+    for context in iter_route_contexts(list(routes)):
+        path = context.path
+        yield path if isinstance(path, str) and path else None
 
 
 class UnroutablePaths:
