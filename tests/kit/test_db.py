@@ -1,11 +1,15 @@
 """The declarative base, its mixins and the per-test rollback every other test relies on."""
 
 import asyncio
+import fcntl
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import ForeignKey, MetaData, String, func, select
+from sqlalchemy import ForeignKey, MetaData, String, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -122,3 +126,92 @@ async def test_sqlite_pragmas_are_on(db: Database) -> None:
         foreign_keys = await connection.exec_driver_sql("PRAGMA foreign_keys")
         assert journal.scalar() == "wal"
         assert foreign_keys.scalar() == 1
+
+
+def file_lock_is_free(path: Path) -> bool:
+    """Whether another process could take the writers' file lock now (flock conflicts between
+    open files, so a second open of it stands for another process)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+async def sqlite_file(tmp_path: Path) -> AsyncIterator[tuple[Database, Path]]:
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}")
+    async with db.session_scope() as session:
+        await session.execute(text("CREATE TABLE notes (n INTEGER)"))
+    yield db, tmp_path / "turns.db.write-lock"
+    await db.dispose()
+
+
+async def test_a_sqlite_writer_holds_the_file_lock_other_processes_queue_on(
+    sqlite_file: tuple[Database, Path],
+) -> None:
+    """The kernel hands the turn to another process's writer the moment this one ends, where
+    SQLite's busy handler would sleep on; reads take no turn."""
+    db, lock = sqlite_file
+    async with db.session_scope() as session:
+        await session.execute(text("SELECT count(*) FROM notes"))
+        assert file_lock_is_free(lock)
+        await session.execute(text("INSERT INTO notes VALUES (1)"))
+        assert not file_lock_is_free(lock)
+    assert file_lock_is_free(lock)
+    async with db.sessionmaker() as session:
+        await session.execute(text("INSERT INTO notes VALUES (2)"))
+        await session.rollback()
+    assert file_lock_is_free(lock)
+
+
+async def test_a_sqlite_writer_waits_for_another_process_s_turn(
+    sqlite_file: tuple[Database, Path],
+) -> None:
+    db, lock = sqlite_file
+    fd = os.open(lock, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process is writing
+    try:
+        async with db.session_scope() as session:
+            writing = asyncio.create_task(session.execute(text("INSERT INTO notes VALUES (1)")))
+            await asyncio.sleep(0.1)
+            assert not writing.done()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            await writing
+            assert not file_lock_is_free(lock)
+    finally:
+        os.close(fd)
+    async with db.sessionmaker() as session:
+        assert (await session.execute(text("SELECT count(*) FROM notes"))).scalar() == 1
+
+
+async def test_a_sqlite_writer_cancelled_while_waiting_leaves_no_turn_held(
+    sqlite_file: tuple[Database, Path],
+) -> None:
+    db, lock = sqlite_file
+    fd = os.open(lock, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+    async def write() -> None:
+        async with db.session_scope() as session:
+            await session.execute(text("INSERT INTO notes VALUES (1)"))
+
+    writing = asyncio.create_task(write())
+    await asyncio.sleep(0.1)  # waiting for the turn in a thread
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    fcntl.flock(fd, fcntl.LOCK_UN)  # the thread now gets the turn, and must give it back
+    os.close(fd)
+    for _ in range(200):
+        if file_lock_is_free(lock):
+            break
+        await asyncio.sleep(0.01)
+    assert file_lock_is_free(lock)
+    async with db.session_scope() as session:  # and the next writer of this process writes
+        await session.execute(text("INSERT INTO notes VALUES (2)"))

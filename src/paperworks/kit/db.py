@@ -7,6 +7,9 @@ response leaves (see `session_scope`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -79,24 +82,29 @@ class TimestampMixin:
 READS_OUTSIDE_TRANSACTIONS = frozenset({"SELECT", "PRAGMA"})
 BUSY_TIMEOUT_MS = 5000
 _HELD_GATE = "paperworks_write_gate"
+_HELD_FILE = "paperworks_write_file_lock"
 
 
 class _WriteGate:
-    """One writer at a time among this process's connections to a SQLite file, queued in the
-    event loop, first come first served.
+    """One writer at a time among the connections to a SQLite file, queued first come first
+    served: in the event loop within a process, and on a file lock across processes.
 
     SQLite lets one transaction write at a time; the others wait in its busy handler, which
     sleeps and retries (after 1, 2, 5 ... up to 100 ms between tries), so under load a writer
     slept on long after the lock was free, and a newcomer could take it before writers that had
     waited longer. Each waiter also kept a pooled connection, until readers found none left. Here
     writers of one process wait their turn on an asyncio lock, handed over as the last one
-    commits or rolls back. Other processes (`--workers`, the CLI) still meet at SQLite's lock,
-    through busy_timeout."""
+    commits or rolls back; the turn's holder then takes an exclusive `flock` on a file beside
+    the database, which the kernel hands to the next process (`--workers`, a worker, the CLI)
+    the moment it is released, where SQLite's busy handler would have slept on. SQLite's own lock
+    still decides who writes: past busy_timeout a writer goes on anyway and meets it."""
 
-    def __init__(self) -> None:
+    def __init__(self, lock_path: Path | None) -> None:
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._lock_path = lock_path
+        self._lock_file: tuple[int, int] | None = None  # (pid, fd): a forked child opens its own
 
     def acquire(self, info: dict[str, Any]) -> None:
         """Wait for the gate from inside SQLAlchemy's greenlet; note it in the connection's
@@ -108,17 +116,58 @@ class _WriteGate:
         lock = self._locks.get(loop)
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
         try:
             await_(asyncio.wait_for(lock.acquire(), BUSY_TIMEOUT_MS / 1000))
         except TimeoutError:
             return
         info[_HELD_GATE] = lock
+        fd = self._file_descriptor()
+        if fd is not None and _lock_file(fd, deadline - loop.time()):
+            info[_HELD_FILE] = fd
 
     @staticmethod
     def release(info: dict[str, Any]) -> None:
+        fd = info.pop(_HELD_FILE, None)
+        if fd is not None:
+            _unlock_file(fd)
         lock = info.pop(_HELD_GATE, None)
         if lock is not None and lock.locked():
             lock.release()
+
+    def _file_descriptor(self) -> int | None:
+        if self._lock_path is None:
+            return None
+        pid = os.getpid()
+        if self._lock_file is None or self._lock_file[0] != pid:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._lock_file = (pid, fd)
+        return self._lock_file[1]
+
+
+def _lock_file(fd: int, timeout: float) -> bool:
+    """Take the exclusive lock on `fd` within `timeout` seconds: at once when it is free, else
+    waiting in a thread (flock blocks). A wait given up (timeout, cancellation) releases the lock
+    as soon as the thread gets it, so no one is left holding it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        pass
+    waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+    try:
+        await_(asyncio.wait_for(asyncio.shield(waiting), max(timeout, 0)))
+    except BaseException as exc:
+        waiting.add_done_callback(lambda _: _unlock_file(fd))
+        if isinstance(exc, TimeoutError):
+            return False
+        raise
+    return True
+
+
+def _unlock_file(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -131,9 +180,12 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     (read committed, as PostgreSQL's default), and that write first takes the lock with BEGIN
     IMMEDIATE, which waits its turn (busy_timeout). So a request that reads, then writes, queues
     behind a running job's write instead of failing; a transaction that never writes never
-    locks anyone out (Rails and Django moved to IMMEDIATE for the same reason). Within a process
-    writers queue before that, on `_WriteGate`."""
-    gate = _WriteGate()
+    locks anyone out (Rails and Django moved to IMMEDIATE for the same reason). Writers queue
+    before that, on `_WriteGate`."""
+    database = engine.url.database
+    gate = _WriteGate(
+        Path(f"{database}.write-lock") if database and database != ":memory:" else None
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
