@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from paperworks.kit import sqlite_driver
 from paperworks.kit.ids import ID_LENGTH, new_id
 
 NAMING_CONVENTION = {
@@ -276,6 +277,8 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.get_driver_name() == "aiosqlite":
+            options.setdefault("module", sqlite_driver.dbapi())
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
