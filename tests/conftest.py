@@ -29,6 +29,7 @@ from paperworks.settings import Settings
 
 pytest_plugins = [
     "tests.accounts",
+    "tests.committing",
     "tests.fake_model",
     "tests.job_runs",
     "tests.live_events",

@@ -3,6 +3,7 @@ at the HTTP layer the real client uses) whose tool calls reach the tasks over ou
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,16 @@ import pytest
 
 from paperworks.settings import Settings
 from tests.accounts import Account
+from tests.committing import Committing
 from tests.conftest import make_settings
-from tests.fake_model import API_KEY, MODEL, FakeModel, model_settings, tool_call
+from tests.fake_model import (
+    API_KEY,
+    MODEL,
+    FakeModel,
+    completion,
+    model_settings,
+    tool_call,
+)
 from tests.problems import assert_problem
 
 pytestmark = pytest.mark.usefixtures("mcp_sessions")
@@ -231,3 +240,35 @@ async def test_a_failure_while_streaming_is_an_error_event(
     assert (problem["status"], problem["code"]) == (502, "llm.rejected")
     listed = await client.get("/api/v1/assistant/conversations", headers=anna.headers)
     assert listed.json()["items"] == []
+
+
+async def test_concurrent_turns_each_call_tools_as_their_own_caller(
+    committing: Committing, fake_model: FakeModel
+) -> None:
+    """The function tools are built once a process; each call still goes through the session
+    of the turn it belongs to, so two people chatting at once never act for each other."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        if messages[-1]["role"] == "tool":
+            return httpx.Response(200, json=completion("Done.", model=fake_model.served_model))
+        title = messages[-1]["content"].removeprefix("add ")
+        call = tool_call("add_task", {"title": title})
+        return httpx.Response(
+            200, json=completion(tool_calls=[call], model=fake_model.served_model)
+        )
+
+    fake_model.then(answer, times=None)
+    client = committing.client
+    people = {"anna": await committing.sign_up(), "bob": await committing.sign_up()}
+    turns = [
+        client.post(CHAT, json={"message": f"add {name} note {n}"}, headers=headers)
+        for n in range(3)
+        for name, headers in people.items()
+    ]
+    for response in await asyncio.gather(*turns):
+        assert response.status_code == 200, response.text
+    for name, headers in people.items():
+        listed = await client.get("/api/v1/tasks?status=all", headers=headers)
+        titles = sorted(task["title"] for task in listed.json()["items"])
+        assert titles == [f"{name} note {n}" for n in range(3)]

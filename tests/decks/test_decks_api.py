@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,14 +13,12 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import event
 
-from paperworks.app import create_app
 from paperworks.events.hub import EventHub, LiveMessage
-from paperworks.identity.models import User
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
-from paperworks.settings import Settings
 from tests.accounts import Account
+from tests.committing import Committing
 from tests.job_runs import run_next
 from tests.problems import assert_problem
 
@@ -341,38 +336,10 @@ async def test_a_repeat_gets_its_job_back_but_a_fresh_key_on_a_busy_deck_is_a_40
     assert (await deck(client, anna, deck_id))["jobId"] == first.json()["jobId"]
 
 
-@dataclass
-class Committing:
-    client: httpx.AsyncClient
-    headers: dict[str, str]
-
-
-@pytest.fixture
-async def committing_client(settings: Settings, database_url: str) -> AsyncIterator[Committing]:
-    """A client of an app on the session's database used for real: concurrent requests each get
-    their own connection and transaction, as in production (the per-test connection cannot host
-    them). Removes the account it signs up, and with its workspace everything made there."""
-    real = Database.from_url(database_url)
-    transport = httpx.ASGITransport(app=create_app(settings, db=real))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        email = f"race-{uuid.uuid4().hex[:8]}@example.com"
-        response = await client.post(
-            f"{API}/auth/register", json={"email": email, "password": "correct horse battery"}
-        )
-        assert response.status_code == 201, response.text
-        body = response.json()
-        try:
-            yield Committing(client, {"Authorization": f"Bearer {body['accessToken']}"})
-        finally:
-            async with real.session_scope() as session:
-                await session.delete(await session.get_one(User, body["user"]["id"]))
-            await real.dispose()
-
-
 async def test_concurrent_rebuilds_of_one_deck_start_one_build(
-    committing_client: Committing,
+    committing: Committing,
 ) -> None:
-    client, headers = committing_client.client, committing_client.headers
+    client, headers = committing.client, await committing.sign_up()
     plan = [{"index": 0, "layout": "title", "title": "Hello"}]
     accepted = await client.post(f"{API}/slides/build", json={"slidePlan": plan}, headers=headers)
     assert accepted.status_code == 202, accepted.text

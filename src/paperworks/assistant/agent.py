@@ -14,6 +14,7 @@ import json
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -29,11 +30,14 @@ from agents import (
     Runner,
     RunResult,
     RunResultStreaming,
+    Tool,
     ToolCallItem,
     ToolCallOutputItem,
 )
 from agents.mcp.server import _MCPServerWithClientSession
+from agents.mcp.util import MCPUtil
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult
 from mcp.types import Tool as MCPTool
 
 from paperworks.assistant.exceptions import TooManySteps
@@ -167,6 +171,34 @@ class InProcessTools(_MCPServerWithClientSession):
         return self.server
 
 
+_TURN_SESSION: ContextVar[InProcessTools] = ContextVar("paperworks_turn_session")
+_FUNCTION_TOOLS: weakref.WeakKeyDictionary[MCPServer, list[Tool]] = weakref.WeakKeyDictionary()
+
+
+class _TurnSession(InProcessTools):
+    """Stands for the MCP session of whichever turn runs in this context; never connected."""
+
+    async def call_tool(
+        self, tool_name: str, arguments: dict[str, Any] | None, meta: dict[str, Any] | None = None
+    ) -> CallToolResult:
+        return await _TURN_SESSION.get().call_tool(tool_name, arguments, meta)
+
+
+async def function_tools(session: InProcessTools) -> list[Tool]:
+    """The server's tools as the Agents SDK's function tools, converted once a process: given
+    the MCP server itself, the SDK converts every tool again on every step of every turn (a
+    millisecond a step). Each calls through the session of the turn it runs in."""
+    tools = _FUNCTION_TOOLS.get(session.server)
+    if tools is None:
+        via = _TurnSession(session.server)
+        listed = await session.list_tools()
+        tools = [
+            MCPUtil.to_function_tool(tool, via, convert_schemas_to_strict=False) for tool in listed
+        ]
+        _FUNCTION_TOOLS[session.server] = tools
+    return tools
+
+
 class Assistant:
     def __init__(
         self,
@@ -215,7 +247,11 @@ class Assistant:
     async def _mcp(self, caller: Caller) -> AsyncIterator[InProcessTools]:
         with acting_as(caller, self.services):
             async with InProcessTools(self.tools) as server:
-                yield server
+                token = _TURN_SESSION.set(server)
+                try:
+                    yield server
+                finally:
+                    _TURN_SESSION.reset(token)
 
     async def _offline(self, mcp: InProcessTools, message: str, today: date) -> Turn:
         async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
@@ -249,7 +285,7 @@ class Assistant:
             name="Paperworks assistant",
             instructions=instructions,
             model=OpenAIChatCompletionsModel(model=llm.model, openai_client=llm.openai_client),
-            mcp_servers=[mcp],
+            tools=await function_tools(mcp),
         )
         items = [*_history_items(recent), {"role": "user", "content": message}]
         run_config = RunConfig(tracing_disabled=not self.tracing)
