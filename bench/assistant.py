@@ -5,7 +5,9 @@
    call and the second with a reply. The anchor is the model's own share: the same two
    completions posted bare to the same server. Our overhead is the turn minus the anchor: auth,
    loading and recording the conversation, the agent runtime, the MCP session (initialize, list,
-   call) and the tool's own transaction. Target: under 30 ms at p95.
+   call) and the tool's own transaction. The anchor posts the very bodies our turn sent (its
+   instructions, history and tool schemas: what any client of that model must send), recorded by
+   the fake server on a first turn. Target: under 30 ms at p95.
 2. The offline engine's turn (no model at all), for scale.
 3. One MCP tool call (`add_task` through the SDK's client and our `/mcp`), against the anchor of
    calling the tasks service directly in a transaction of its own.
@@ -77,11 +79,13 @@ def completion(message: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fake_model_app() -> Starlette:
-    """A tool call first; once the conversation ends with the tool's answer, the reply."""
+def fake_model_app(received: list[dict[str, Any]]) -> Starlette:
+    """A tool call first; once the conversation ends with the tool's answer, the reply. Keeps
+    the request bodies it received in `received`."""
 
     async def completions(request: Request) -> JSONResponse:
         body = await request.json()
+        received.append(body)
         answered = body["messages"][-1]["role"] == "tool"
         return JSONResponse(completion(REPLY_STEP if answered else TOOL_STEP))
 
@@ -119,22 +123,31 @@ def settings_for(data: Path, model_url: str | None) -> Settings:
     )
 
 
-async def chat_turns(rounds: int, model_url: str, data: Path) -> list[tuple[str, list[float]]]:
+async def chat_turns(
+    rounds: int, model_url: str, received: list[dict[str, Any]], data: Path
+) -> list[tuple[str, list[float]]]:
     bare = httpx.AsyncClient(base_url=model_url)
-    ask = {"model": "bench-model", "messages": [{"role": "user", "content": "add buy milk"}]}
-    answered = {"model": "bench-model", "messages": [{"role": "tool", "content": "{}"}]}
+    steps: list[dict[str, Any]] = []
 
     async def anchor(_: int) -> None:
-        for body in (ask, answered):
+        for body in steps:
             (await bare.post("/chat/completions", json=body)).raise_for_status()
 
-    rows = [("anchor: the model's two steps, bare", await timed(rounds, anchor))]
+    rows = []
     for name, url, folder in (
         ("chat turn, model + 1 tool call", model_url, "model"),
         ("chat turn, offline engine", None, "offline"),
     ):
         async with running(create_app(settings_for(data / folder, url))) as client:
             headers = await signed_up(client)
+            if url is not None:  # the bodies one turn sends, for the anchor
+                received.clear()
+                answer = await client.post(
+                    "/api/v1/assistant/chat", json={"message": "add buy milk"}, headers=headers
+                )
+                assert answer.status_code == 200, answer.text
+                steps = list(received)
+                rows.append(("anchor: the model's two steps, bare", await timed(rounds, anchor)))
 
             async def turn(
                 _: int, client: httpx.AsyncClient = client, headers: dict[str, str] = headers
@@ -177,8 +190,9 @@ async def tool_calls(rounds: int, data: Path) -> list[tuple[str, list[float]]]:
 
 
 async def run(rounds: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, serving(fake_model_app()) as model_url:
-        turns = await chat_turns(rounds, model_url, Path(tmp))
+    received: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, serving(fake_model_app(received)) as model_url:
+        turns = await chat_turns(rounds, model_url, received, Path(tmp))
         report("one chat turn", turns, anchor=0)
         overhead = {
             q: percentile(turns[1][1], q) - percentile(turns[0][1], q) for q in (50, 95, 99)
