@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,6 +16,7 @@ from paperworks.jobs.dependencies import IdempotencyKey
 from paperworks.jobs.schemas import JobOut
 from paperworks.kit.db import Database
 from paperworks.services import ServicesDep, SessionDep
+from tests.committing import Committing
 from tests.identity.conftest import Account
 
 API = "/api/v1"
@@ -169,3 +171,31 @@ async def test_a_failed_job_reports_its_error(
     assert body["error"] == {"code": "job.failed", "message": "no luck"}
     stream = await client.get(f"{API}/jobs/{job['id']}/stream", headers=anna.headers)
     assert events_of(stream.text)[0][0] == "job:failed"
+
+
+async def test_a_stream_ends_when_its_api_key_is_revoked(committing: Committing) -> None:
+    """Authorised again at every read, as live sockets are: a revoked key (like a removed
+    member or an expired token) no longer hears the job. A real database: the stream and the
+    revocation run at once."""
+    client, owner = committing.client, await committing.sign_up()
+    created = await client.post(f"{API}/api-keys", json={"name": "ci"}, headers=owner)
+    assert created.status_code == 201, created.text
+    key = created.json()
+    plan = [{"index": 0, "layout": "title", "title": "Hello"}]
+    accepted = await client.post(
+        f"{API}/slides/build", json={"slidePlan": plan}, headers={"X-API-Key": key["key"]}
+    )
+    assert accepted.status_code == 202, accepted.text  # queued: no runner in this app
+    stream = asyncio.create_task(
+        client.get(
+            f"{API}/jobs/{accepted.json()['jobId']}/stream", headers={"X-API-Key": key["key"]}
+        )
+    )
+    await asyncio.sleep(0.2)
+    revoked = await client.delete(f"{API}/api-keys/{key['id']}", headers=owner)
+    assert revoked.status_code == 204, revoked.text
+    response = await asyncio.wait_for(stream, 10)
+    (first, _), (last, ended) = events_of(response.text)
+    assert first == "job:progress"
+    assert last == "job:access_ended"
+    assert ended["code"].startswith("auth.")

@@ -8,11 +8,17 @@ from fastapi.responses import StreamingResponse
 from paperworks.events import service as events
 from paperworks.events.follow import Snapshot, follow
 from paperworks.events.schemas import EventOut
-from paperworks.identity.dependencies import CurrentCaller
+from paperworks.identity import service as identity
+from paperworks.identity.dependencies import (
+    CurrentCaller,
+    IdentityConfigDep,
+    RequestCredentials,
+)
 from paperworks.jobs import service
 from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.schemas import JobOut
+from paperworks.kit.errors import AppError
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from paperworks.kit.sse import SSE_HEADERS
 from paperworks.services import ServicesDep, SessionDep
@@ -92,14 +98,26 @@ async def stream_job(
     caller: CurrentCaller,
     session: SessionDep,
     services: ServicesDep,
+    config: IdentityConfigDep,
+    credentials: RequestCredentials,
     request: Request,
 ) -> StreamingResponse:
+    """Ends with `job:completed`, `job:failed` or `job:cancelled`; or with `job:access_ended`
+    (a problem: `code`, `detail`) once the credentials no longer reach the job: the member
+    removed from the workspace, the token expired, the API key revoked."""
     # Checked now, in the request's session: another workspace's job is a plain 404.
     await service.get_job(session, caller, job_id)
 
     async def read() -> Snapshot:
         async with services.db.sessionmaker() as poll:
-            job = await service.get_job(poll, caller, job_id)
+            try:
+                # Authorised again at every read, as the live sockets are: access taken away
+                # ends the stream within a poll.
+                now = await identity.caller_for(poll, config, credentials)
+                job = await service.get_job(poll, now, job_id)
+            except AppError as exc:
+                ended = {"code": exc.code, "detail": exc.detail}
+                return Snapshot(("access_ended",), "job:access_ended", ended, final=True)
         body = JobOut.of(job).model_dump(mode="json", by_alias=True)
         state = (job.status, job.progress, job.message)
         if service.is_finished(job):
