@@ -75,16 +75,22 @@ class Services:
         hub = hub or EventHub()
         # Events published in any session of this database reach this process's hub after commit.
         db.share(event_hub.SESSION_KEY, hub)
-        # ...and so do changes that take access away, for live connections to be checked again.
-        db.share(access.LISTENER, hub.announce_access_change)
         identity = IdentityConfig.from_settings(settings)
+        callers = CallerCache(db, identity)
+
+        def access_taken(change: access.AccessChange) -> None:
+            callers.forget()  # no remembered caller outlives it in this process
+            hub.announce_access_change(change)  # and live connections are checked again
+
+        # ...and so do changes that take access away.
+        db.share(access.LISTENER, access_taken)
         metrics = CollectorRegistry()
         http = httpx.AsyncClient(timeout=settings.image_timeout_seconds)
         services = cls(
             settings=settings,
             db=db,
             identity=identity,
-            callers=CallerCache(db, identity),
+            callers=callers,
             storage=storage_from_settings(settings),
             files=FilesConfig.from_settings(settings),
             llm=LLMClient.from_settings(settings),

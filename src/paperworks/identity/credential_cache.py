@@ -2,9 +2,11 @@
 
 An MCP client's session is several requests in a row (discover, list, call...), and the rate
 limiter names the caller of every request before routing: authenticating each of them took most of
-their time (see bench/assistant.py). Both ask this one cache. A revoked key, an expired token or a
-removed membership is refused again within `seconds`; a refusal is remembered as long, so a client
-retrying with a bad key does not cost a database round trip each time.
+their time (see bench/assistant.py). Both ask this one cache. A change that takes access away
+(a revoked key, a removed membership) empties it in the process that made it (`Services.build`);
+in other processes, and for an expired token, the refusal comes within `seconds`. A refusal is
+remembered as long, so a client retrying with a bad key does not cost a database round trip each
+time.
 """
 
 from __future__ import annotations
