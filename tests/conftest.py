@@ -26,6 +26,9 @@ from paperworks import migrations
 from paperworks.app import create_app
 from paperworks.kit.db import Database, create_engine
 from paperworks.settings import Settings
+from tests import app_builds
+
+app_builds.install()  # before any app is built, the fuzzing module's schema included
 
 pytest_plugins = [
     "tests.accounts",
