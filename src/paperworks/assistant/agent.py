@@ -38,7 +38,6 @@ from agents.mcp.server import _MCPServerWithClientSession
 from agents.mcp.util import MCPUtil
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
-from mcp.types import Tool as MCPTool
 
 from paperworks.assistant.exceptions import TooManySteps
 from paperworks.assistant.offline import answer_offline
@@ -127,9 +126,6 @@ def _history_items(recent: Sequence[PastMessage]) -> list[Any]:
     return items
 
 
-_LISTED_TOOLS: weakref.WeakKeyDictionary[MCPServer, list[MCPTool]] = weakref.WeakKeyDictionary()
-
-
 async def _already_validated(name: str, result: Any) -> None:
     return None
 
@@ -157,14 +153,6 @@ class InProcessTools(_MCPServerWithClientSession):
             # compile on every turn's fresh session.
             self.session.validate_tool_result = _already_validated  # type: ignore[method-assign]
 
-    async def list_tools(self, run_context: Any = None, agent: Any = None) -> list[MCPTool]:
-        # A server's tools are fixed once it is built: listed once a process, not once a turn
-        # (the SDK's own cache lives and dies with this per-turn connection).
-        tools = _LISTED_TOOLS.get(self.server)
-        if tools is None:
-            tools = _LISTED_TOOLS[self.server] = await super().list_tools(run_context, agent)
-        return tools
-
     def create_streams(self) -> Any:
         # The SDK's v2 client takes a server instance where it takes a transport, and then
         # connects to it in process.
@@ -185,9 +173,10 @@ class _TurnSession(InProcessTools):
 
 
 async def function_tools(session: InProcessTools) -> list[Tool]:
-    """The server's tools as the Agents SDK's function tools, converted once a process: given
-    the MCP server itself, the SDK converts every tool again on every step of every turn (a
-    millisecond a step). Each calls through the session of the turn it runs in."""
+    """The server's tools as the Agents SDK's function tools, listed and converted once a process
+    (a server's tools are fixed once it is built): given the MCP server itself, the SDK lists them
+    on every turn's fresh session and converts each again on every step (a millisecond a step).
+    Each calls through the session of the turn it runs in."""
     tools = _FUNCTION_TOOLS.get(session.server)
     if tools is None:
         via = _TurnSession(session.server)
