@@ -44,7 +44,7 @@ async def test_a_query_is_one_trip_to_the_connection_s_thread(
         trips.clear()
         rows = (await connection.execute(text("SELECT 1 UNION ALL SELECT 2"))).all()
     assert [row[0] for row in rows] == [1, 2]
-    assert trips.count("_run") == 1
+    assert trips.count("run_statement") == 1
     assert len(trips) <= 2  # and at most the rollback on the way back to the pool
 
 

@@ -183,10 +183,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     behind a running job's write instead of failing; a transaction that never writes never
     locks anyone out (Rails and Django moved to IMMEDIATE for the same reason). Writers queue
     before that, on `_WriteGate`."""
-    database = engine.url.database
-    gate = _WriteGate(
-        Path(f"{database}.write-lock") if database and database != ":memory:" else None
-    )
+    file = _sqlite_file(engine.url.database)
+    gate = _WriteGate(file.with_name(f"{file.name}.write-lock") if file else None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -255,6 +253,11 @@ def _in_transaction(dbapi_connection: Any) -> bool:
         return True
 
 
+def _sqlite_file(database: str | None) -> Path | None:
+    """The file a SQLite URL's database names; None in memory."""
+    return Path(database) if database and database != ":memory:" else None
+
+
 def _release_on_pool_event(gate: _WriteGate) -> Callable[..., None]:
     def release(_dbapi_connection: Any, record: Any, *_: Any) -> None:
         if record is not None:
@@ -275,8 +278,9 @@ def create_engine(
     and ignores them. None: SQLAlchemy's default (5 and 10)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        file = _sqlite_file(parsed.database)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         if parsed.get_driver_name() == "aiosqlite":
             options.setdefault("module", sqlite_driver.dbapi())
         engine = create_async_engine(parsed, **options)

@@ -32,7 +32,9 @@ from sqlalchemy.util.concurrency import await_
 Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
+def run_statement(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> Outcome:
     """On the connection's thread: the statement, its rows and counts, and the cursor closed."""
     cursor = connection.cursor()
     try:
@@ -53,7 +55,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ("_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
-        # No sqlite3 cursor is opened here: `_run` opens and closes its own.
+        # No sqlite3 cursor is opened here: `run_statement` opens and closes its own.
         self._adapt_connection = adapt_connection
         self._connection = adapt_connection._connection
         self._cursor = None  # type: ignore[assignment]
@@ -85,7 +87,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         try:
             outcome: Outcome = await_(
-                connection._execute(_run, connection._conn, operation, parameters, many)  # type: ignore[no-untyped-call]
+                connection._execute(run_statement, connection._conn, operation, parameters, many)  # type: ignore[no-untyped-call]
             )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
