@@ -19,6 +19,7 @@ from paperworks.files.router import router as files_router
 from paperworks.identity.dependencies import RateLimitPrincipal
 from paperworks.identity.router import pages as identity_pages
 from paperworks.identity.router import router as identity_router
+from paperworks.identity.sso_router import router as sso_router
 from paperworks.jobs.live import FollowedJobs
 from paperworks.jobs.router import router as jobs_router
 from paperworks.kit.body_limit import BodySizeLimitMiddleware
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(operations_router)
     app.include_router(identity_router)
     app.include_router(identity_pages)
+    app.include_router(sso_router)
     app.include_router(files_router)
     app.include_router(jobs_router)
     app.include_router(events_router)

@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from limits import RateLimitItem, parse
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -80,6 +88,82 @@ def _split_list(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+# --- single sign-on (OpenID Connect) ----------------------------------------------------------
+SSO_ROLES = ("member", "admin", "owner")  # identity.roles.Role's values (settings import no domain)
+_PROVIDER_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"
+
+
+class OidcProvider(BaseModel):
+    """One OpenID Connect provider users may sign in with: a `[[oidc_providers]]` table of the
+    TOML file, or the `PAPERWORKS_OIDC_*` variables for a single one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=f"^{_PROVIDER_NAME}$", description="In URLs: /auth/sso/NAME/login")
+    display_name: str | None = Field(default=None, max_length=100)
+    issuer: str = Field(description="Its discovery is ISSUER/.well-known/openid-configuration")
+    client_id: str = Field(min_length=1, max_length=500)
+    client_secret: SecretStr | None = Field(
+        default=None, description="None: a public client, which PKCE alone protects"
+    )
+    scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "email", "profile"]
+    )
+    allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Email domains allowed to sign in; empty: any"
+    )
+    workspace_id: str | None = Field(
+        default=None, description="New and linked accounts join this workspace"
+    )
+    default_role: str = Field(default="member", description="Their role there")
+    allow_signup: bool = Field(default=True, description="False: only existing accounts")
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scope_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "openid email" as OAuth writes it, or "openid,email"
+            return [item for item in re.split(r"[\s,]+", value) if item]
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("the scopes of an OpenID Connect sign-in include `openid`")
+        return value
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: Any) -> Any:
+        items = _split_list(value)
+        return (
+            [str(item).lower().lstrip("@") for item in items] if isinstance(items, list) else items
+        )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL (https:// in production)")
+        return value
+
+    @field_validator("client_secret", "display_name", "workspace_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("default_role")
+    @classmethod
+    def _role(cls, value: str) -> str:
+        if value not in SSO_ROLES:
+            raise ValueError(f"one of {', '.join(SSO_ROLES)}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -147,6 +231,71 @@ class Settings(BaseSettings):
     allowed_redirects: Annotated[list[str], NoDecode] = Field(default_factory=list)
     smtp_url: SecretStr | None = Field(default=None, description="smtp[s]://user:pass@host:port")
     mail_from: str = "Paperworks <no-reply@localhost>"
+
+    # Single sign-on (OpenID Connect, authorization code flow with PKCE): providers as TOML
+    # `[[oidc_providers]]` tables (or PAPERWORKS_OIDC_PROVIDERS as JSON), and one more from the
+    # PAPERWORKS_OIDC_* variables when PAPERWORKS_OIDC_ISSUER is set.
+    oidc_providers: list[OidcProvider] = Field(default_factory=list)
+    oidc_name: str = Field(default="oidc", description="The PAPERWORKS_OIDC_* provider's name")
+    oidc_display_name: str | None = None
+    oidc_issuer: str | None = Field(default=None, description="Set: the PAPERWORKS_OIDC_* provider")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str | None = Field(default=None, description='Default: "openid email profile"')
+    oidc_allowed_domains: Annotated[list[str], NoDecode] | None = None
+    oidc_workspace_id: str | None = None
+    oidc_default_role: str = "member"
+    oidc_allow_signup: bool = True
+    oidc_discovery_seconds: int = Field(
+        default=60 * 60, ge=0, le=7 * 24 * 60 * 60, description="How long discovery is cached"
+    )
+
+    @field_validator(
+        "oidc_display_name",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "oidc_workspace_id",
+        mode="before",
+    )
+    @classmethod
+    def _oidc_empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _sso_providers(self) -> Settings:
+        providers = list(self.oidc_providers)
+        if self.oidc_issuer is not None:
+            if not self.oidc_client_id:
+                raise ValueError(
+                    f"{ENV_PREFIX}OIDC_CLIENT_ID is required with {ENV_PREFIX}OIDC_ISSUER"
+                )
+            single: dict[str, Any] = {
+                "name": self.oidc_name,
+                "display_name": self.oidc_display_name,
+                "issuer": self.oidc_issuer,
+                "client_id": self.oidc_client_id,
+                "client_secret": self.oidc_client_secret,
+                "workspace_id": self.oidc_workspace_id,
+                "default_role": self.oidc_default_role,
+                "allow_signup": self.oidc_allow_signup,
+            }
+            if self.oidc_scopes is not None:
+                single["scopes"] = self.oidc_scopes
+            if self.oidc_allowed_domains is not None:
+                single["allowed_domains"] = self.oidc_allowed_domains
+            providers.append(OidcProvider(**single))
+        names = [provider.name for provider in providers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two single sign-on providers share a name: {names}")
+        if self.environment is Environment.production:
+            for provider in providers:
+                if not provider.issuer.startswith("https://"):
+                    raise ValueError(
+                        f"the issuer of {provider.name} must be https:// in production"
+                    )
+        object.__setattr__(self, "oidc_providers", providers)
+        return self
 
     # Files
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Per uploaded file")
@@ -252,7 +401,12 @@ class Settings(BaseSettings):
         )
 
     @field_validator(
-        "cors_origins", "trusted_proxies", "allowed_redirects", "job_modules", mode="before"
+        "cors_origins",
+        "trusted_proxies",
+        "allowed_redirects",
+        "job_modules",
+        "oidc_allowed_domains",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -1,5 +1,5 @@
 """Identity tables: users, workspaces and memberships, invitations, sessions, magic links, API
-keys."""
+keys, and single sign-on (linked identities, pending sign-ins, one-time codes)."""
 
 from __future__ import annotations
 
@@ -106,3 +106,51 @@ class Invitation(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+# --- single sign-on ---------------------------------------------------------------------------
+
+PROVIDER_NAME_LENGTH = 40
+
+
+class UserIdentity(IdMixin, TimestampMixin, Base):
+    """An account at an OpenID provider linked to a user: `(provider, subject)` signs them in."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(PROVIDER_NAME_LENGTH))  # the settings' name
+    subject: Mapped[str] = mapped_column(String(255))  # the ID token's `sub`
+    email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH))  # as the provider said last
+
+
+class SsoLogin(IdMixin, Base):
+    """A sign-in sent to a provider and not back yet: what its callback needs, found by the
+    keyed hash of its `state`, and only from the browser whose cookie hashes to `browser_hash`.
+    Single use: `used_at` is set by the first callback that presents its state."""
+
+    __tablename__ = "sso_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(PROVIDER_NAME_LENGTH))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    redirect_url: Mapped[str] = mapped_column(String(2000))
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class SsoCode(IdMixin, Base):
+    """The one-time code a finished sign-in hands the front end, to trade for a token pair
+    (tokens never travel in a URL). Stored as its keyed hash."""
+
+    __tablename__ = "sso_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

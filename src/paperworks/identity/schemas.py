@@ -220,3 +220,32 @@ class ApiKeyCreated(ApiModel):
     workspace_id: str
     created_at: UtcDateTime
     expires_at: UtcDateTime | None
+
+
+# --- single sign-on -------------------------------------------------------------------------
+
+
+class SsoProviderOut(ApiModel):
+    name: str
+    display_name: str
+    login_url: str = Field(
+        description="Open it in the browser with `?redirectUrl=` (one of the allowed redirects)"
+    )
+
+
+class SsoProviderList(ApiModel):
+    items: list[SsoProviderOut]
+
+
+class SsoExchangeRequest(ApiModel):
+    code: str = Field(max_length=256, description="The `code` the sign-in's redirect carried")
+
+
+class IdentityOut(ApiModel):
+    """An account at a single sign-on provider, linked to mine."""
+
+    id: str
+    provider: str
+    subject: str = Field(description="The provider's id for the account (the ID token's `sub`)")
+    email: str | None = Field(description="The address the provider last gave for it")
+    created_at: UtcDateTime

@@ -26,6 +26,7 @@ from paperworks.identity.models import (
     User,
     Workspace,
 )
+from paperworks.identity.oidc import SsoProviders
 from paperworks.identity.roles import Role
 from paperworks.kit import security
 from paperworks.kit.errors import Unauthenticated
@@ -54,6 +55,7 @@ class IdentityConfig:
     allowed_redirects: frozenset[str]
     hasher: security.PasswordHasher
     mailer: Mailer
+    sso: SsoProviders  # the single sign-on providers, with their discovery cached
 
     @classmethod
     def from_settings(cls, settings: Settings) -> IdentityConfig:
@@ -73,6 +75,11 @@ class IdentityConfig:
             allowed_redirects=frozenset(settings.allowed_redirects),
             hasher=security.PasswordHasher(settings.password_hash_rounds),
             mailer=mailer,
+            sso=SsoProviders(
+                settings.oidc_providers,
+                public_url=settings.public_url,
+                discovery_ttl=settings.oidc_discovery_seconds,
+            ),
         )
 
 
