@@ -38,6 +38,7 @@ from paperworks.product import Product
 from paperworks.products import PRODUCTS
 from paperworks.services import Services
 from paperworks.settings import Settings
+from paperworks.webhooks.router import router as webhooks_router
 
 log = get_logger(__name__)
 
@@ -162,6 +163,7 @@ def create_app(
     app.include_router(files_router)
     app.include_router(jobs_router)
     app.include_router(events_router)
+    app.include_router(webhooks_router)
     for product in products:
         for router in product.routers:
             app.include_router(router)

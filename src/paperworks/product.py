@@ -23,6 +23,7 @@ from fastapi import APIRouter
 from paperworks.jobs.handlers import JobHandler, JobHandlers
 from paperworks.mcp.family import ToolFamily
 from paperworks.settings import Settings
+from paperworks.webhooks.jobs import PLATFORM_JOB_HANDLERS
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ class Product:
 
 
 def job_handlers(products: Sequence[Product], settings: Settings) -> JobHandlers:
-    """Every job handler a process runs: its products', and a deployment's own kinds from the
-    modules `PAPERWORKS_JOB_MODULES` names."""
+    """Every job handler a process runs: the platform's own (webhook deliveries, which every
+    product's events cause), its products', and a deployment's own kinds from the modules
+    `PAPERWORKS_JOB_MODULES` names."""
     return JobHandlers(
         [
+            *PLATFORM_JOB_HANDLERS,
             *(handler for product in products for handler in product.job_handlers),
             *JobHandlers.in_modules(settings.job_modules),
         ]

@@ -38,6 +38,7 @@ from paperworks.llm.images import ImageService, image_service_from_settings
 from paperworks.mcp.family import ToolFamily
 from paperworks.product import Product, job_handlers
 from paperworks.settings import JobsBackend, Settings
+from paperworks.webhooks import service as webhooks
 
 
 @dataclass(eq=False)
@@ -106,6 +107,8 @@ class Services:
         )
         # Local job slots in this process, or (JOBS_BACKEND=celery) a broker to send to.
         services.jobs = JobQueue.from_settings(settings, db, metrics, services.handlers, services)
+        # Events published in this database's sessions become webhook deliveries, queued here.
+        webhooks.subscribe(services)
         return services
 
     async def start(self) -> None:

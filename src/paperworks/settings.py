@@ -381,6 +381,21 @@ class Settings(BaseSettings):
         default=False, description="The Agents SDK's tracing (exports to OpenAI); off by default"
     )
 
+    # Webhooks (paperworks.webhooks): where and how deliveries may be sent.
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Deliver to private, loopback and link-local addresses (tests, on-premises)",
+    )
+    webhooks_allow_http: bool | None = Field(
+        default=None, description="Accept plain http:// endpoints; default: in development only"
+    )
+    webhooks_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="One delivery attempt, connection to last byte"
+    )
+    webhooks_disable_after_days: float = Field(
+        default=5.0, gt=0, le=90, description="An endpoint failing this long is disabled"
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -3,10 +3,14 @@ announce (live only, for ticks not worth a row), and read timelines.
 
     await events.publish(session, "file.uploaded", Resource("file", f.id, caller.workspace),
                          {"size": n}, actor=caller)
+
+Packages above `events` that must act on every stored event in its own transaction (webhooks
+record their deliveries) subscribe to a database (`subscribe`) instead of being imported here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +21,7 @@ from paperworks.events.hub import EventHub, LiveMessage
 from paperworks.events.models import Event
 from paperworks.events.schemas import EventOut
 from paperworks.identity.caller import SYSTEM, Caller
-from paperworks.kit.db import on_commit
+from paperworks.kit.db import Database, on_commit
 from paperworks.kit.pagination import fetch_page
 
 
@@ -62,11 +66,43 @@ async def publish(
     )
     session.add(event)
     await session.flush()
+    for subscriber in _subscribers(session):
+        await subscriber(session, event)
     data = EventOut.of(event).model_dump(mode="json")
     announce(session, LiveMessage(type, data, (resource.room,)))
     if live is not None:
         announce(session, live)
     return event
+
+
+EventSubscriber = Callable[[AsyncSession, Event], Awaitable[None]]
+"""Called by `publish` with each event once it is stored, in the publisher's transaction: what it
+writes commits or rolls back with the event, and what it announces waits for that commit."""
+
+SUBSCRIBERS_KEY = "paperworks_event_subscribers"
+
+
+def subscribe(db: Database, name: str, subscriber: EventSubscriber) -> None:
+    """Have `subscriber` called for every event published in a session of `db`.
+
+    The seam between `events` and the packages that build on it: `events` never imports them
+    (webhooks import events, not the other way round), and what is subscribed belongs to one
+    database, as the event hub does (`Database.share`), not to the process: two apps in one
+    process (tests, a worker) each subscribe their own, with their own job queue. `name` keys it,
+    so building the same process's services twice replaces rather than doubles a subscriber.
+    A subscriber must be cheap for a workspace that has nothing to do (one indexed query at
+    most): every task write and job step publishes."""
+    subscribers = dict(_subscriber_map(db.shared(SUBSCRIBERS_KEY)))
+    subscribers[name] = subscriber
+    db.share(SUBSCRIBERS_KEY, subscribers)
+
+
+def _subscriber_map(value: object) -> dict[str, EventSubscriber]:
+    return value if isinstance(value, dict) else {}
+
+
+def _subscribers(session: AsyncSession) -> list[EventSubscriber]:
+    return list(_subscriber_map(session.info.get(SUBSCRIBERS_KEY)).values())
 
 
 def announce(session: AsyncSession, message: LiveMessage) -> None:

@@ -10,9 +10,9 @@ class Role(StrEnum):
 
 
 # owner ⊇ admin ⊇ member: an admin manages the workspace's shared material (booklets' books,
-# pages, conditions) but not the workspace itself or its members.
+# pages, conditions) and its webhooks, but not the workspace itself or its members.
 MEMBER_PERMISSIONS = frozenset({"workspace:read", "members:read", "api_keys:manage"})
-ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | {"booklets:manage"}
+ADMIN_PERMISSIONS = MEMBER_PERMISSIONS | {"booklets:manage", "webhooks:manage"}
 OWNER_PERMISSIONS = ADMIN_PERMISSIONS | {"workspace:update", "workspace:delete", "members:manage"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
