@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from paperworks.app import create_app
+from paperworks.identity import service
 from paperworks.identity.models import User
 from paperworks.kit.db import Database
 from paperworks.kit.security import encode_token
@@ -127,6 +128,21 @@ async def test_an_email_is_taken_whatever_its_case(
     response = await register(client, email, "another password")
 
     assert_problem(response, 409, "user.email_taken")
+
+
+async def test_an_address_registered_by_another_request_at_the_same_moment_is_taken(
+    client: httpx.AsyncClient, anna: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other request committed Anna's account just after this one looked for the address.
+    monkeypatch.setattr(service, "user_by_email", _not_found_yet)
+
+    response = await register(client, "anna@example.com", "another password")
+
+    assert_problem(response, 409, "user.email_taken")
+
+
+async def _not_found_yet(session: object, email: str) -> None:
+    return None
 
 
 # --- password limits --------------------------------------------------------------------------

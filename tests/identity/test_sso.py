@@ -228,6 +228,37 @@ async def test_a_verified_email_links_the_account_that_has_it(
     assert login.status_code == 200
 
 
+async def test_an_account_created_by_another_callback_at_the_same_moment_is_signed_in_to(
+    client: httpx.AsyncClient,
+    fake: FakeProvider,
+    sign_up: SignUp,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ada's account is committed by another browser's callback just after this one looked for
+    # it: both of this callback's look-ups (its own and create_user's) still find nothing, so it
+    # creates her again and meets the unique address.
+    ada = await sign_up("ada@example.com")
+    real_lookup = sso.service.user_by_email
+    missed = 0
+
+    async def lookup_before_the_other_commit(session: Any, email: str) -> User | None:
+        nonlocal missed
+        if missed < 2:
+            missed += 1
+            return None
+        return await real_lookup(session, email)
+
+    monkeypatch.setattr(sso.service, "user_by_email", lookup_before_the_other_commit)
+
+    signed_in = await tokens(client, await sign_in(client, fake))
+
+    assert missed == 2
+    assert signed_in["user"]["id"] == ada.id
+    assert await count(db, User) == 1
+    assert [i["subject"] for i in await identities(client, ada.access_token)] == ["subject-1"]
+
+
 async def test_an_unverified_email_links_nothing(
     client: httpx.AsyncClient, fake: FakeProvider, sign_up: SignUp, db: Database
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.identity import exceptions as errors
@@ -110,11 +111,18 @@ async def create_user(
     is_admin: bool = False,
 ) -> User:
     """A new account and the personal workspace every account has."""
+    taken = errors.EmailTaken(f"An account with {email} already exists.")
     if await user_by_email(session, email) is not None:
-        raise errors.EmailTaken(f"An account with {email} already exists.")
+        raise taken
     user = User(email=email.lower(), name=name, password_hash=password_hash, is_admin=is_admin)
-    session.add(user)
-    await session.flush()
+    try:
+        # A savepoint: a request creating the same address at the same moment and committing
+        # first makes this insert fail on the unique address; the transaction can still go on.
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError as exc:
+        raise taken from exc
     label = name or email.split("@", 1)[0]
     workspace = Workspace(name=f"{label}'s workspace", personal_for_user_id=user.id)
     session.add(workspace)

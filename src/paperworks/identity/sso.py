@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.identity import exceptions as errors
@@ -264,6 +265,18 @@ async def sign_in_identity(
     session: AsyncSession, provider: OidcProvider, identity: ProviderIdentity
 ) -> User:
     """The account `identity` signs in to, found, linked or created (see the module's doc)."""
+    try:
+        async with session.begin_nested():
+            return await _found_linked_or_created(session, provider, identity)
+    except (IntegrityError, errors.EmailTaken):
+        # Another callback linked or created this very account at the same moment and committed
+        # first (the second insert waited on the unique index): it is there now, so look again.
+        return await _found_linked_or_created(session, provider, identity)
+
+
+async def _found_linked_or_created(
+    session: AsyncSession, provider: OidcProvider, identity: ProviderIdentity
+) -> User:
     linked = await session.scalar(
         select(UserIdentity).where(
             UserIdentity.provider == provider.name, UserIdentity.subject == identity.subject
