@@ -677,10 +677,15 @@ _COMPLETE = (
 )
 
 
-def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | None:
+def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | NotUnderstood | None:
     for pattern in _COMPLETE:
         found = pattern.match(text)
         if found is not None:
+            if _names_many(found["ref"]):
+                return NotUnderstood(
+                    quotes.restore(text),
+                    reason=_one_at_a_time("complete", quotes.restore(found["ref"])),
+                )
             return CompleteTask(_reference(found["ref"], quotes))
     return None
 
@@ -700,12 +705,44 @@ _DELETE = (
 )
 
 
-def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | None:
+def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | NotUnderstood | None:
     for pattern in _DELETE:
         found = pattern.match(text)
         if found is not None:
+            if _names_many(found["ref"]):
+                return NotUnderstood(
+                    quotes.restore(text),
+                    reason=_one_at_a_time("delete", quotes.restore(found["ref"])),
+                )
             return DeleteTask(_reference(found["ref"], quotes))
     return None
+
+
+# Words naming many tasks at once ("all my tasks", "everything", "every task first"). Offline,
+# a delete or a completion acts on one named task: read as a title, "all my tasks" would match a
+# task called "all my tasks review" and act on it. Quoted words are a title, never this.
+_MANY = re.compile(
+    r"""^(?:the\s+)?(?:
+        all | everything | every\s*thing | all\s+of\s+(?:them|it|this|that)
+      | (?:all|every|each)(?:\s+(?:of\s+)?(?:my|the|these|those|our|your))?\s+(?:single\s+)?
+        (?:tasks?|items?|to-?dos?|things?|entries|entry|ones?)(?:\s.*)?
+      | (?:my|the|our)\s+(?:whole\s+|entire\s+)?(?:(?:task|to-?do)\s+)?list
+      | (?:my|our)\s+(?:tasks|to-?dos|items)
+    )[\s.!?]*$""",
+    re.I | re.X,
+)
+
+
+def _names_many(reference: str) -> bool:
+    return _MANY.match(" ".join(reference.split())) is not None
+
+
+def _one_at_a_time(verb: str, reference: str) -> str:
+    return (
+        f"Offline mode can only {verb} one task at a time, so nothing was changed. Name the "
+        f'task, e.g. "{verb} buy milk"; a title with such words goes in quotes: '
+        f'{verb} "{" ".join(reference.split())}".'
+    )
 
 
 # --- dates --------------------------------------------------------------------------------------
