@@ -14,6 +14,7 @@ from paperworks.decks.offline_planner import (
     speaker_notes,
 )
 from paperworks.decks.plan import MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.decks.sides import two_sides
 
 CONTENT = {Layout.bullets, Layout.bullets_image, Layout.two_columns}
 
@@ -90,6 +91,7 @@ def test_exactly_the_slides_asked_for_framed_and_with_notes(name: str, count: in
             assert 2 <= len(slide.bullets) <= 5, slide
         if slide.layout is Layout.two_columns:
             assert len(slide.bullets) >= 4
+            assert two_sides(slide.title, slide.bullets) is not None, slide
         if slide.layout is Layout.bullets_image:
             assert slide.image_prompt
         else:
@@ -216,10 +218,12 @@ def test_long_decks_get_sections_an_agenda_of_them_and_a_quote() -> None:
     assert [s.layout for s in plan_for(SENTENCES, 30).slides].count(Layout.section) == 3
 
 
-def test_layouts_vary() -> None:
+def test_layouts_vary_and_two_columns_are_only_for_content_with_two_sides() -> None:
     layouts = {slide.layout for slide in plan_for(ONE_WORD, 10).slides}
 
-    assert {Layout.bullets, Layout.bullets_image, Layout.two_columns} <= layouts
+    assert {Layout.bullets, Layout.bullets_image} <= layouts
+    # Nothing in a one-word topic's slides compares two things: columns would split a list.
+    assert Layout.two_columns not in layouts
 
 
 def test_the_plan_never_claims_to_be_written_by_ai() -> None:
@@ -311,9 +315,22 @@ def test_image_instructions_switch_the_layout(plan: SlidePlan) -> None:
     assert added.image_prompt
 
 
-def test_two_columns_on_request_and_not_for_too_few_bullets(plan: SlidePlan) -> None:
+def test_two_columns_on_request_for_two_sides_and_not_for_too_few_bullets(
+    plan: SlidePlan,
+) -> None:
     index = content_index(plan)
-    assert offline_slide(plan, index, "compare in two columns").layout is Layout.two_columns
+    slides = list(plan.slides)
+    slides[index] = Slide(
+        index=index,
+        layout=Layout.bullets,
+        title="Renting or buying",
+        bullets=["Pros: flexible", "Pros: no repairs", "Cons: no equity", "Cons: rent rises"],
+    )
+    two_sided = SlidePlan(title=plan.title, slides=slides)
+    asked = offline_slide(two_sided, index, "compare in two columns")
+    assert asked.layout is Layout.two_columns
+    # A list with no two sides stays one column, asked or not: halves of it read as two lists.
+    assert offline_slide(plan, index, "compare in two columns").layout is not Layout.two_columns
 
     slides = list(plan.slides)
     slides[index] = Slide(

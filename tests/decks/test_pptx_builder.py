@@ -1,4 +1,6 @@
-"""The deck builder: what a person opening the .pptx would see, checked in the saved file."""
+"""The deck builder: what a person opening the .pptx would see, checked in the saved file: slides
+made of the themed master's layouts (titles and bodies in placeholders, nothing left empty), text
+that fits, pictures described, two columns only for two-sided content."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from pptx import Presentation
-from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as PresentationType
@@ -18,8 +20,10 @@ from pptx.shapes.base import BaseShape
 from pptx.slide import Slide as PptxSlide
 from pptx.util import Emu, Length
 
-from paperworks.decks.plan import Layout, SlidePlan
+from paperworks.decks.offline_planner import offline_plan
+from paperworks.decks.plan import Layout, OutlineRequest, SlidePlan
 from paperworks.decks.pptx_builder import build_deck
+from paperworks.decks.sides import two_sides
 from paperworks.decks.text_fit import (
     BODY_MIN_PT,
     SLIDE_HEIGHT,
@@ -114,14 +118,58 @@ def _shape(slide: PptxSlide, name: str) -> Any:
     return next(shape for shape in slide.shapes if shape.name == name)
 
 
-def _needed_height(shape: Any) -> int:
+_TITLES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
+
+
+def _inherited(slide: PptxSlide, shape: Any, run: Any, find: str) -> str | None:
+    """A run property as PowerPoint resolves it: the run's own, else the list styles of the
+    shape, of its layout placeholder and of the master's text style for its kind.
+    `find` is a path under a run-properties element, ending in the attribute wanted."""
+    path, attribute = find.rsplit("/@", 1)
+    chain = [run._r.rPr]
+    level = "a:lstStyle/a:lvl1pPr/a:defRPr"
+    chain.append(shape._element.find(_q(f"p:txBody/{level}")))
+    if shape.is_placeholder:
+        idx = shape.placeholder_format.idx
+        layout = next(
+            (ph for ph in slide.slide_layout.placeholders if ph.placeholder_format.idx == idx), None
+        )
+        if layout is not None:
+            chain.append(layout._element.find(_q(f"p:txBody/{level}")))
+        master = slide.slide_layout.slide_master._element
+        kind = "p:titleStyle" if shape.placeholder_format.type in _TITLES else "p:bodyStyle"
+        chain.append(master.find(_q(f"p:txStyles/{kind}/a:lvl1pPr/a:defRPr")))
+    for element in chain:
+        if element is None:
+            continue
+        found = element.find(_q(path))
+        if found is not None and found.get(attribute):
+            return str(found.get(attribute))
+    return None
+
+
+def _q(path: str) -> str:
+    return "/".join(qn(step) for step in path.split("/"))
+
+
+def _font_of(slide: PptxSlide, shape: Any, run: Any) -> str | None:
+    return _inherited(slide, shape, run, "a:latin/@typeface")
+
+
+def _colour_of(slide: PptxSlide, shape: Any, run: Any) -> str | None:
+    return _inherited(slide, shape, run, "a:solidFill/a:srgbClr/@val")
+
+
+def _needed_height(slide: PptxSlide, shape: Any) -> int:
     """The height the frame's text takes, measured again from what the file says."""
     frame = shape.text_frame
     width = shape.width - frame.margin_left - frame.margin_right
     height = 0
     for position, paragraph in enumerate(frame.paragraphs):
         font = paragraph.runs[0].font
-        style = TextStyle(font.name, bold=bool(font.bold))
+        family = _font_of(slide, shape, paragraph.runs[0])
+        assert family, "every run has a font, its own or the master's"
+        style = TextStyle(family, bold=bool(font.bold))
         p_pr = paragraph._p.pPr
         indent = int(p_pr.get("marL", "0")) if p_pr is not None else 0
         lines = wrap(paragraph.text, style, font.size.pt, width - indent)
@@ -135,8 +183,19 @@ def _needed_height(shape: Any) -> int:
 def _assert_presentable(deck: PresentationType) -> None:
     assert (deck.slide_width, deck.slide_height) == (SLIDE_WIDTH, SLIDE_HEIGHT)
     for number, slide in enumerate(deck.slides, start=1):
-        assert len(slide.placeholders) == 0, f"slide {number} has a placeholder"
-        assert any(shape.name == "Title" for shape in slide.shapes), f"slide {number}: no title"
+        title = slide.shapes.title
+        assert title is not None, f"slide {number}: no title placeholder"
+        assert title.name == "Title", f"slide {number}"
+        assert title.placeholder_format.type in _TITLES, f"slide {number}"
+        for placeholder in slide.placeholders:
+            # An empty one shows "Click to add text" in PowerPoint.
+            assert placeholder.text_frame.text.strip(), f"slide {number}: empty {placeholder.name}"
+        for shape in _text_shapes(slide):
+            # Text is in the layout's placeholders, where Outline view and re-theming see it;
+            # only the decorative quotation mark is a text box of its own.
+            assert shape.is_placeholder or shape.name == "Quote Mark", (
+                f"slide {number} {shape.name}"
+            )
         for shape in slide.shapes:
             where = f"slide {number} {shape.name}"
             assert shape.left >= 0, where
@@ -155,11 +214,11 @@ def _assert_presentable(deck: PresentationType) -> None:
                 for run in paragraph.runs:
                     assert run.font.size is not None, f"{where}: a run without a size"
                     assert run.font.size.pt >= smallest, f"{where}: {run.font.size.pt} pt"
-                    assert run.font.name, where
+                    assert _font_of(slide, shape, run), where
             available = shape.height - frame.margin_top - frame.margin_bottom
             # A few EMU of rounding per paragraph: centipoints in the file, EMU here.
             slack = 4 * len(frame.paragraphs)
-            assert _needed_height(shape) <= available + slack, f"{where} overflows"
+            assert _needed_height(slide, shape) <= available + slack, f"{where} overflows"
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -175,15 +234,27 @@ def test_slides_wear_the_theme(theme: str) -> None:
     chosen = THEMES[theme]
     deck = _open(_built(theme)[0])
     backgrounds = {chosen.background.lstrip("#"), chosen.surface.lstrip("#")}
+    master = deck.slide_master
+    assert str(master.background.fill.fore_color.rgb) == chosen.background.lstrip("#")
     for slide in deck.slides:
-        assert str(slide.background.fill.fore_color.rgb) in backgrounds
+        assert _background(slide) in backgrounds
         accents = [shape for shape in slide.shapes if shape.name == "Accent"]
         assert accents
         assert all(shape.shape_type == MSO_SHAPE_TYPE.AUTO_SHAPE for shape in accents)
         assert not any(_has_text_body(shape) for shape in accents)
-        title = _shape(slide, "Title").text_frame.paragraphs[0].runs[0].font
-        assert title.name == chosen.title_font
-        assert str(title.color.rgb) == chosen.text.lstrip("#")
+        # Under the text: drawn first, so a band does not hide the title.
+        assert list(slide.shapes)[: len(accents)] == accents
+        title = _shape(slide, "Title")
+        run = title.text_frame.paragraphs[0].runs[0]
+        assert _font_of(slide, title, run) == chosen.title_font
+        assert _colour_of(slide, title, run) == chosen.text.lstrip("#")
+
+
+def _background(slide: PptxSlide) -> str:
+    """The slide's own background colour, else its master's."""
+    if slide._element.find(_q("p:cSld/p:bg")) is not None:
+        return str(slide.background.fill.fore_color.rgb)
+    return str(slide.slide_layout.slide_master.background.fill.fore_color.rgb)
 
 
 def test_on_slide_counts_every_drawn_slide() -> None:
@@ -315,13 +386,15 @@ def test_non_latin_text_is_written_as_is_with_an_east_asian_font_for_cjk() -> No
     greek = deck.slides[titles.index(f"{GREEK} {CYRILLIC}")]
     assert [p.text for p in _shape(greek, "Body").text_frame.paragraphs] == [GREEK, CYRILLIC]
     chinese = deck.slides[titles.index(CHINESE)]
-    left, right = _shape(chinese, "Body Left"), _shape(chinese, "Body Right")
-    assert [p.text for p in left.text_frame.paragraphs] == [CHINESE, JAPANESE]
-    assert [p.text for p in right.text_frame.paragraphs] == [CHINESE]
-    run = right.text_frame.paragraphs[0].runs[0]
-    east_asian = run._r.rPr.find(qn("a:ea"))
-    assert east_asian is not None
-    assert east_asian.get("typeface")
+    # Asked for two columns, but nothing here has two sides: one column.
+    body = _shape(chinese, "Body")
+    assert [p.text for p in body.text_frame.paragraphs] == [CHINESE, JAPANESE, CHINESE]
+    for paragraph in body.text_frame.paragraphs:
+        east_asian = paragraph.runs[0]._r.rPr.find(qn("a:ea"))
+        assert east_asian is not None
+        assert east_asian.get("typeface")
+    title_run = _shape(chinese, "Title").text_frame.paragraphs[0].runs[0]
+    assert title_run._r.rPr.find(qn("a:ea")) is not None
 
 
 def test_two_columns_put_the_first_half_on_the_left() -> None:
@@ -354,14 +427,19 @@ _CONTENT = {Layout.bullets, Layout.bullets_image, Layout.two_columns, Layout.quo
 def test_a_quote_shows_the_quotation_and_who_said_it() -> None:
     deck = _open(_built("clean")[0])
     slide = deck.slides[_titles(deck).index("Customers")]
-    assert _shape(slide, "Quote").text_frame.text == "Saved us a week"
-    assert _shape(slide, "Attribution").text_frame.text == "\u2014 Jane, CFO"
+    quote = _shape(slide, "Quote")
+    assert quote.is_placeholder  # the body placeholder: Outline view shows the quotation
+    lines = [paragraph.text for paragraph in quote.text_frame.paragraphs]
+    assert lines == ["Saved us a week", "\u2014 Jane, CFO"]
 
 
 def test_the_title_slide_shows_its_subtitle_and_a_closing_its_lines() -> None:
     deck = _open(_built("clean")[0])
-    assert _shape(deck.slides[0], "Title").text_frame.text == "Annual review"
-    assert _shape(deck.slides[0], "Subtitle").text_frame.text == "Where we stand"
+    assert deck.slides[0].slide_layout.name == "Title Slide"
+    assert deck.slides[0].shapes.title.text_frame.text == "Annual review"
+    subtitle = _shape(deck.slides[0], "Subtitle")
+    assert subtitle.placeholder_format.type == PP_PLACEHOLDER.SUBTITLE
+    assert subtitle.text_frame.text == "Where we stand"
     closing = deck.slides[-1]
     assert _shape(closing, "Title").text_frame.text == "Thank you"
     lines = [p.text for p in _shape(closing, "Subtitle").text_frame.paragraphs]
@@ -376,7 +454,7 @@ def test_the_same_plan_gives_the_same_slides() -> None:
 def test_a_theme_is_chosen_by_name_and_an_unknown_name_is_refused() -> None:
     plan = _plan([{"title": "One", "bullets": ["a"]}])
     deck = _open(build_deck(plan, theme="midnight"))
-    assert str(deck.slides[0].background.fill.fore_color.rgb) == "0F172A"
+    assert _background(deck.slides[0]) == "0F172A"
     with pytest.raises(ValueError, match="clean"):
         build_deck(plan, theme="neon")
 
@@ -432,3 +510,170 @@ def test_a_photo_taken_sideways_is_placed_upright() -> None:
     deck = _open(build_deck(plan, images={0: out.getvalue()}))
     picture = next(s for s in deck.slides[0].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
     assert picture.width / picture.height == pytest.approx(WIDE[1] / WIDE[0], rel=0.01)
+
+
+# -- slide structure: layouts of the master, placeholders, alt text, columns ----------------------
+
+PROMPTS = {
+    "topic": "Heat pumps for homeowners",
+    "comparison": "Renting versus buying a home: pros and cons for young families",
+    "notes": "Quarterly review. Revenue grew 12%. Churn fell to 3%. We hired three engineers.",
+}
+
+
+def _offline_deck(prompt: str, theme: str) -> tuple[SlidePlan, PresentationType]:
+    plan = offline_plan(OutlineRequest(prompt=prompt, slide_count=10))
+    images = {s.index: _png(WIDE) for s in plan.slides if s.layout is Layout.bullets_image}
+    return plan, _open(build_deck(plan, theme=theme, images=images))
+
+
+def _slides_by_plan(plan: SlidePlan, deck: PresentationType) -> list[tuple[Any, PptxSlide]]:
+    """Each drawn slide with the plan slide it shows: drawn slides follow the plan's order, and
+    the parts of a split slide carry its title (then "... (cont.)") and its notes."""
+    pairs = []
+    slides = iter(plan.slides)
+    current = next(slides)
+    for drawn in deck.slides:
+        notes = drawn.notes_slide.notes_text_frame.text if drawn.has_notes_slide else ""
+        while notes != current.notes.strip():
+            current = next(slides)
+        pairs.append((current, drawn))
+    return pairs
+
+
+DECKS = [(name, theme) for name in PROMPTS for theme in THEMES]
+
+
+@pytest.mark.parametrize(("name", "theme"), DECKS)
+def test_offline_decks_are_made_of_titled_layouts_with_nothing_left_empty(
+    name: str, theme: str
+) -> None:
+    plan, deck = _offline_deck(PROMPTS[name], theme)
+    _assert_presentable(deck)
+    pairs = _slides_by_plan(plan, deck)
+    assert pairs[0][0] is plan.slides[0]
+    assert {slide.index for slide, _ in pairs} == {slide.index for slide in plan.slides}
+    for slide, drawn in pairs:
+        title = drawn.shapes.title.text_frame.text
+        assert title in (slide.title, slide.title + " (cont.)"), (title, slide.title)
+        assert drawn.has_notes_slide
+        assert drawn.notes_slide.notes_text_frame.text.strip()
+    first = deck.slides[0]
+    assert first.slide_layout.name == "Title Slide"
+    assert first.shapes.title.placeholder_format.type == PP_PLACEHOLDER.CENTER_TITLE
+    kinds = [ph.placeholder_format.type for ph in first.slide_layout.placeholders]
+    assert PP_PLACEHOLDER.SUBTITLE in kinds
+    # The subtitle placeholder holds the subtitle, or is gone when the plan has none.
+    subtitles = [p for p in first.placeholders if p.placeholder_format.idx == 1]
+    assert [p.text_frame.text for p in subtitles] == plan.slides[0].bullets[:1]
+    for _, drawn in pairs[1:]:
+        assert drawn.slide_layout.name != "Title Slide"
+
+
+@pytest.mark.parametrize(("name", "theme"), DECKS)
+def test_pictures_are_described_by_their_prompt(name: str, theme: str) -> None:
+    plan, deck = _offline_deck(PROMPTS[name], theme)
+    described = 0
+    for slide, drawn in _slides_by_plan(plan, deck):
+        for shape in drawn.shapes:
+            if shape.shape_type != MSO_SHAPE_TYPE.PICTURE:
+                continue
+            alt = shape._element.nvPicPr.cNvPr.get("descr")
+            assert alt == " ".join((slide.image_prompt or slide.title).split())
+            assert not alt.casefold().endswith((".png", ".jpg", ".jpeg", ".gif"))
+            described += 1
+    assert described >= 2
+
+
+def test_a_picture_without_a_prompt_is_described_by_its_slide_s_title() -> None:
+    plan = _plan([{"layout": "bullets_image", "title": "Our new office", "bullets": ["Bright"]}])
+    deck = _open(build_deck(plan, images={0: _png(WIDE)}))
+    picture = next(s for s in deck.slides[0].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+    assert picture._element.nvPicPr.cNvPr.get("descr") == "Our new office"
+
+
+def _columns_of(slide: PptxSlide) -> list[list[str]]:
+    return [
+        [paragraph.text for paragraph in shape.text_frame.paragraphs]
+        for shape in slide.placeholders
+        if shape.placeholder_format.idx in (1, 2) and slide.slide_layout.name == "Two Content"
+    ]
+
+
+SIDED = _plan(
+    [
+        {
+            "layout": "two_columns",
+            "title": "Renting or buying",
+            "bullets": ["Pros: flexible", "Pros: no repairs", "Cons: no equity"],
+        },
+        {"layout": "two_columns", "title": "Python vs Rust", "bullets": list("abcde")},
+        {"layout": "two_columns", "title": "Key facts", "bullets": list("abcdef")},
+        {"layout": "two_columns", "title": "Before and after", "bullets": ["Only one side"]},
+        {"layout": "two_columns", "title": "Pros and cons", "bullets": [LONG_BULLET * 2] * 12},
+        {"layout": "bullets", "title": "Costs compared", "bullets": list("abcd")},
+    ]
+)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_two_columns_only_for_two_sided_content_and_never_with_an_empty_column(
+    theme: str,
+) -> None:
+    deck = _open(build_deck(SIDED, theme=theme))
+    _assert_presentable(deck)
+    by_title: dict[str, list[PptxSlide]] = {}
+    for slide in deck.slides:
+        title = slide.shapes.title.text_frame.text.removesuffix(" (cont.)")
+        by_title.setdefault(title, []).append(slide)
+        if slide.slide_layout.name == "Two Content":
+            columns = _columns_of(slide)
+            assert len(columns) == 2
+            assert all(column and all(column) for column in columns)
+    two = {
+        title for title, slides in by_title.items() if slides[0].slide_layout.name == "Two Content"
+    }
+    assert two == {"Renting or buying", "Python vs Rust"}
+    # Labelled sides split where the label changes; others in half, the first half on the left.
+    assert _columns_of(by_title["Renting or buying"][0]) == [
+        ["Pros: flexible", "Pros: no repairs"],
+        ["Cons: no equity"],
+    ]
+    assert _columns_of(by_title["Python vs Rust"][0]) == [["a", "b", "c"], ["d", "e"]]
+    # Two sides too long for their columns: one column over several slides.
+    assert len(by_title["Pros and cons"]) >= 2
+    assert {s.slide_layout.name for s in by_title["Pros and cons"]} == {"Title and Content"}
+
+
+@pytest.mark.parametrize("name", PROMPTS)
+def test_offline_two_column_slides_have_two_sides(name: str) -> None:
+    plan, deck = _offline_deck(PROMPTS[name], "clean")
+    for slide, drawn in _slides_by_plan(plan, deck):
+        if drawn.slide_layout.name == "Two Content":
+            assert slide.layout is Layout.two_columns
+            assert two_sides(slide.title, slide.bullets) is not None
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_the_master_wears_the_theme_and_slides_inherit_it(theme: str) -> None:
+    chosen = THEMES[theme]
+    deck = _open(_built(theme)[0])
+    master = deck.slide_master._element
+    title_style = master.find(_q("p:txStyles/p:titleStyle/a:lvl1pPr/a:defRPr"))
+    body_style = master.find(_q("p:txStyles/p:bodyStyle/a:lvl1pPr/a:defRPr"))
+    assert title_style.find(qn("a:latin")).get("typeface") == chosen.title_font
+    assert body_style.find(qn("a:latin")).get("typeface") == chosen.body_font
+    for style in (title_style, body_style):
+        assert style.find(_q("a:solidFill/a:srgbClr")).get("val") == chosen.text.lstrip("#")
+    # Latin titles and bullets leave font and colour to the master: restyling it restyles them.
+    slide = deck.slides[_titles(deck).index("Three lessons")]
+    for name in ("Title", "Body"):
+        for paragraph in _shape(slide, name).text_frame.paragraphs:
+            properties = paragraph.runs[0]._r.rPr
+            assert properties.find(qn("a:latin")) is None
+            assert properties.find(qn("a:solidFill")) is None
+    # The layouts are laid out for 16:9, inside the slide.
+    for layout in deck.slide_layouts:
+        for shape in layout.placeholders:
+            assert shape.left >= 0, layout.name
+            assert shape.left + shape.width <= SLIDE_WIDTH, layout.name

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from paperworks.decks.plan import MAX_BULLETS, MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.decks.sides import two_sides
 
 X = TypeVar("X")
 
@@ -432,8 +433,8 @@ def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -
         fillers = [_cap(filler) for filler in _fillers(slide.title, topic)]
         more = [filler for filler in fillers if filler.casefold() not in said]
         bullets = [*bullets, *more][: max(len(bullets), min(len(bullets) + 2, 6))]
-    elif len(bullets) >= 2 and not wants.example:
-        bullets = [*bullets[1:], bullets[0]]
+    elif len(bullets) >= 2 and not wants.example and two_sides(slide.title, bullets) is None:
+        bullets = [*bullets[1:], bullets[0]]  # (the two sides of a comparison keep their order)
     if wants.example:
         example = f"For example: how {_decap(slide.title)} plays out in practice"
         bullets = [*bullets[: MAX_BULLETS - 1], example]
@@ -451,6 +452,8 @@ def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -
         layout = Layout.two_columns
     if layout is Layout.two_columns and len(bullets) < 4 and not wants.columns:
         layout = Layout.bullets  # two columns of one bullet each read as a mistake
+    if layout is Layout.two_columns and two_sides(slide.title, bullets) is None:
+        layout = Layout.bullets  # columns are for content with two sides (see `sides`)
     content = _Content(title=slide.title, bullets=bullets[:MAX_BULLETS])
     image_prompt = None
     if layout is Layout.bullets_image:
@@ -743,11 +746,12 @@ def _closing_slide(recap: list[str], topic: str) -> Slide:
 
 
 def _content_slide(content: _Content, position: int, topic: _Topic) -> Slide:
-    # A picture on every third slide from the first; two columns where there is enough to split.
-    if position % 3 == 0:
-        layout = Layout.bullets_image
-    elif position % 3 == 2 and len(content.bullets) >= 4:
+    # Two columns for content with two sides (a comparison, pros and cons, before and after);
+    # else a picture on every third slide from the first.
+    if len(content.bullets) >= 4 and two_sides(content.title, content.bullets) is not None:
         layout = Layout.two_columns
+    elif position % 3 == 0:
+        layout = Layout.bullets_image
     else:
         layout = Layout.bullets
     return Slide(

@@ -69,8 +69,9 @@ Layouts:
 - "agenda": bullets are the titles of the main parts that follow.
 - "bullets": a title and bullets.
 - "bullets_image": bullets beside a picture; set imagePrompt.
-- "two_columns": 4 to 6 bullets shown in two columns, the first half on the left (good for \
-comparisons, before/after, pros/cons).
+- "two_columns": only for content with two sides (a comparison, before/after, pros/cons, X vs Y): \
+4 to 6 bullets, the first side's first, each labelled with its side ("Pros: ...", "Cons: ...") \
+or half and half; anything else is shown in one column.
 - "section": a divider with a big title and at most one short line in bullets.
 - "quote": bullets[0] is a short quotation the brief supports, bullets[1] its source.
 - "closing": thanks, a short recap or next steps, questions.
@@ -90,7 +91,7 @@ With one slide, there is only the title slide.
 - With 4 or more slides, the second slide is an "agenda".
 - Use "section" dividers only in decks of 10 or more slides.
 - Vary the layouts: use "bullets_image" for about a third of the content slides that benefit \
-from a picture, and "two_columns" where content splits naturally.
+from a picture, and "two_columns" only where the content has two sides.
 """
 )
 

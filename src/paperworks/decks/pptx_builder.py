@@ -1,8 +1,11 @@
-"""Draw a slide plan as a 16:9 .pptx: every slide on a blank layout with the theme's background,
-accent shapes, text boxes set at measured sizes, pictures fitted to their place, speaker notes.
+"""Draw a slide plan as a 16:9 .pptx built on a themed slide master (`slide_master`): every slide
+is a layout of the master whose title placeholder holds the slide's title and whose body
+placeholder(s) hold its text, set at measured sizes; accent shapes, pictures fitted to their place
+(described by the slide's image prompt), speaker notes. Placeholders a slide does not use are
+removed, so PowerPoint shows no "Click to add text".
 
 Two steps: `_compose` lays the plan out as pages (a plan slide whose text does not fit at the
-smallest allowed size becomes several pages), then `_draw_page` turns each page into shapes.
+smallest allowed size becomes several pages), then `_draw_page` fills each page's layout.
 Pure: no I/O but the bytes in and out, the same plan gives the same slides.
 """
 
@@ -17,17 +20,26 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from PIL import Image, ImageOps
-from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
-from pptx.oxml.xmlchemy import OxmlElement
+from pptx.oxml.xmlchemy import BaseOxmlElement, OxmlElement
+from pptx.shapes.autoshape import Shape
+from pptx.shapes.placeholder import SlidePlaceholder
 from pptx.slide import Slide as PptxSlide
 from pptx.text.text import _Paragraph, _Run
 from pptx.util import Emu, Pt
 
 from paperworks.decks.plan import Layout, Slide, SlidePlan
+from paperworks.decks.sides import two_sides
+from paperworks.decks.slide_master import (
+    MasterGeometry,
+    MasterLayout,
+    Slot,
+    layout_named,
+    themed_presentation,
+)
 from paperworks.decks.text_fit import (
     BODY_MIN_PT,
     SLIDE_HEIGHT,
@@ -35,6 +47,7 @@ from paperworks.decks.text_fit import (
     TITLE_MIN_PT,
     Fit,
     TextStyle,
+    emu_to_pt,
     fit_text,
     inches,
     is_wide,
@@ -81,7 +94,6 @@ SECTION_LINE_PT = 24.0
 QUOTE_PT = 32.0
 ATTRIBUTION_PT = 20.0
 QUOTE_MARK_PT = 96.0
-AGENDA_COLUMN_AFTER = 6  # more items than this and the agenda takes two columns
 
 # Text is measured a little narrower than its box: a renderer's font or kerning may differ.
 FIT_SLACK = 0.97
@@ -106,6 +118,7 @@ class _Text:
     """A text box to draw: its paragraphs are set at one size, one run each."""
 
     name: str  # "Title..." for titles (>= 24 pt), anything else is body (>= 14 pt)
+    slot: Slot | None  # the layout's placeholder it fills; None: a text box of its own
     rect: Rect
     paragraphs: tuple[str, ...]
     style: TextStyle
@@ -127,11 +140,13 @@ class _Picture:
 
 @dataclass(frozen=True)
 class _Page:
+    layout: MasterLayout
     background: str
     accents: tuple[Accent, ...]
-    texts: tuple[_Text, ...]
+    texts: tuple[_Text, ...]  # texts of one slot are drawn in one placeholder, in this order
     picture: tuple[_Picture, Rect] | None
     notes: str
+    alt_text: str = ""  # the picture's description
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,7 @@ class _Context:
     theme: Theme
     notes: str
     title: str
+    alt_text: str  # what a picture on the slide shows: its image prompt, else the slide's title
 
 
 def build_deck(
@@ -160,13 +176,12 @@ def build_deck(
     slides drawn, which is more than the plan's when some were too long for one slide."""
     chosen = get_theme(theme) if isinstance(theme, str) else theme
     pages = _compose(plan, chosen, images or {})
-    presentation = Presentation()
-    presentation.slide_width = Emu(SLIDE_WIDTH)
-    presentation.slide_height = Emu(SLIDE_HEIGHT)
+    presentation = themed_presentation(chosen, _GEOMETRY)
     presentation.core_properties.title = normalize(plan.title)[:255]
-    blank = next(layout for layout in presentation.slide_layouts if layout.name == "Blank")
+    layouts = {name: layout_named(presentation, name) for name in MasterLayout}
     for done, page in enumerate(pages, start=1):
-        _draw_page(presentation.slides.add_slide(blank), page)
+        slide = presentation.slides.add_slide(layouts[page.layout])
+        _draw_page(slide, page, chosen)
         if on_slide is not None:
             on_slide(done, len(pages))
     out = io.BytesIO()
@@ -183,7 +198,9 @@ def _compose(plan: SlidePlan, theme: Theme, images: Mapping[int, bytes]) -> list
     untitled = normalize(plan.title) or "Untitled"
     pages: list[_Page] = []
     for slide in plan.slides:
-        context = _Context(theme, slide.notes.strip(), normalize(slide.title) or untitled)
+        title = normalize(slide.title) or untitled
+        alt_text = normalize(slide.image_prompt or "") or title
+        context = _Context(theme, slide.notes.strip(), title, alt_text)
         picture = (
             _picture(images.get(slide.index)) if slide.layout is Layout.bullets_image else None
         )
@@ -199,7 +216,12 @@ def _slide_pages(
     layout = slide.layout
     if layout is Layout.title:
         return _statement_pages(
-            title, items, context, TITLE_SLIDE_TITLE_PT, TITLE_SLIDE_SUBTITLE_PT
+            title,
+            items,
+            context,
+            TITLE_SLIDE_TITLE_PT,
+            TITLE_SLIDE_SUBTITLE_PT,
+            layout=MasterLayout.title_slide,
         )
     if layout is Layout.section:
         background = context.theme.surface
@@ -212,8 +234,6 @@ def _slide_pages(
         entries = items or agenda
         if not entries:
             return _statement_pages(title, [], context, SECTION_PT, SECTION_LINE_PT)
-        if len(entries) > AGENDA_COLUMN_AFTER:
-            return _column_pages(title, entries, context, Marker.number)
         return _list_pages(title, entries, context, Marker.number)
     if layout is Layout.quote and items:
         return _quote_pages(title, items, context)
@@ -221,8 +241,10 @@ def _slide_pages(
         return _list_pages(title, items, context, Marker.bullet, picture)
     if not items:
         return _statement_pages(title, [], context, SECTION_PT, SECTION_LINE_PT)
-    if layout is Layout.two_columns and len(items) > 1:
-        return _column_pages(title, items, context, Marker.bullet)
+    # Two columns only for content with two sides, neither of them empty.
+    sides = two_sides(title, items) if layout is Layout.two_columns else None
+    if sides is not None:
+        return _column_pages(title, sides, context)
     return _list_pages(title, items, context, Marker.bullet)
 
 
@@ -251,6 +273,7 @@ def _statement_pages(
     background: str | None = None,
     *,
     bulleted: bool = False,
+    layout: MasterLayout = MasterLayout.section,
 ) -> list[_Page]:
     """A title slide's look: a big title on a line, its lines below (bulleted when asked and
     there are several). Lines that do not fit there even at the smallest size follow on bullet
@@ -259,7 +282,9 @@ def _statement_pages(
     style = title_style(theme)
     box = STATEMENT_TITLE
     fit, text = _fit_or_truncate(title, style, box.width, box.height, title_pt)
-    title_box = _Text("Title", box, (text,), style, fit.size, theme.text, anchor=MSO_ANCHOR.BOTTOM)
+    title_box = _Text(
+        "Title", Slot.title, box, (text,), style, fit.size, theme.text, anchor=MSO_ANCHOR.BOTTOM
+    )
     extent = box._replace(top=box.bottom - fit.height, height=fit.height)
 
     texts = [title_box]
@@ -275,6 +300,7 @@ def _statement_pages(
         if sub_fit.fits:
             sub_text = _Text(
                 "Subtitle",
+                Slot.body,
                 sub_box,
                 tuple(lines),
                 sub_style,
@@ -288,6 +314,7 @@ def _statement_pages(
         else:
             overflow = lines
     page = _Page(
+        layout=layout,
         background=background or theme.background,
         accents=tuple(statement_accents(theme, extent, sub_extent)),
         texts=tuple(texts),
@@ -326,45 +353,37 @@ def _list_pages(
         part_header = first if part == 0 else later
         texts = [part_header.title]
         if chunk:
-            texts.append(_body_text("Body", body, chunk, style, size, theme, marker, number))
+            texts.append(
+                _body_text("Body", Slot.body, body, chunk, style, size, theme, marker, number)
+            )
         number += len(chunk)
         placed = None
         if picture is not None:
             area = _picture_area(body.top) if chunk else _full_body(body.top)
             placed = (picture, _fitted(picture, area))
-        pages.append(_content_page(theme, part_header, texts, placed, context.notes))
+        layout = MasterLayout.content if chunk else MasterLayout.title_only
+        pages.append(_content_page(layout, theme, part_header, texts, placed, context))
     return pages
 
 
-def _column_pages(title: str, items: list[str], context: _Context, marker: Marker) -> list[_Page]:
-    """Title and two columns, the first half of the items on the left, over as many pages as
-    they need."""
+def _column_pages(title: str, sides: tuple[list[str], list[str]], context: _Context) -> list[_Page]:
+    """Title and the two sides of the content in two columns, at one size. Sides too long for
+    their columns even at the smallest size are shown one after the other as a list instead, over
+    as many slides as it needs: a column is never left empty."""
     theme = context.theme
-    style = _numbers(theme) if marker is Marker.number else _bullets(theme)
-    first = later = _header(title, theme)
-    left, right = _columns(first.body_top)
-    half = math.ceil(len(items) / 2)
-    halves = [items[:half], items[half:]]
-    fits = all(_fit(chunk, style, left, COLUMNS_PT, BODY_MIN_PT).fits for chunk in halves)
+    style = _bullets(theme)
+    header = _header(title, theme)
+    left, right = _columns(header.body_top)
+    fits = all(_fit(side, style, left, COLUMNS_PT, BODY_MIN_PT).fits for side in sides)
     if not fits:
-        first, later = _split_headers(title, theme, continued=False)
-        left, right = _columns(first.body_top)
-        halves = _chunks(items, style, left)
-    size = _common_size(halves, style, left, COLUMNS_PT)
-
-    pages: list[_Page] = []
-    number = 1
-    for part in range(0, len(halves), 2):
-        part_header = first if part == 0 else later
-        texts = [part_header.title]
-        columns = zip(
-            ("Body Left", "Body Right"), (left, right), halves[part : part + 2], strict=False
-        )
-        for name, rect, chunk in columns:
-            texts.append(_body_text(name, rect, chunk, style, size, theme, marker, number))
-            number += len(chunk)
-        pages.append(_content_page(theme, part_header, texts, None, context.notes))
-    return pages
+        return _list_pages(title, [*sides[0], *sides[1]], context, Marker.bullet)
+    size = _common_size(list(sides), style, left, COLUMNS_PT)
+    texts = [
+        header.title,
+        _body_text("Body Left", Slot.body, left, sides[0], style, size, theme, Marker.bullet, 1),
+        _body_text("Body Right", Slot.right, right, sides[1], style, size, theme, Marker.bullet, 1),
+    ]
+    return [_content_page(MasterLayout.two_content, theme, header, texts, None, context)]
 
 
 def _quote_pages(title: str, items: list[str], context: _Context) -> list[_Page]:
@@ -398,16 +417,18 @@ def _quote_pages(title: str, items: list[str], context: _Context) -> list[_Page]
     mark_rect = Rect(CONTENT_LEFT, top, inches(1.1), text_height([1], mark_style, QUOTE_MARK_PT))
     texts = [
         header.title,
-        _Text("Quote Mark", mark_rect, ("\u201c",), mark_style, QUOTE_MARK_PT, theme.accent),
-        _Text("Quote", quote_rect, (quote,), quote_style, quote_fit.size, theme.text),
+        _Text("Quote Mark", None, mark_rect, ("\u201c",), mark_style, QUOTE_MARK_PT, theme.accent),
+        _Text("Quote", Slot.body, quote_rect, (quote,), quote_style, quote_fit.size, theme.text),
     ]
     if attribution_fit is not None:
+        # In the quotation's placeholder, below it: one body, read as one in the Outline view.
         rect = Rect(text_left, quote_rect.bottom + spacing, width, attribution_height)
         size = attribution_fit.size
+        lines = tuple(attribution)
         texts.append(
-            _Text("Attribution", rect, tuple(attribution), attribution_style, size, theme.muted)
+            _Text("Attribution", Slot.body, rect, lines, attribution_style, size, theme.muted)
         )
-    return [_content_page(theme, header, texts, None, context.notes)]
+    return [_content_page(MasterLayout.content, theme, header, texts, None, context)]
 
 
 def _attributed(source: str) -> str:
@@ -417,6 +438,7 @@ def _attributed(source: str) -> str:
 
 def _body_text(
     name: str,
+    slot: Slot,
     rect: Rect,
     paragraphs: list[str],
     style: TextStyle,
@@ -426,18 +448,37 @@ def _body_text(
     first_number: int,
 ) -> _Text:
     return _Text(
-        name, rect, tuple(paragraphs), style, size, theme.text, marker, theme.accent, first_number
+        name,
+        slot,
+        rect,
+        tuple(paragraphs),
+        style,
+        size,
+        theme.text,
+        marker,
+        theme.accent,
+        first_number,
     )
 
 
 def _content_page(
+    layout: MasterLayout,
     theme: Theme,
     header: _Header,
     texts: list[_Text],
     picture: tuple[_Picture, Rect] | None,
-    notes: str,
+    context: _Context,
 ) -> _Page:
-    return _Page(theme.background, header.accents, tuple(texts), picture, notes)
+    alt_text = context.alt_text if picture is not None else ""
+    return _Page(
+        layout,
+        theme.background,
+        header.accents,
+        tuple(texts),
+        picture,
+        context.notes,
+        alt_text,
+    )
 
 
 # -- headers and body areas -----------------------------------------------------------------------
@@ -454,7 +495,9 @@ def _header(title: str, theme: Theme) -> _Header:
         fit, text = _fit_or_truncate(title, style, width, HEADER_MAX_HEIGHT, TITLE_MIN_PT)
     # A grown box keeps some air around its lines, as the default box does around one or two.
     rect = Rect(CONTENT_LEFT, HEADER_TOP, width, max(HEADER_HEIGHT, fit.height + HEADER_AIR))
-    box = _Text("Title", rect, (text,), style, fit.size, theme.text, anchor=MSO_ANCHOR.MIDDLE)
+    box = _Text(
+        "Title", Slot.title, rect, (text,), style, fit.size, theme.text, anchor=MSO_ANCHOR.MIDDLE
+    )
     return _Header(box, tuple(header_accents(theme, rect)), rect.bottom + BODY_GAP)
 
 
@@ -644,25 +687,70 @@ def _fitted(picture: _Picture, area: Rect) -> Rect:
 # -- drawing --------------------------------------------------------------------------------------
 
 
-def _draw_page(slide: PptxSlide, page: _Page) -> None:
-    fill = slide.background.fill
-    fill.solid()
-    fill.fore_color.rgb = _rgb(page.background)
+_HEADER_RECT = Rect(CONTENT_LEFT, HEADER_TOP, CONTENT_WIDTH, HEADER_HEIGHT)
+_BODY_TOP = _HEADER_RECT.bottom + BODY_GAP
+_GEOMETRY = MasterGeometry(
+    statement_title=STATEMENT_TITLE,
+    statement_subtitle=STATEMENT_SUBTITLE,
+    header=_HEADER_RECT,
+    body=_full_body(_BODY_TOP),
+    left=_columns(_BODY_TOP)[0],
+    right=_columns(_BODY_TOP)[1],
+)
+# Where the master says it (`slide_master`), a run leaves its font and colour to it.
+_SUBTITLE_LAYOUTS = (MasterLayout.title_slide, MasterLayout.section)
+
+
+def _draw_page(slide: PptxSlide, page: _Page, theme: Theme) -> None:
+    if page.background != theme.background:  # else the master's background shows
+        fill = slide.background.fill
+        fill.solid()
+        fill.fore_color.rgb = _rgb(page.background)
+    tree = slide.shapes._spTree
+    behind = 2  # after the tree's own properties: accents sit under the placeholders' text
     for accent in page.accents:
-        _draw_accent(slide, accent)
+        element = _draw_accent(slide, accent)
+        tree.remove(element)
+        tree.insert(behind, element)
+        behind += 1
     if page.picture is not None:
         picture, rect = page.picture
         shape = slide.shapes.add_picture(io.BytesIO(picture.data), *map(Emu, rect))
         shape.name = "Picture"
+        # Alt text: what the picture shows, never the name of a file.
+        properties = shape.element.find(f"{qn('p:nvPicPr')}/{qn('p:cNvPr')}")
+        if properties is not None:
+            properties.set("descr", page.alt_text)
+    slots: dict[Slot, list[_Text]] = {}
     for text in page.texts:
-        _draw_text(slide, text)
+        if text.slot is None:
+            _draw_text(slide.shapes.add_textbox(*map(Emu, text.rect)), [text], None)
+        else:
+            slots.setdefault(text.slot, []).append(text)
+    for placeholder in list(slide.placeholders):
+        slot = Slot(placeholder.placeholder_format.idx)
+        if slot in slots:
+            defaults = _slot_defaults(slot, page.layout, theme)
+            _draw_text(placeholder, slots[slot], defaults)
+        else:  # an empty placeholder would say "Click to add text"
+            element = placeholder.element
+            element.getparent().remove(element)
     if page.notes:
         notes = slide.notes_slide.notes_text_frame
         if notes is not None:
             notes.text = page.notes
 
 
-def _draw_accent(slide: PptxSlide, accent: Accent) -> None:
+def _slot_defaults(slot: Slot, layout: MasterLayout, theme: Theme) -> tuple[str, str]:
+    """(font, colour) a run in `slot` of `layout` gets from the master."""
+    if slot is Slot.title:
+        return theme.title_font, theme.text
+    if slot is Slot.body and layout in _SUBTITLE_LAYOUTS:
+        return theme.body_font, theme.muted
+    return theme.body_font, theme.text
+
+
+def _draw_accent(slide: PptxSlide, accent: Accent) -> BaseOxmlElement:
     shape = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, *map(Emu, accent.rect))
     shape.name = "Accent"
     shape.fill.solid()
@@ -670,28 +758,59 @@ def _draw_accent(slide: PptxSlide, accent: Accent) -> None:
     shape.line.fill.background()
     shape.shadow.inherit = False  # the default theme's shape style would add a shadow
     # An accent holds no text: without a text body it is no empty text frame to an editor.
-    element = shape._element
+    element = shape.element
     body = element.find(qn("p:txBody"))
     if body is not None:
         element.remove(body)
+    return element
 
 
-def _draw_text(slide: PptxSlide, text: _Text) -> None:
-    shape = slide.shapes.add_textbox(*map(Emu, text.rect))
-    shape.name = text.name
+def _draw_text(
+    shape: SlidePlaceholder | Shape, texts: list[_Text], defaults: tuple[str, str] | None
+) -> None:
+    """`texts` in one frame (a placeholder, or a text box when `defaults` is None), which covers
+    them all, each text's first paragraph spaced from the text above as the page places it.
+    Runs name their font and colour only where they differ from `defaults`."""
+    first = texts[0]
+    left = min(text.rect.left for text in texts)
+    top = first.rect.top
+    right = max(text.rect.right for text in texts)
+    bottom = max(text.rect.bottom for text in texts)
+    shape.left, shape.top = Emu(left), Emu(top)
+    shape.width, shape.height = Emu(right - left), Emu(bottom - top)
+    shape.name = first.name
     frame = shape.text_frame
     frame.word_wrap = True
     frame.auto_size = MSO_AUTO_SIZE.NONE
     frame.margin_left = frame.margin_right = frame.margin_top = frame.margin_bottom = Emu(0)
-    frame.vertical_anchor = text.anchor
-    for position, content in enumerate(text.paragraphs):
-        paragraph = frame.paragraphs[0] if position == 0 else frame.add_paragraph()
-        paragraph.alignment = text.align
-        paragraph.line_spacing = Pt(text.style.pitch(text.size))
-        paragraph.space_before = Pt(text.style.gap(text.size) if position else 0)
-        if text.marker is not Marker.none:
-            _add_marker(paragraph, text, text.first_number + position)
-        _style_run(paragraph.add_run(), content, text)
+    frame.vertical_anchor = first.anchor
+    count = 0
+    above: int | None = None
+    for text in texts:
+        for position, content in enumerate(text.paragraphs):
+            paragraph = frame.paragraphs[0] if count == 0 else frame.add_paragraph()
+            count += 1
+            paragraph.alignment = text.align
+            paragraph.line_spacing = Pt(text.style.pitch(text.size))
+            if position:
+                gap = text.style.gap(text.size)
+            else:
+                gap = emu_to_pt(text.rect.top - above) if above is not None else 0
+            paragraph.space_before = Pt(gap)
+            if text.marker is not Marker.none:
+                _add_marker(paragraph, text, text.first_number + position)
+            elif defaults is not None:
+                _no_marker(paragraph)
+            _style_run(paragraph.add_run(), content, text, defaults)
+        above = text.rect.bottom
+
+
+def _no_marker(paragraph: _Paragraph) -> None:
+    """No bullet and no indent, whatever the master's body style has."""
+    p_pr = paragraph._p.get_or_add_pPr()
+    p_pr.set("marL", "0")
+    p_pr.set("indent", "0")
+    p_pr.insert_element_before(OxmlElement("a:buNone"), "a:tabLst", "a:defRPr", "a:extLst")
 
 
 def _add_marker(paragraph: _Paragraph, text: _Text, number: int) -> None:
@@ -717,20 +836,22 @@ def _add_marker(paragraph: _Paragraph, text: _Text, number: int) -> None:
         p_pr.insert_element_before(element, "a:tabLst", "a:defRPr", "a:extLst")
 
 
-def _style_run(run: _Run, content: str, text: _Text) -> None:
+def _style_run(run: _Run, content: str, text: _Text, defaults: tuple[str, str] | None) -> None:
     run.text = content
     font = run.font
     font.size = Pt(text.size)
     font.bold = text.style.bold
-    font.color.rgb = _rgb(text.colour)
-    font.name = text.style.family
+    family, colour = defaults or ("", "")
+    if text.colour != colour:
+        font.color.rgb = _rgb(text.colour)
+    if text.style.family != family:
+        font.name = text.style.family
     east_asian = _east_asian_font(content)
     if east_asian is not None:
-        latin = run._r.get_or_add_rPr().find(qn("a:latin"))
         ea = OxmlElement("a:ea")
         ea.set("typeface", east_asian)
-        if latin is not None:
-            latin.addnext(ea)
+        after = ("a:cs", "a:sym", "a:hlinkClick", "a:hlinkMouseOver", "a:rtl", "a:extLst")
+        run._r.get_or_add_rPr().insert_element_before(ea, *after)
 
 
 def _east_asian_font(content: str) -> str | None:
