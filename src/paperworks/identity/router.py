@@ -52,7 +52,7 @@ WORKSPACES = "workspaces"
 API_KEYS = "api keys"
 
 
-def _signed_in(user: User, tokens: service.IssuedTokens) -> schemas.SignedIn:
+def signed_in(user: User, tokens: service.IssuedTokens) -> schemas.SignedIn:
     return schemas.SignedIn(
         user=schemas.UserOut.model_validate(user),
         access_token=tokens.access_token,
@@ -99,7 +99,7 @@ async def register(
     user = await service.register(
         session, config, email=body.email, password=body.password, name=body.name
     )
-    return _signed_in(user, await service.issue_tokens(session, config, user))
+    return signed_in(user, await service.issue_tokens(session, config, user))
 
 
 @router.post(
@@ -113,7 +113,7 @@ async def login(
     body: schemas.LoginRequest, session: SessionDep, config: IdentityConfigDep
 ) -> schemas.SignedIn:
     user = await service.authenticate(session, config, email=body.email, password=body.password)
-    return _signed_in(user, await service.issue_tokens(session, config, user))
+    return signed_in(user, await service.issue_tokens(session, config, user))
 
 
 @router.post(
@@ -148,7 +148,7 @@ async def refresh(
     body: schemas.RefreshRequest, session: SessionDep, config: IdentityConfigDep
 ) -> schemas.SignedIn:
     user, tokens = await service.rotate_refresh_token(session, config, body.refresh_token)
-    return _signed_in(user, tokens)
+    return signed_in(user, tokens)
 
 
 @router.post(
@@ -190,7 +190,7 @@ async def verify_magic_link(
     body: schemas.MagicLinkVerifyRequest, session: SessionDep, config: IdentityConfigDep
 ) -> schemas.SignedIn:
     user = await service.redeem_magic_link(session, config, body.token)
-    return _signed_in(user, await service.issue_tokens(session, config, user))
+    return signed_in(user, await service.issue_tokens(session, config, user))
 
 
 @pages.get(

@@ -5,23 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Cookie, Depends, Query, Response, status
+from fastapi import APIRouter, Cookie, Query, Response, status
 from fastapi.responses import RedirectResponse
 
 from paperworks.identity import exceptions as errors
 from paperworks.identity import schemas, service, sso
 from paperworks.identity.dependencies import CurrentUser, IdentityConfigDep
-from paperworks.identity.models import User
+from paperworks.identity.router import AUTH, NO_STORE, signed_in
 from paperworks.kit.errors import AppError, problem_responses
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from paperworks.kit.security_headers import no_store
 from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1")
 
-AUTH = "auth"
 SSO_PATH = "/api/v1/auth/sso"
-NO_STORE = Depends(no_store)
 BrowserCookie = Annotated[
     str | None,
     Cookie(
@@ -205,15 +202,6 @@ async def sso_callback(
     return _redirect(target)
 
 
-def _signed_in(user: User, tokens: service.IssuedTokens) -> schemas.SignedIn:
-    return schemas.SignedIn(
-        user=schemas.UserOut.model_validate(user),
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_in=tokens.expires_in,
-    )
-
-
 @router.post(
     "/auth/sso/exchange",
     tags=[AUTH],
@@ -225,7 +213,7 @@ async def sso_exchange(
     body: schemas.SsoExchangeRequest, session: SessionDep, config: IdentityConfigDep
 ) -> schemas.SignedIn:
     user = await sso.exchange_code(session, config, body.code)
-    return _signed_in(user, await service.issue_tokens(session, config, user))
+    return signed_in(user, await service.issue_tokens(session, config, user))
 
 
 @router.get(
