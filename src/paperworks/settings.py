@@ -250,18 +250,6 @@ class Settings(BaseSettings):
         default=60 * 60, ge=0, le=7 * 24 * 60 * 60, description="How long discovery is cached"
     )
 
-    @field_validator(
-        "oidc_display_name",
-        "oidc_issuer",
-        "oidc_client_id",
-        "oidc_client_secret",
-        "oidc_workspace_id",
-        mode="before",
-    )
-    @classmethod
-    def _oidc_empty_is_unset(cls, value: Any) -> Any:
-        return None if value == "" else value
-
     @model_validator(mode="after")
     def _sso_providers(self) -> Settings:
         providers = list(self.oidc_providers)
@@ -469,6 +457,11 @@ class Settings(BaseSettings):
         "image_api_key",
         "metrics_token",
         "otel_exporter_otlp_endpoint",
+        "oidc_display_name",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "oidc_workspace_id",
         mode="before",
     )
     @classmethod
