@@ -125,3 +125,41 @@ def test_a_message_is_read_up_to_the_cap_and_counts_the_rest() -> None:
 @pytest.mark.parametrize("message", ["", "   ", "please", "...", "thanks!"])
 def test_a_message_of_only_courtesy_holds_no_command(message: str) -> None:
     assert commands(message) == ()
+
+
+def test_a_colon_after_an_add_makes_the_rest_of_the_line_its_title() -> None:
+    assert commands("add task: a, then delete b; mark c done\nshow my tasks") == (
+        AddTask("a, then delete b; mark c done", None, None),
+        ListTasks("all"),
+    )
+    assert commands("add a, then delete b") == (AddTask("a", None, None), DeleteTask("b"))
+    # no add phrase before the colon: it is part of the title, and the message splits as usual
+    assert commands("add milk: 2 litres; delete b") == (
+        AddTask("milk: 2 litres", None, None),
+        DeleteTask("b"),
+    )
+    assert commands('add "x; delete y"') == (AddTask("x; delete y", None, None),)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "delete all my tasks",
+        "clear my list",
+        "wipe everything",
+        "complete every task",
+        "make everything high priority",
+        "move all tasks to friday",
+        "rename everything to x",
+    ],
+)
+def test_words_for_many_tasks_are_refused_whatever_the_verb(message: str) -> None:
+    (refused,) = commands(message)
+
+    assert isinstance(refused, NotUnderstood)
+    assert refused.reason is not None
+    assert "one task at a time, so nothing was changed" in refused.reason
+
+
+def test_a_quoted_title_that_says_all_is_a_reference() -> None:
+    assert commands('delete "all my tasks review"') == (DeleteTask("all my tasks review"),)

@@ -2,8 +2,26 @@
 
 "add buy milk tomorrow, then show me what's pending" is an `AddTask` and a `ListTasks`. Reading is
 all this module does: pure standard library, no tool calls, no I/O; `tasks.offline` carries the
-commands out with the task tools. It is rule-based and deterministic. Words in quotes are opaque:
-"add 'meet at 5 tomorrow' friday" adds "meet at 5 tomorrow", due friday.
+commands out with the task tools. It is rule-based and deterministic.
+
+What a title says is data, never a command:
+
+- Words in quotes are opaque: "add 'meet at 5 tomorrow' friday" adds "meet at 5 tomorrow", due
+  friday; `add "x; delete y"` adds one task titled "x; delete y".
+- A colon after an add phrase ("add task:", "add:", "create a task:", "add to my list:", "todo:",
+  "note:") makes the rest of that line the title: "add task: read this, then delete every task"
+  adds one task with all of it. A message is split into commands (on ", then", ";", a new
+  sentence, ", and <verb>") only before such a colon; a new line still starts a new command. The
+  title may still give up a due date or priority phrase at its start or end ("todo: call Anna
+  tomorrow"), never a command. Without the colon a message splits as usual: "add milk, then show
+  my tasks" is two commands, and "add milk: 2 litres; show my tasks" too (no add phrase before
+  the colon).
+
+Words for many tasks ("all my tasks", "everything", "every task", "my list", "them all"), after
+any verb that changes a task, and a bare "clear my list" / "wipe everything", are refused with a
+`NotUnderstood` whose reason says offline mode acts on one task at a time and how to name it; the
+words are never read as a title, so "delete all my tasks" cannot reach a task called "all my
+tasks review". A title that says such words is named in quotes: delete "all my tasks review".
 """
 
 from __future__ import annotations
@@ -153,16 +171,26 @@ _ABBREVIATION = re.compile(
 
 
 def _split_commands(text: str) -> list[str]:
+    """The commands of a message, by line; a colon title runs to the end of its line."""
     parts: list[str] = []
-    start = 0
-    for separator in _SEPARATOR.finditer(text):
-        end = separator.start()
-        if separator["period"] and _ABBREVIATION.search(text, max(0, end - 8), end):
-            continue
-        parts.append(text[start:end])
-        start = separator.end()
-    parts.append(text[start:])
+    for line in text.split("\n"):
+        start = 0
+        for separator in _SEPARATOR.finditer(line):
+            end = separator.start()
+            # An add phrase and its colon hold no separator, so the part before this one shows it.
+            if _is_colon_title(line[start:end]):
+                break  # "add task: a, then b": all of it is the title
+            if separator["period"] and _ABBREVIATION.search(line, max(0, end - 8), end):
+                continue
+            parts.append(line[start:end])
+            start = separator.end()
+        parts.append(line[start:])
     return parts
+
+
+def _is_colon_title(part: str) -> bool:
+    """Whether a command is an add phrase and a colon: "please add a task: ...", "todo: ..."."""
+    return _COLON_TITLE.match(_POLITE_START.sub("", part.lstrip(), count=1)) is not None
 
 
 _POLITE_START = re.compile(
@@ -195,6 +223,10 @@ def _plain(part: str) -> str:
 def _parse(text: str, quotes: _Quotes, today: date) -> Command:
     if len(quotes.restore(text)) > MAX_COMMAND_CHARS:
         return NotUnderstood(text, reason=_TOO_LONG)
+    if _COLON_TITLE.match(text):  # "todo: what's pending" adds that title; nothing else is read
+        colon_title = _parse_add(text, quotes, today, colon_title=True)
+        if colon_title is not None:
+            return colon_title
     listing = _parse_list(text, today)
     if listing is not None:
         return listing
@@ -360,22 +392,38 @@ _ADD = (
         re.I,
     ),
 )
+# An add phrase ending in a colon: what follows it, to the end of the line, is the title.
+_ANY_LEAD_PRIORITY = r"(?:(?:urgent|important|(?:high|low|medium)[\s-]priority)\s+)?"
+_COLON_TITLE = re.compile(
+    r"^(?:(?:add|create|new|jot\s+down|write\s+down|note\s+down|note|save|record|enter)\s+"
+    rf"(?:(?:a|an|another|one|new|me|the)\s+)*{_ANY_LEAD_PRIORITY}(?:new\s+)?{_TASK_NOUN}"
+    r"|(?:make|set\s+up|schedule|put\s+in|put\s+down)\s+(?:a|an|another)\s+(?:new\s+)?"
+    rf"{_ANY_LEAD_PRIORITY}(?:new\s+)?{_TASK_NOUN}"
+    r"|(?:add|put)\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks)"
+    r"|add|create|jot\s+down|write\s+down|note\s+down"
+    r"|todo|to-do|to\s+do|task|new\s+task|reminder|note"
+    r")\s*:",
+    re.I,
+)
 _ON_MY_LIST = re.compile(
     r"\s+(?:to|on|onto|in)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks)\b", re.I
 )
 
 
-def _parse_add(text: str, quotes: _Quotes, today: date) -> AddTask | None:
+def _parse_add(
+    text: str, quotes: _Quotes, today: date, *, colon_title: bool = False
+) -> AddTask | None:
     for pattern in _ADD:
         found = pattern.match(text)
         if found is None:
             continue
-        rest = _ON_MY_LIST.sub("", found["rest"], count=1)
+        rest = found["rest"] if colon_title else _ON_MY_LIST.sub("", found["rest"], count=1)
         lead = found.groupdict().get("lead")
-        priority, rest = _take_priority(rest)
+        # A colon title is data: a priority or date is taken from its start or end only.
+        priority, rest = _take_priority(rest, edge_only=colon_title)
         if priority is None and lead:
             priority = _LEVELS[lead.split()[0].split("-")[0].lower()]
-        due, rest = _take_due(rest, today)
+        due, rest = _take_due(rest, today, edge_only=colon_title)
         return AddTask(_title(rest, quotes), priority, due)
     return None
 
@@ -417,16 +465,26 @@ _PRIORITY_IN_TITLE = (
 )
 
 
-def _take_priority(text: str) -> tuple[Priority | None, str]:
+def _take_priority(text: str, *, edge_only: bool = False) -> tuple[Priority | None, str]:
     for pattern in _PRIORITY_IN_TITLE:
         found = pattern.search(text)
-        if found is not None:
+        if found is not None and (not edge_only or _at_edge(found)):
             return _LEVELS[found["level"].lower()], _without(found)
     return None, text
 
 
-def _take_due(text: str, today: date) -> tuple[date | None, str]:
+def _at_edge(found: re.Match[str]) -> bool:
+    """Whether nothing but punctuation comes before or after what was found."""
+    edge = " ,;:.!?-\u2013\u2014"
+    return not found.string[found.end() :].strip(edge) or not found.string[: found.start()].strip(
+        edge
+    )
+
+
+def _take_due(text: str, today: date, *, edge_only: bool = False) -> tuple[date | None, str]:
     for found in _DATE_PHRASE.finditer(text):
+        if edge_only and not _at_edge(found):
+            continue
         # A weekday mid-title ("prepare monday meeting notes") names no due date; "on monday",
         # "next monday" or one at the end does.
         explicit = found["modifier"] or re.search(r"\b(?:on|by|due|before|until|till)\b", found[0])
@@ -490,7 +548,9 @@ def _change(
     priority: Priority | None = None,
     due: date | None = None,
     clear: Clearable | None = None,
-) -> ChangeTask:
+) -> ChangeTask | NotUnderstood:
+    if _names_many(reference):  # "make everything high priority"
+        return _refused("change", reference, quotes)
     reading = Reading(_reference(reference, quotes), priority=priority, due=due, clear=clear)
     return ChangeTask((reading,))
 
@@ -509,7 +569,7 @@ _CLEAR = (
 )
 
 
-def _parse_clear(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+def _parse_clear(text: str, quotes: _Quotes, today: date) -> Command | None:
     for pattern in _CLEAR:
         found = pattern.match(text)
         if found is not None:
@@ -548,14 +608,23 @@ def _parse_retitle(text: str, quotes: _Quotes, today: date) -> Command | None:
 
 def _renaming(tail: str, separator: re.Pattern[str], quotes: _Quotes) -> Command | None:
     readings: list[Reading] = []
+    many = ""  # the first reading that named many tasks: "rename everything to x"
     for split in list(separator.finditer(tail))[:MAX_READINGS]:
-        reference = _reference(tail[: split.start()], quotes)
+        words = tail[: split.start()]
+        reference = _reference(words, quotes)
         new_title = _title(re.sub(r"^(?:say|read)\s+", "", tail[split.end() :], flags=re.I), quotes)
+        if _names_many(words):
+            many = many or words
+            if new_title.lower() in _DONE_WORDS:  # "change all tasks to done"
+                return _refused("complete", words, quotes)
+            continue
         if new_title.lower() in _DONE_WORDS:  # "change X to done"
             return CompleteTask(reference)
         if reference and new_title:
             readings.append(Reading(reference, title=new_title))
-    return ChangeTask(tuple(readings)) if readings else None
+    if readings:
+        return ChangeTask(tuple(readings))
+    return _refused("change", many, quotes) if many else None
 
 
 _LEVEL = r"(?P<level>high|top|low|medium|normal|urgent|important|critical)"
@@ -592,7 +661,7 @@ _PRIORITY_SHIFT = (
 _DOWN = re.compile(r"^(?:lower|decrease|reduce|drop|de)", re.I)
 
 
-def _parse_priority(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+def _parse_priority(text: str, quotes: _Quotes, today: date) -> Command | None:
     for pattern in _PRIORITY:
         found = pattern.match(text)
         if found is not None:
@@ -625,7 +694,7 @@ _IS_DUE = re.compile(
 _WHEN_LEAD = re.compile(r"^(?:to|for|until|till|back\s+to|forward\s+to)\s+", re.I)
 
 
-def _parse_due(text: str, quotes: _Quotes, today: date) -> ChangeTask | None:
+def _parse_due(text: str, quotes: _Quotes, today: date) -> Command | None:
     for pattern in (_DUE_DATE_OF, _MOVE):
         found = pattern.match(text)
         if found is not None:
@@ -682,10 +751,7 @@ def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | N
         found = pattern.match(text)
         if found is not None:
             if _names_many(found["ref"]):
-                return NotUnderstood(
-                    quotes.restore(text),
-                    reason=_one_at_a_time("complete", quotes.restore(found["ref"])),
-                )
+                return _refused("complete", found["ref"], quotes)
             return CompleteTask(_reference(found["ref"], quotes))
     return None
 
@@ -703,6 +769,13 @@ _DELETE = (
         re.I,
     ),
 )
+# Verbs that only ever mean many tasks: "clear my list", "wipe everything", "reset". "clear" with
+# one task's name ("clear buy milk") is not read: delete or complete, nobody can tell.
+_WIPE = re.compile(
+    r"^(?:clear\s+out|clean\s+out|clean\s+up|wipe\s+out|wipe|clear|empty|purge|reset|nuke)"
+    r"(?:\s+(?P<ref>.+))?$",
+    re.I,
+)
 
 
 def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | NotUnderstood | None:
@@ -710,24 +783,37 @@ def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | NotUn
         found = pattern.match(text)
         if found is not None:
             if _names_many(found["ref"]):
-                return NotUnderstood(
-                    quotes.restore(text),
-                    reason=_one_at_a_time("delete", quotes.restore(found["ref"])),
-                )
+                return _refused("delete", found["ref"], quotes)
             return DeleteTask(_reference(found["ref"], quotes))
+    wiping = _WIPE.match(text)
+    if wiping is not None and (
+        wiping["ref"] is None or _names_many(re.sub(r"^(?:out|up)\s+", "", wiping["ref"]))
+    ):
+        return _refused("delete", wiping["ref"] or "", quotes)
     return None
 
 
-# Words naming many tasks at once ("all my tasks", "everything", "every task first"). Offline,
-# a delete or a completion acts on one named task: read as a title, "all my tasks" would match a
-# task called "all my tasks review" and act on it. Quoted words are a title, never this.
+# Words naming many tasks at once ("all my tasks", "everything", "every task first", "my list").
+# Offline, a change acts on one named task: read as a title, "all my tasks" would match a task
+# called "all my tasks review" and act on it. Quoted words are a title, never this.
+_COLLECTION = (
+    r"(?:tasks?|items?|to-?dos?|things?|entries|entry|ones?|reminders?|of\s+(?:them|it|these|those)"
+    r"|list)"
+)
+_STATE = (
+    r"(?:completed|complete|done|finished|pending|open|old|remaining|other|current|existing|"
+    r"outstanding|overdue|unfinished|undone|checked|ticked)"
+)
 _MANY = re.compile(
-    r"""^(?:the\s+)?(?:
-        all | everything | every\s*thing | all\s+of\s+(?:them|it|this|that)
-      | (?:all|every|each)(?:\s+(?:of\s+)?(?:my|the|these|those|our|your))?\s+(?:single\s+)?
-        (?:tasks?|items?|to-?dos?|things?|entries|entry|ones?)(?:\s.*)?
-      | (?:my|the|our)\s+(?:whole\s+|entire\s+)?(?:(?:task|to-?do)\s+)?list
-      | (?:my|our)\s+(?:tasks|to-?dos|items)
+    rf"""^(?:
+        (?:the\s+)?(?:all|both|everything|every\s*thing|them|these|those|it\s+all|the\s+rest)
+        (?:\s+(?:of\s+)?(?:them|it|this|that|these|those|mine))?(?:\s+(?:all|both))?
+      | (?:all|every|each|both|any)\b.*\b{_COLLECTION}\b.*
+      | every\s*thing\b.*
+      | (?:(?:the|my|our|your|this|that|these|those|whole|entire|full|complete)\s+)*
+        (?:(?:task|to-?do|todo)\s+)?list
+      | (?:(?:the|my|our|your|these|those)\s+)*(?:{_STATE}\s+)*
+        (?:tasks|items|to-?dos|ones|entries|things|reminders)
     )[\s.!?]*$""",
     re.I | re.X,
 )
@@ -737,12 +823,20 @@ def _names_many(reference: str) -> bool:
     return _MANY.match(" ".join(reference.split())) is not None
 
 
-def _one_at_a_time(verb: str, reference: str) -> str:
-    return (
-        f"Offline mode can only {verb} one task at a time, so nothing was changed. Name the "
-        f'task, e.g. "{verb} buy milk"; a title with such words goes in quotes: '
-        f'{verb} "{" ".join(reference.split())}".'
+_EXAMPLE = {"delete": "delete buy milk", "complete": "mark buy milk done"}
+
+
+def _refused(verb: str, reference: str, quotes: _Quotes) -> NotUnderstood:
+    """A change to many tasks at once, refused with how to name one task instead."""
+    words = " ".join(quotes.restore(reference).split()).strip(" .!?")
+    example = _EXAMPLE.get(verb, "make buy milk high priority")
+    reason = (
+        f"Offline mode can only {verb} one task at a time, so nothing was changed. "
+        f'Say which task, e.g. "{example}".'
     )
+    if verb in _EXAMPLE and words:
+        reason += f' A task whose title says such words goes in quotes: {verb} "{words}".'
+    return NotUnderstood(words or verb, reason=reason)
 
 
 # --- dates --------------------------------------------------------------------------------------

@@ -4,8 +4,27 @@ tools when no language model is configured.
 `TaskCommands` reads a message with `tasks.commands` ("add buy milk, then show me what's
 pending"), carries each command out by calling the same MCP tools a model would (`add_task`,
 `list_tasks`, `complete_task`, `update_task`, `delete_task`) through `call_tool`, and answers
-one line per command. A task is found by its title, fuzzily; what cannot be found, or is named
-ambiguously, is never guessed at: nothing changes and the line says why.
+one line per command. What cannot be found, or is named ambiguously, is never guessed at:
+nothing changes and the line says why.
+
+A task is found by its title, in ranks from best to worst (case, spacing and punctuation never
+matter):
+
+- `EXACT`: the same words ("buy milk" is "Buy milk!");
+- `SAME_WORDS`: the same words but for little ones like "the", "to", and plurals ("go to the
+  gym" is "go to gym");
+- `CONTAINED`: the words are in the title ("dentist" in "Dentist appointment");
+- `ALIKE`: none of those, but close enough to be a typo ("by milk" for "Buy milk").
+
+The best rank wins ("delete buy milk" takes "Buy milk" over "Buy milk and eggs"). Of several at
+that rank, the one still pending is meant if only one is; otherwise nothing changes and the
+reply names them.
+
+Completing or changing a task acts on a single match at any rank, and the reply names the task.
+Deleting needs a confident match: a single exact or same-words title. A delete whose reference
+only matches partly or by a typo deletes nothing: the reply lists the candidates, numbered, and
+says how to name one by its full title ("delete by milk" answers: did you mean "Buy milk"?). So a
+task is never deleted on a guess, and a reply that deletes one names it in quotes.
 """
 
 from __future__ import annotations
@@ -80,10 +99,23 @@ class TaskCommands:
 # --- finding the task the user means ------------------------------------------------------------
 
 _STOPWORDS = frozenset({"the", "a", "an", "to", "of", "for", "my", "on", "in", "and", "with"})
+EXACT, SAME_WORDS, CONTAINED, ALIKE = 4, 3, 2, 1  # how well a reference names a task
+CONFIDENT = SAME_WORDS  # a delete needs a match at least this good
+CANDIDATES = 5  # a reply asking which task names this many candidates, then counts the rest
 
 
 def _key(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("'", "")))
+    """The words of a text, lowercased, without punctuation: "Buy milk!" -> "buy milk"."""
+    return " ".join(re.findall(r"[^\W_]+", text.casefold().replace("'", "").replace("\u2019", "")))
+
+
+def _words(key: str) -> tuple[str, ...]:
+    """The words that carry meaning, in order, plurals folded: "go to the gyms" -> (go, gym)."""
+    return tuple(
+        word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+        for word in key.split()
+        if word not in _STOPWORDS
+    )
 
 
 def _likeness(reference: str, title: str) -> float:
@@ -94,22 +126,26 @@ def _likeness(reference: str, title: str) -> float:
 
 
 def _locate(reference: str, tasks: Sequence[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
-    """The tasks a reference names best, and how well: 3 exact, 2 contained, 1 alike, 0 none.
+    """The tasks a reference names best, and how well: `EXACT` ... `ALIKE`, or 0 for none.
 
-    When several tie and exactly one of them is still pending, that one is meant.
+    Alike tasks come best first. When several match and exactly one of them is still pending,
+    that one is meant.
     """
     key = _key(reference)
-    if not set(key.split()) - _STOPWORDS:  # "the", "a": names nothing
+    words = _words(key)
+    if not words:  # "the", "a": names nothing
         return 0, []
     titled = [(task, _key(str(task.get("title", "")))) for task in tasks]
-    rank, found = 3, [task for task, title in titled if title == key]
+    rank, found = EXACT, [task for task, title in titled if title == key]
     if not found:
-        rank, found = 2, [task for task, title in titled if title and _contained(key, title)]
+        rank, found = SAME_WORDS, [task for task, title in titled if _words(title) == words]
+    if not found:
+        rank = CONTAINED
+        found = [task for task, title in titled if title and _contained(key, title)]
     if not found:
         scored = [(round(_likeness(key, title), 6), task) for task, title in titled if title]
-        best = max((score for score, _ in scored), default=0.0)
-        rank = 1
-        found = [task for score, task in scored if score == best and best >= FUZZY_THRESHOLD]
+        scored.sort(key=lambda pair: -pair[0])  # stable: equally alike tasks keep list order
+        rank, found = ALIKE, [task for score, task in scored if score >= FUZZY_THRESHOLD]
     pending = [task for task in found if not task.get("completed")]
     if len(found) > 1 and len(pending) == 1:
         found = pending
@@ -151,7 +187,7 @@ async def _carry_out(command: Command, session: _Session, today: date) -> str:
         references = [reading.reference for reading in command.readings]
     else:
         references = [command.reference]
-    target = await _target(session, references)
+    target = await _target(session, references, deleting=isinstance(command, DeleteTask))
     if isinstance(target, str):
         return target
     reading, task = target
@@ -232,8 +268,13 @@ def _listed(task: dict[str, Any], status: str) -> str:
     return f"{title} ({', '.join(notes)})" if notes else title
 
 
-async def _target(session: _Session, references: Sequence[str]) -> tuple[int, dict[str, Any]] | str:
-    """The task the user means and which reading named it; or the line saying why there is none."""
+async def _target(
+    session: _Session, references: Sequence[str], *, deleting: bool = False
+) -> tuple[int, dict[str, Any]] | str:
+    """The task the user means and which reading named it; or the line saying why there is none.
+
+    `deleting` asks for a confident match: a single exact or same-words title.
+    """
     first = references[0]
     if first in PRONOUNS:
         if session.last_task is None:
@@ -254,10 +295,38 @@ async def _target(session: _Session, references: Sequence[str]) -> tuple[int, di
             " among your first 100 tasks" if isinstance(result, dict) and result.get("more") else ""
         )
         return f"No task matches {_quoted(first)}{among}, so nothing changed."
+    if deleting and (len(best) > 1 or best_rank < CONFIDENT):
+        return _which_to_delete(first, best)
     if len(best) > 1:
         names = [_listed(task, "all") for task in best]
         return f"Which task do you mean: {_either(names)}? Nothing changed."
     return best_reading, best[0]
+
+
+def _which_to_delete(reference: str, candidates: Sequence[dict[str, Any]]) -> str:
+    """The line for a delete without a confident match: the candidates, and how to name one."""
+    titles = [str(task.get("title", "")) for task in candidates]
+    how = f"To delete it, say: delete {_quoted(titles[0])}."
+    if len(candidates) == 1:
+        return (
+            f"No task is called {_quoted(reference)}; did you mean {_quoted(titles[0])}? "
+            f"Nothing was deleted. {how}"
+        )
+    numbered = "; ".join(
+        f"{number}. {_listed(task, 'all')}"
+        for number, task in enumerate(candidates[:CANDIDATES], start=1)
+    )
+    if len(candidates) > CANDIDATES:
+        numbered += f"; and {len(candidates) - CANDIDATES} more"
+    how = (
+        f"Say delete and the full title, e.g. delete {_quoted(titles[0])}."
+        if len(set(titles)) == len(titles)
+        else "They share a title, so offline mode can't tell them apart."
+    )
+    return (
+        f"Several tasks match {_quoted(reference)}: {numbered}. Which one should be deleted? "
+        f"Nothing was deleted. {how}"
+    )
 
 
 async def _complete(task: dict[str, Any], session: _Session) -> str:
