@@ -33,6 +33,7 @@ app_builds.install()  # before any app is built, the fuzzing module's schema inc
 pytest_plugins = [
     "tests.accounts",
     "tests.committing",
+    "tests.evaluation_report",
     "tests.fake_model",
     "tests.job_runs",
     "tests.live_events",
