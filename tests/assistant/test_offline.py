@@ -27,7 +27,7 @@ class Interpreter:
     asked: list[tuple[str, date]] = field(default_factory=list)
 
     async def answer(
-        self, message: str, call_tool: ToolCall, *, today: date
+        self, message: str, call_tool: ToolCall, *, today: date, memory: Any = None
     ) -> OfflineAnswer | None:
         self.asked.append((message, today))
         if self.word not in message:
@@ -42,7 +42,10 @@ async def tools(name: str, arguments: dict[str, Any]) -> Any:
 
 
 async def answer(message: str, *interpreters: OfflineCommands) -> OfflineAnswer:
-    return await answer_offline(message, interpreters, tools, today=TODAY)
+    named = [
+        (str(getattr(interpreter, "word", "tasks")), interpreter) for interpreter in interpreters
+    ]
+    return await answer_offline(message, named, tools, today=TODAY)
 
 
 async def test_the_answer_is_marked_as_offline_mode() -> None:
@@ -91,7 +94,8 @@ async def test_when_nobody_understands_the_help_lists_every_interpreters_example
     assert reply.tool_calls == []
     assert reply.reply == (
         "(offline mode) Offline mode (no language model is configured) understands plain "
-        'commands, for example: "add buy milk", "what\'s pending?", "make a deck about tides".'
+        "commands in English, German, French, Spanish and Chinese, "
+        'for example: "add buy milk", "what\'s pending?", "make a deck about tides".'
     )
     assert tasks.asked == decks.asked == [("sing me a song", TODAY)]
 
@@ -102,7 +106,8 @@ async def test_the_help_with_the_tasks_commands_alone() -> None:
     assert reply.tool_calls == []
     assert reply.reply == (
         "(offline mode) Offline mode (no language model is configured) understands plain "
-        'commands, for example: "add buy milk tomorrow, high priority", "what\'s pending?", '
+        "commands in English, German, French, Spanish and Chinese, "
+        'for example: "add buy milk tomorrow, high priority", "what\'s pending?", '
         '"what have I completed?", "mark buy milk done", "rename buy milk to buy oat milk", '
         '"make buy milk low priority", "move buy milk to friday", "delete buy milk", '
         '"add buy milk, then show me what\'s pending".'
@@ -115,6 +120,7 @@ async def test_with_no_interpreters_every_message_gets_the_help() -> None:
     assert reply == OfflineAnswer(
         "(offline mode) Offline mode (no language model is configured) understands no commands.",
         [],
+        {},
     )
 
 
@@ -123,7 +129,7 @@ async def test_an_error_from_a_tool_passes_through() -> None:
         raise RuntimeError("connection lost")
 
     with pytest.raises(RuntimeError):
-        await answer_offline("deck", [Interpreter("deck")], broken, today=TODAY)
+        await answer_offline("deck", [("decks", Interpreter("deck"))], broken, today=TODAY)
 
 
 def test_the_model_name_says_offline() -> None:

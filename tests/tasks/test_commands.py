@@ -102,8 +102,8 @@ def test_changes_name_their_task_and_the_one_change() -> None:
 
 
 def test_what_offline_mode_cannot_do_is_not_understood_with_a_reason() -> None:
-    reopen, long, unknown = commands(
-        f"mark pay rent as not done; add {'x' * MAX_COMMAND_CHARS}; sing me a song"
+    reopen, unknown, long = commands(
+        f"mark pay rent as not done; sing me a song; add {'x' * MAX_COMMAND_CHARS}"
     )
 
     assert isinstance(reopen, NotUnderstood)

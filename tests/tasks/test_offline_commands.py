@@ -346,11 +346,11 @@ async def test_the_list_names_each_task_with_its_priority_and_due_date() -> None
     done = await run("what have I completed?", tools)
 
     assert lines(pending) == [
-        'Pending (3): "Call Anna" (high, due 2026-12-02); "Buy milk"; "Read a book" (low).'
+        'Pending (3): 1. "Call Anna" (high, due 2026-12-02); 2. "Buy milk"; 3. "Read a book" (low).'
     ]
     assert lines(everything)[0].startswith("Your tasks (4): ")
-    assert lines(everything)[0].endswith('; "Pay rent" (done).')
-    assert lines(done) == ['Completed (1): "Pay rent".']
+    assert lines(everything)[0].endswith('; 4. "Pay rent" (done).')
+    assert lines(done) == ['Completed (1): 1. "Pay rent".']
 
 
 async def test_a_long_list_names_the_first_tasks_and_counts_the_rest() -> None:
@@ -358,8 +358,8 @@ async def test_a_long_list_names_the_first_tasks_and_counts_the_rest() -> None:
 
     reply = await run("what's pending?", tools)
 
-    assert lines(reply)[0].startswith('Pending (30): "Task 1"; "Task 2"; ')
-    assert lines(reply)[0].endswith('; "Task 25"; and 5 more.')
+    assert lines(reply)[0].startswith('Pending (30): 1. "Task 1"; 2. "Task 2"; ')
+    assert lines(reply)[0].endswith('; 25. "Task 25"; and 5 more.')
 
 
 async def test_an_empty_list_says_so() -> None:
@@ -377,8 +377,8 @@ async def test_what_is_due_on_a_day_and_what_is_overdue() -> None:
     friday = await run("what's due friday?", tools)
     overdue = await run("what's overdue", tools)
 
-    assert lines(friday) == ['Due Friday 2026-12-04 (1): "Call Anna" (due 2026-12-04).']
-    assert lines(overdue) == ['Overdue (1): "Buy milk" (due 2026-11-20).']
+    assert lines(friday) == ['Due Friday 2026-12-04 (1): 1. "Call Anna" (due 2026-12-04).']
+    assert lines(overdue) == ['Overdue (1): 1. "Buy milk" (due 2026-11-20).']
 
 
 async def test_an_ambiguous_reference_asks_which_and_changes_nothing() -> None:

@@ -82,6 +82,7 @@ class PastMessage:
     role: str  # "user" or "assistant"
     content: str
     tool_calls: Sequence[dict[str, Any]] = ()
+    memory: dict[str, Any] | None = None  # what the offline engine kept after this reply
 
 
 @dataclass
@@ -89,6 +90,15 @@ class Turn:
     reply: str
     model: str
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    memory: dict[str, Any] | None = None  # offline only: what the next turn starts from
+
+
+def _last_memory(history: Sequence[PastMessage]) -> dict[str, Any]:
+    """What the offline engine kept after the conversation's latest reply that kept anything."""
+    for message in reversed(history):
+        if message.memory is not None:
+            return message.memory
+    return {}
 
 
 def bounded_history(
@@ -207,7 +217,9 @@ class Assistant:
         self.history_turns = history_turns
         self.max_steps = max_steps
         # Without a model, each family's plain phrases are tried in the order families are listed.
-        self.offline = [family.offline for family in families if family.offline is not None]
+        self.offline = [
+            (family.name, family.offline) for family in families if family.offline is not None
+        ]
         self.tracing = tracing
 
     @property
@@ -226,7 +238,7 @@ class Assistant:
         """Answer `message` after `history`, the tools acting as `caller`."""
         async with self._mcp(caller) as mcp:
             if self.llm is None:
-                turn = await self._offline(mcp, message, today)
+                turn = await self._offline(mcp, _last_memory(history), message, today)
                 if on_delta is not None:
                     await on_delta(turn.reply)
                 return turn
@@ -242,7 +254,9 @@ class Assistant:
                 finally:
                     _TURN_SESSION.reset(token)
 
-    async def _offline(self, mcp: InProcessTools, message: str, today: date) -> Turn:
+    async def _offline(
+        self, mcp: InProcessTools, memory: dict[str, Any], message: str, today: date
+    ) -> Turn:
         async def call_tool(name: str, arguments: dict[str, Any]) -> Any:
             result = await mcp.call_tool(name, arguments)
             text = "".join(getattr(part, "text", "") for part in result.content)
@@ -250,12 +264,13 @@ class Assistant:
                 raise ToolFailed(text)
             return json.loads(text)
 
-        offline = await answer_offline(message, self.offline, call_tool, today=today)
+        offline = await answer_offline(message, self.offline, call_tool, today=today, memory=memory)
         calls = [
             {"name": call.name, "arguments": call.arguments, "result": call.result}
             for call in offline.tool_calls
         ]
-        return Turn(reply=offline.reply, model=OFFLINE_MODEL, tool_calls=calls)
+        kept = dict(offline.memory) if offline.memory is not None else None
+        return Turn(reply=offline.reply, model=OFFLINE_MODEL, tool_calls=calls, memory=kept)
 
     async def _with_model(
         self,

@@ -31,7 +31,7 @@ async def history_of(
         return []
     conversation = await service.get_conversation(session, caller, conversation_id)
     return [
-        PastMessage(message.role, message.content, message.tool_calls)
+        PastMessage(message.role, message.content, message.tool_calls, message.memory)
         for message in await service.messages_of(session, conversation)
     ]
 
@@ -64,6 +64,7 @@ async def take_turn(
             reply=turn.reply,
             tool_calls=turn.tool_calls,
             model=turn.model,
+            memory=turn.memory,
         )
     return ChatReply.model_validate(
         {

@@ -38,3 +38,6 @@ class Message(IdMixin, TimestampMixin, Base):
     # [{name, arguments, result}] in call order; empty for the user's messages.
     tool_calls: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     model: Mapped[str | None] = mapped_column(String(200))  # who answered: "offline", a model id
+    # Offline replies only: what the rule-based engine keeps for the next turn, by product (the
+    # task last acted on, the tasks of the last list by number). Never shown to the user.
+    memory: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -77,6 +77,7 @@ async def record_turn(
     reply: str,
     tool_calls: list[dict[str, Any]],
     model: str,
+    memory: dict[str, Any] | None = None,
 ) -> str:
     """Append the user's message and the reply to the conversation (a new one without an id),
     and answer its id. Two processes appending to one conversation at the same moment take the
@@ -105,6 +106,7 @@ async def record_turn(
                 content=reply,
                 tool_calls=tool_calls,
                 model=model,
+                memory=memory,
             ),
         ]
     )

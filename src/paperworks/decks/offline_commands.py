@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from paperworks.mcp.offline import OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
+from paperworks.mcp.offline import Memory, OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
 
 EXAMPLES = (
     "make a 6-slide presentation about urban birds",
@@ -125,7 +125,7 @@ class DeckCommands:
         return EXAMPLES
 
     async def answer(
-        self, message: str, call_tool: ToolCall, *, today: date
+        self, message: str, call_tool: ToolCall, *, today: date, memory: Memory | None = None
     ) -> OfflineAnswer | None:
         command = parse(message)
         if command is None:

@@ -8,13 +8,17 @@ rule-based; the assistant marks their replies as offline.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
 ToolCall = Callable[[str, dict[str, Any]], Awaitable[Any]]
 """Run the named tool with these arguments; its parsed JSON answer, or `ToolFailed`."""
+
+Memory = Mapping[str, Any]
+"""What an interpreter keeps of a conversation for its next turn ("it", "the second one"): JSON,
+stored with the reply, handed back with the next message of the same conversation."""
 
 
 class ToolFailed(Exception):
@@ -36,6 +40,7 @@ class CalledTool:
 class OfflineAnswer:
     reply: str  # what to tell the user, one line per command (the assistant adds its marker)
     tool_calls: list[CalledTool]
+    memory: Memory | None = None  # what to remember for the next turn; None: as it was
 
 
 class OfflineCommands(Protocol):
@@ -47,12 +52,12 @@ class OfflineCommands(Protocol):
         ...
 
     async def answer(
-        self, message: str, call_tool: ToolCall, *, today: date
+        self, message: str, call_tool: ToolCall, *, today: date, memory: Memory | None = None
     ) -> OfflineAnswer | None:
-        """Carry out the commands of this family in `message`; None if there are none, so the
-        next family may try. Never raises for what the user wrote: a command it cannot carry out
-        becomes a line of the reply. Only an exception from `call_tool` other than
-        `ToolFailed` passes through."""
+        """Carry out the commands of this family in `message`, after a turn that left `memory`;
+        None if there are none, so the next family may try. Never raises for what the user
+        wrote: a command it cannot carry out becomes a line of the reply. Only an exception
+        from `call_tool` other than `ToolFailed` passes through."""
         ...
 
 

@@ -27,9 +27,11 @@ tasks review". A title that says such words is named in quotes: delete "all my t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
+
+from paperworks.tasks.languages import in_english
 
 MAX_COMMANDS = 20  # a message is read up to here; each command costs up to two tool calls
 # A title is at most 200 characters; a command much longer than one is not a task command, and
@@ -47,6 +49,7 @@ class AddTask:
     title: str  # empty when the message named none ("add tomorrow")
     priority: Priority | None
     due: date | None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Reading:
     priority: Priority | None = None
     due: date | None = None
     clear: Clearable | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,10 @@ def parse_commands(message: str, *, today: date) -> ParsedMessage:
     """
     text, quotes = _masked(message)
     parts = [part for part in (_plain(part) for part in _split_commands(text)) if part]
-    commands = tuple(_parse(part, quotes, today) for part in parts[:MAX_COMMANDS])
-    return ParsedMessage(commands, unread=max(0, len(parts) - MAX_COMMANDS))
+    commands = [command for part in parts for command in _parse(part, quotes, today)]
+    return ParsedMessage(
+        tuple(commands[:MAX_COMMANDS]), unread=max(0, len(commands) - MAX_COMMANDS)
+    )
 
 
 # --- quotes -------------------------------------------------------------------------------------
@@ -159,12 +165,14 @@ _COMMAND_START = (
     r"i\s+(?:need|have|finished|completed)|i'm|i've)\b"
 )
 _SEPARATOR = re.compile(
-    r"\s*[,;]\s*(?:and\s+)?then\b\s*|\s+and\s+then\s+|\s+then\s+|\s*;\s*|\s*\n\s*"
+    r"\s*[,;]\s*(?:and\s+)?then\b\s*|\s+and\s+then\s+|\s+then\s+|\s*\n\s*"
+    r"|(?P<semicolon>\s*;\s*)"
     r"|\s*,\s*(?:and\s+)?(?:after\s+that|afterwards)\b[\s,]*"
     r"|(?P<period>(?<=[.!?])\s+)"
-    rf"|(?:\s*,\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus)\s+)(?={_COMMAND_START})",
+    rf"|(?:\s*[,;]\s*(?:and\s+|also\s+|plus\s+)?|\s+(?:and|also|plus)\s+)(?={_COMMAND_START})",
     re.I,
 )
+_STARTS_COMMAND = re.compile(_COMMAND_START, re.I)
 _ABBREVIATION = re.compile(
     r"\b(?:dr|mr|mrs|ms|st|jr|sr|prof|vs|etc|e\.g|i\.e|approx|a\.m|p\.m)\.$", re.I
 )
@@ -182,15 +190,28 @@ def _split_commands(text: str) -> list[str]:
                 break  # "add task: a, then b": all of it is the title
             if separator["period"] and _ABBREVIATION.search(line, max(0, end - 8), end):
                 continue
+            if (
+                separator["semicolon"]
+                and _is_list_add(line[start:end])
+                and not _STARTS_COMMAND.match(line, separator.end())
+            ):
+                continue  # "add milk; eggs": items of one add, not two commands
             parts.append(line[start:end])
             start = separator.end()
         parts.append(line[start:])
     return parts
 
 
+def _is_list_add(part: str) -> bool:
+    """Whether a command adds what may be a list of tasks: "add milk", "these: milk"."""
+    plain = _POLITE_START.sub("", part.lstrip(), count=1)
+    return any(pattern.match(plain) for pattern in (_LIST_LEAD, *_LIST_ADDS))
+
+
 def _is_colon_title(part: str) -> bool:
     """Whether a command is an add phrase and a colon: "please add a task: ...", "todo: ..."."""
-    return _COLON_TITLE.match(_POLITE_START.sub("", part.lstrip(), count=1)) is not None
+    plain = _POLITE_START.sub("", part.lstrip(), count=1)
+    return _COLON_TITLE.match(plain) is not None and _LIST_LEAD.match(plain) is None
 
 
 _POLITE_START = re.compile(
@@ -220,18 +241,46 @@ def _plain(part: str) -> str:
 # --- reading one command ------------------------------------------------------------------------
 
 
-def _parse(text: str, quotes: _Quotes, today: date) -> Command:
+def _parse(text: str, quotes: _Quotes, today: date) -> tuple[Command, ...]:
+    """The command (several, for a list of tasks to add) a part of a message holds.
+
+    What English cannot read is tried as a command of another language (`tasks.languages`), then
+    with its command words respelled ("delet", "shwo my taks"); the first reading that
+    understands something wins. Titles are never respelled.
+    """
     if len(quotes.restore(text)) > MAX_COMMAND_CHARS:
-        return NotUnderstood(text, reason=_TOO_LONG)
-    if _COLON_TITLE.match(text):  # "todo: what's pending" adds that title; nothing else is read
+        return (NotUnderstood(text, reason=_TOO_LONG),)
+    commands = _parse_english(text, quotes, today)
+    if _understood(commands):
+        return commands
+    for alternative in (*in_english(text), *_respellings(text)):
+        if alternative and alternative != text:
+            again = _parse_english(alternative, quotes, today)
+            if _understood(again):
+                return again
+    return commands
+
+
+def _understood(commands: tuple[Command, ...]) -> bool:
+    return not (
+        len(commands) == 1 and isinstance(commands[0], NotUnderstood) and commands[0].reason is None
+    )
+
+
+def _parse_english(text: str, quotes: _Quotes, today: date) -> tuple[Command, ...]:
+    if _COLON_TITLE.match(text) and not _LIST_LEAD.match(text):
+        # "todo: what's pending" adds that title; nothing else is read
         colon_title = _parse_add(text, quotes, today, colon_title=True)
         if colon_title is not None:
             return colon_title
     listing = _parse_list(text, today)
     if listing is not None:
-        return listing
+        return (listing,)
     if _REOPEN.search(text):
-        return NotUnderstood(text, reason=_CANNOT_REOPEN)
+        return (NotUnderstood(text, reason=_CANNOT_REOPEN),)
+    described = _parse_describe(text, quotes, today)
+    if described is not None:
+        return (described,)
     adding = _parse_add(text, quotes, today)
     if adding is not None:
         return adding
@@ -246,8 +295,8 @@ def _parse(text: str, quotes: _Quotes, today: date) -> Command:
     ):
         command = parse(text, quotes, today)
         if command is not None:
-            return command
-    return NotUnderstood(quotes.restore(text))
+            return (command,)
+    return (NotUnderstood(quotes.restore(text)),)
 
 
 # -- list
@@ -392,6 +441,7 @@ _ADD = (
         re.I,
     ),
 )
+_LIST_ADDS = (_ADD[2], _ADD[4])  # "add to my list: a, b", "add a, b and c"
 # An add phrase ending in a colon: what follows it, to the end of the line, is the title.
 _ANY_LEAD_PRIORITY = r"(?:(?:urgent|important|(?:high|low|medium)[\s-]priority)\s+)?"
 _COLON_TITLE = re.compile(
@@ -410,22 +460,98 @@ _ON_MY_LIST = re.compile(
 )
 
 
+# A lead announcing several tasks, then a colon: "add three things: a, b and c", "these: a; b".
+_COUNT_WORDS = (
+    r"(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|some|several|both)"
+)
+_LIST_LEAD = re.compile(
+    r"^(?:(?:add|create|put|jot\s+down|note\s+down|write\s+down|new|make)\s+)?"
+    r"(?:(?:these|the\s+following|following|"
+    rf"{_COUNT_WORDS})(?:\s+(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))?"
+    r"|(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))"
+    r"(?:\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?list)?"
+    r"\s*:\s*(?P<rest>.+)$",
+    re.I,
+)
+# A comma in "1,000" or "March 3, 2027" separates nothing.
+_ITEM_BREAK = re.compile(r"\s*[;\uff1b\uff0c\u3001]\s*|\s*,(?!\d)(?!\s+\d{4}\b)\s*")
+_LAST_AND = re.compile(r"\s+(?:and|&|plus)\s+", re.I)
+# "... with the note ask about the budget", "..., description: slides 3-5": the task's details.
+_DESCRIPTION = re.compile(
+    r"(?:\s*[,;(\-\u2013\u2014]\s*|\s+)(?:and\s+)?"
+    r"(?:with\s+(?:the\s+|a\s+)?(?:notes?|descriptions?|details|comments?)(?:\s+that\s+says)?"
+    r"|(?:notes?|descriptions?|desc|details|comments?)\s*[:=])\s*[:\-]?\s*(?P<text>\S.*?)\)?$",
+    re.I,
+)
+
+
 def _parse_add(
     text: str, quotes: _Quotes, today: date, *, colon_title: bool = False
-) -> AddTask | None:
+) -> tuple[AddTask, ...] | None:
+    """The task (or tasks, for a list of them) an add command names.
+
+    A colon after a lead naming several tasks, or a bare "add a, b and c", adds one task per
+    item; an item that is only a date or a priority ("add milk, eggs, high priority") applies
+    to the items before it. A colon title is one task: its commas are data.
+    """
+    listed = _LIST_LEAD.match(text)
+    if listed is not None:
+        return _items(listed["rest"], quotes, today, and_splits=True)
     for pattern in _ADD:
         found = pattern.match(text)
         if found is None:
             continue
         rest = found["rest"] if colon_title else _ON_MY_LIST.sub("", found["rest"], count=1)
         lead = found.groupdict().get("lead")
-        # A colon title is data: a priority or date is taken from its start or end only.
-        priority, rest = _take_priority(rest, edge_only=colon_title)
-        if priority is None and lead:
-            priority = _LEVELS[lead.split()[0].split("-")[0].lower()]
-        due, rest = _take_due(rest, today, edge_only=colon_title)
-        return AddTask(_title(rest, quotes), priority, due)
+        lead_priority = _LEVELS[lead.split()[0].split("-")[0].lower()] if lead else None
+        if not colon_title and pattern in _LIST_ADDS:  # "add milk, eggs and bread"
+            several = _items(rest, quotes, today, and_splits=False)
+            if len(several) > 1:
+                return several
+        return (_one_task(rest, quotes, today, edge_only=colon_title, priority=lead_priority),)
     return None
+
+
+def _one_task(
+    text: str,
+    quotes: _Quotes,
+    today: date,
+    *,
+    edge_only: bool = False,
+    priority: Priority | None = None,
+) -> AddTask:
+    description = None
+    found = _DESCRIPTION.search(text)
+    if found is not None and text[: found.start()].strip():
+        description, text = quotes.restore(found["text"]).strip(" \"'"), text[: found.start()]
+    # A colon title is data: a priority or date is taken from its start or end only.
+    said, text = _take_priority(text, edge_only=edge_only)
+    due, text = _take_due(text, today, edge_only=edge_only)
+    return AddTask(_title(text, quotes), said or priority, due, description or None)
+
+
+def _items(text: str, quotes: _Quotes, today: date, *, and_splits: bool) -> tuple[AddTask, ...]:
+    """One task per item of a list: "a, b and c", "a; b"; a bare date or priority item applies
+    to the items before it."""
+    pieces = [piece for piece in _ITEM_BREAK.split(text) if piece.strip()]
+    if pieces and (and_splits or len(pieces) > 1):
+        pieces[-1:] = [piece for piece in _LAST_AND.split(pieces[-1]) if piece.strip()]
+    tasks: list[AddTask] = []
+    for piece in pieces:
+        task = _one_task(piece, quotes, today)
+        if task.title:
+            tasks.append(task)
+        elif tasks:  # "..., high priority", "..., tomorrow"
+            tasks = [
+                replace(
+                    earlier,
+                    priority=earlier.priority or task.priority,
+                    due=earlier.due or task.due,
+                    description=earlier.description or task.description,
+                )
+                for earlier in tasks
+            ]
+    return tuple(tasks) or (AddTask("", None, None),)
 
 
 _LEVELS: dict[str, Priority] = {
@@ -518,7 +644,31 @@ def _title(text: str, quotes: _Quotes) -> str:
 
 # -- find-and-change commands
 
-PRONOUNS = frozenset({"it", "that", "this", "that one", "this one", "that task", "this task"})
+PRONOUNS = frozenset(
+    {
+        "it", "that", "this", "that one", "this one", "that task", "this task", "the same one",
+        "the same task", "the one i just added", "the one i added", "the new one", "the task",
+    }
+)  # fmt: skip
+_ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "final": -1, "latter": -1,
+}  # fmt: skip
+_NUMBERED = re.compile(
+    r"^(?:(?:no\.?|number|num|nr\.?|#)\s*)?(?P<n>\d{1,3})(?:st|nd|rd|th|\.)?$", re.I
+)
+
+
+def position(reference: str) -> int | None:
+    """The place in the last list a reference names: "2", "#2", "the second one" -> 2;
+    "the last one" -> -1; None for a reference that names no place."""
+    words = reference.casefold().strip()
+    numbered = _NUMBERED.match(words)
+    if numbered is not None:
+        return int(numbered["n"]) or None
+    return _ORDINALS.get(words)
+
+
 _REFERENCE_LEAD = re.compile(
     r"^(?:(?:the|my|a|an|that|this|our)\s+)*"
     r"(?:(?:task|todo|to-do|item|reminder|entry)\s*(?:(?:called|named|titled|about|to|for|"
@@ -579,6 +729,57 @@ def _parse_clear(text: str, quotes: _Quotes, today: date) -> Command | None:
             )
             return _change(found["ref"], quotes, clear=cleared)
     return None
+
+
+# "add a note to X: ...", "change the description of X to ...", "set X's notes to ...".
+_NOTE_NOUN = r"(?:notes?|descriptions?|comments?|details?)"
+_NOTE_TO = re.compile(
+    r"^(?:add|put|attach|write|leave|append)\s+(?:a\s+|the\s+|this\s+|some\s+)?"
+    rf"{_NOTE_NOUN}\s+(?:to|on|for)\s+(?P<tail>.+)$",
+    re.I,
+)
+_NOTE_OF = re.compile(
+    r"^(?:change|set|update|edit|replace|make|rewrite)\s+(?:the\s+)?"
+    rf"{_NOTE_NOUN}\s+(?:of|for|on)\s+(?P<tail>.+)$",
+    re.I,
+)
+_NOTE_POSSESSIVE = re.compile(
+    rf"^(?:change|set|update|edit|make)\s+(?P<ref>.+?)'s\s+{_NOTE_NOUN}\s+(?:to|as)\s+(?P<text>.+)$",
+    re.I,
+)
+_DESCRIBE_AS = re.compile(r"^describe\s+(?P<ref>.+?)\s+as\s+(?P<text>.+)$", re.I)
+_NOTE_SAYS = re.compile(r"\s*:\s*|\s+(?:saying|that\s+says|reading)\s+", re.I)
+
+
+def _parse_describe(text: str, quotes: _Quotes, today: date) -> Command | None:
+    """A new description for a task: the words that name it, and the description."""
+    found = _NOTE_POSSESSIVE.match(text) or _DESCRIBE_AS.match(text)
+    if found is not None:
+        return _describing([(found["ref"], found["text"])], quotes)
+    found = _NOTE_TO.match(text)
+    separator = _NOTE_SAYS
+    if found is None:
+        found, separator = _NOTE_OF.match(text), _NOTE_TO_TEXT
+    if found is None:
+        return None
+    tail = found["tail"]
+    splits = list(separator.finditer(tail))[:MAX_READINGS]
+    return _describing([(tail[: at.start()], tail[at.end() :]) for at in splits], quotes)
+
+
+_NOTE_TO_TEXT = re.compile(r"\s*:\s*|\s+(?:to|as)\s*:?\s+", re.I)
+
+
+def _describing(pairs: list[tuple[str, str]], quotes: _Quotes) -> Command | None:
+    readings = []
+    for words, description in pairs:
+        if _names_many(words):
+            return _refused("change", words, quotes)
+        reference = _reference(words, quotes)
+        described = quotes.restore(" ".join(description.split())).strip(" \"'")
+        if reference and described:
+            readings.append(Reading(reference, description=described))
+    return ChangeTask(tuple(readings)) if readings else None
 
 
 _RENAME = re.compile(r"^(?:rename|retitle|relabel)\s+(?P<tail>.+)$", re.I)
@@ -834,7 +1035,7 @@ def _refused(verb: str, reference: str, quotes: _Quotes) -> NotUnderstood:
         f"Offline mode can only {verb} one task at a time, so nothing was changed. "
         f'Say which task, e.g. "{example}".'
     )
-    if verb in _EXAMPLE and words:
+    if verb in _EXAMPLE and words and words.casefold() != "everything":
         reason += f' A task whose title says such words goes in quotes: {verb} "{words}".'
     return NotUnderstood(words or verb, reason=reason)
 
@@ -900,3 +1101,63 @@ def _date_of(found: re.Match[str], today: date) -> date | None:
         return this_year if this_year >= today else date(today.year + 1, month, day)
     except ValueError:  # 2026-02-30, "february 30"
         return None
+
+
+# --- typos --------------------------------------------------------------------------------------
+
+_VERB_SPELLINGS = _word_set(
+    "add create show list display mark complete delete remove rename change move postpone "
+    "finish cancel erase tick check remind todo what's whats prioritize reschedule"
+)
+_DONE_SPELLINGS = _word_set("done complete completed finished")
+
+
+def _respellings(text: str) -> tuple[str, ...]:
+    """The command with its command words respelled, for a message nothing else understood:
+    "delet buy milk" -> "delete buy milk", "mark milk doen" -> "mark milk done", "shwo my taks"
+    -> "show my tasks". Only the first and last words are respelled, or every word of what
+    could only be a list question; a title keeps its spelling."""
+    words = text.split(" ")
+    verb = _nearest(words[0], _VERB_SPELLINGS, ties=False)
+    if verb is not None:
+        words[0] = verb
+    if len(words) > 1:
+        done = _nearest(words[-1], _DONE_SPELLINGS, ties=False)
+        if done is not None:
+            words[-1] = done
+    listing = [_nearest(word, _LIST_WORDS, ties=True) or word for word in words]
+    return (" ".join(words), " ".join(listing))
+
+
+def _nearest(word: str, vocabulary: frozenset[str], *, ties: bool) -> str | None:
+    """The vocabulary word a typo most likely meant, or None: the word is spelled right, or no
+    word is near enough (one edit up to six letters, two beyond), or `ties` is False and two
+    are as near."""
+    lowered = word.casefold()
+    if lowered in vocabulary or len(lowered) < 2 or not lowered.isalpha():
+        return None
+    limit = 1 if len(lowered) <= 6 else 2
+    scored = sorted(
+        (distance, known)
+        for known in vocabulary
+        if abs(len(known) - len(lowered)) <= limit and (distance := _edits(lowered, known)) <= limit
+    )
+    if not scored or (not ties and len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from one word to another, a swap of neighbours counting as one (optimal string
+    alignment): "shwo" -> "show" is 1."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, other in enumerate(b, start=1):
+            cost = char != other
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == other:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]

@@ -35,7 +35,7 @@ from datetime import date
 from difflib import SequenceMatcher
 from typing import Any
 
-from paperworks.mcp.offline import OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
+from paperworks.mcp.offline import Memory, OfflineAnswer, RecordedCalls, ToolCall, ToolFailed
 from paperworks.tasks.commands import (
     MAX_COMMANDS,
     PRONOUNS,
@@ -48,6 +48,7 @@ from paperworks.tasks.commands import (
     NotUnderstood,
     Reading,
     parse_commands,
+    position,
 )
 
 LISTED_TITLES = 25  # a list line names this many tasks, then counts the rest
@@ -76,9 +77,12 @@ class TaskCommands:
         return EXAMPLES
 
     async def answer(
-        self, message: str, call_tool: ToolCall, *, today: date
+        self, message: str, call_tool: ToolCall, *, today: date, memory: Memory | None = None
     ) -> OfflineAnswer | None:
         """Carry out the task commands in `message`; None if it holds none at all.
+
+        `memory` is what the last turn left: the task it acted on ("it") and the tasks its list
+        showed, by number ("complete 2"); the answer's memory is what this turn leaves.
 
         Never raises for what the user wrote: a command it cannot read, a task it cannot find or a
         tool that fails becomes a line of the reply. Only an exception from `call_tool` other than
@@ -89,16 +93,17 @@ class TaskCommands:
             isinstance(command, NotUnderstood) and not command.reason for command in parsed.commands
         ):
             return None
-        session = _Session(call_tool)
+        session = _Session(call_tool, memory or {})
         lines = [await _carry_out(command, session, today) for command in parsed.commands]
         if parsed.unread:
             lines.append(f"Only the first {MAX_COMMANDS} commands were carried out.")
-        return OfflineAnswer("\n".join(lines), session.calls)
+        return OfflineAnswer("\n".join(lines), session.calls, session.memory())
 
 
 # --- finding the task the user means ------------------------------------------------------------
 
 _STOPWORDS = frozenset({"the", "a", "an", "to", "of", "for", "my", "on", "in", "and", "with"})
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 EXACT, SAME_WORDS, CONTAINED, ALIKE = 4, 3, 2, 1  # how well a reference names a task
 CONFIDENT = SAME_WORDS  # a delete needs a match at least this good
 CANDIDATES = 5  # a reply asking which task names this many candidates, then counts the rest
@@ -136,6 +141,9 @@ def _locate(reference: str, tasks: Sequence[dict[str, Any]]) -> tuple[int, list[
     if not words:  # "the", "a": names nothing
         return 0, []
     titled = [(task, _key(str(task.get("title", "")))) for task in tasks]
+    by_id = [task for task in tasks if str(task.get("id", "")).casefold() == reference.casefold()]
+    if by_id:  # a task's id names it anywhere
+        return EXACT, by_id
     rank, found = EXACT, [task for task, title in titled if title == key]
     if not found:
         rank, found = SAME_WORDS, [task for task, title in titled if _words(title) == words]
@@ -155,6 +163,8 @@ def _locate(reference: str, tasks: Sequence[dict[str, Any]]) -> tuple[int, list[
 def _contained(key: str, title: str) -> bool:
     if f" {key} " in f" {title} ":  # "dentist" -> "Dentist appointment"
         return True
+    if _CJK.search(key) and key in title:  # Chinese writes no spaces: "牛奶" -> "买牛奶"
+        return True
     # "call anna tomorrow" -> "Call Anna"; but a title lost in a long reference names nothing.
     return f" {title} " in f" {key} " and len(title.split()) * 2 >= len(key.split())
 
@@ -163,11 +173,25 @@ def _contained(key: str, title: str) -> bool:
 
 
 class _Session(RecordedCalls):
-    """The tool calls of one message, recorded in order, and the task last acted on ("it")."""
+    """The tool calls of one message, recorded in order; the task last acted on ("it") and the
+    tasks of the last list shown, by number, carried over from the turn before."""
 
-    def __init__(self, call_tool: ToolCall) -> None:
+    def __init__(self, call_tool: ToolCall, memory: Memory) -> None:
         super().__init__(call_tool)
         self.last_task: dict[str, Any] | None = None
+        last = memory.get("task")
+        self.last_task_id: str | None = last if isinstance(last, str) else None
+        listed = memory.get("listed")
+        self.listed: list[str] = (
+            [item for item in listed if isinstance(item, str)] if isinstance(listed, list) else []
+        )
+
+    def acted_on(self, task: Any) -> None:
+        self.last_task = task if isinstance(task, dict) else None
+        self.last_task_id = str(task["id"]) if isinstance(task, dict) and "id" in task else None
+
+    def memory(self) -> dict[str, Any]:
+        return {"task": self.last_task_id, "listed": self.listed}
 
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
         return await self(name, arguments)
@@ -202,6 +226,8 @@ async def _add(command: AddTask, session: _Session) -> str:
     if not command.title:
         return 'What should the task say? For example: "add buy milk tomorrow".'
     arguments: dict[str, Any] = {"title": command.title}
+    if command.description:
+        arguments["description"] = command.description
     if command.priority:
         arguments["priority"] = command.priority
     if command.due:
@@ -210,7 +236,7 @@ async def _add(command: AddTask, session: _Session) -> str:
         task = await session.call("add_task", arguments)
     except ToolFailed as failure:
         return f"Could not add {_quoted(command.title)}: {_sentence(failure.message)}"
-    session.last_task = task if isinstance(task, dict) else None
+    session.acted_on(task)
     shown = task if isinstance(task, dict) else {}
     notes = []
     priority = shown.get("priority", command.priority)
@@ -219,6 +245,8 @@ async def _add(command: AddTask, session: _Session) -> str:
     due = shown.get("dueDate", arguments.get("due_date"))
     if due:
         notes.append(f"due {_day(due)}")
+    if command.description:
+        notes.append("with a note")
     title = shown.get("title", command.title)
     return f"Added {_quoted(title)}" + (f" ({', '.join(notes)})." if notes else ".")
 
@@ -244,7 +272,12 @@ async def _list(command: ListTasks, session: _Session, today: date) -> str:
         }[command.status]
     if not tasks:
         return empty
-    shown = "; ".join(_listed(task, command.status) for task in tasks[:LISTED_TITLES])
+    # Numbered, and remembered by number: "complete 2" in the next message means the second.
+    session.listed = [str(task.get("id")) for task in tasks[:LISTED_TITLES]]
+    shown = "; ".join(
+        f"{number}. {_listed(task, command.status)}"
+        for number, task in enumerate(tasks[:LISTED_TITLES], start=1)
+    )
     if len(tasks) > LISTED_TITLES:
         shown += f"; and {len(tasks) - LISTED_TITLES} more"
     more = (
@@ -276,15 +309,23 @@ async def _target(
     `deleting` asks for a confident match: a single exact or same-words title.
     """
     first = references[0]
-    if first in PRONOUNS:
-        if session.last_task is None:
-            return f"Which task do you mean by {_quoted(first)}? Nothing changed."
-        return 0, session.last_task
+    remembered = first in PRONOUNS or position(first) is not None
+    if remembered:
+        if first in PRONOUNS and session.last_task is not None:  # acted on in this message
+            return 0, session.last_task
+        wanted = _remembered_id(session, first)
+        if wanted is None or wanted.startswith(" "):
+            return (wanted or "").strip()
     try:
         result = await session.call("list_tasks", {"status": "all"})
     except ToolFailed as failure:
         return f"Could not look up your tasks: {_sentence(failure.message)}"
     tasks = _tasks_of(result)
+    if remembered:
+        task = next((task for task in tasks if str(task.get("id")) == wanted), None)
+        if task is None:
+            return f"The task {_quoted(first)} named is gone. Nothing changed."
+        return 0, task
     best_rank, best_reading, best = 0, 0, []
     for reading, reference in enumerate(references):
         rank, found = _locate(reference, tasks)
@@ -301,6 +342,27 @@ async def _target(
         names = [_listed(task, "all") for task in best]
         return f"Which task do you mean: {_either(names)}? Nothing changed."
     return best_reading, best[0]
+
+
+def _remembered_id(session: _Session, reference: str) -> str:
+    """The id of the task "it" or a place in the last list ("2", "the last one") names, as the
+    user saw it; or, after a space, the line saying why there is none."""
+    place = position(reference)
+    if place is None:  # "it", "that one"
+        if session.last_task_id is None:
+            return f" Which task do you mean by {_quoted(reference)}? Nothing changed."
+        return session.last_task_id
+    listed = session.listed
+    if not listed:
+        return (
+            f" There is no numbered list to pick {_quoted(reference)} from; "
+            'ask "show my tasks" first. Nothing changed.'
+        )
+    index = place - 1 if place > 0 else place
+    if not -len(listed) <= index < len(listed):
+        count = f"{len(listed)} task{'s' if len(listed) != 1 else ''}"
+        return f" The last list had {count}, so there is no number {place}. Nothing changed."
+    return listed[index]
 
 
 def _which_to_delete(reference: str, candidates: Sequence[dict[str, Any]]) -> str:
@@ -337,7 +399,7 @@ async def _complete(task: dict[str, Any], session: _Session) -> str:
         done = await session.call("complete_task", {"task_id": task.get("id")})
     except ToolFailed as failure:
         return f"Could not mark {title} done: {_sentence(failure.message)}"
-    session.last_task = done if isinstance(done, dict) else None
+    session.acted_on(done)
     return f"Marked {title} as done."
 
 
@@ -347,7 +409,7 @@ async def _delete(task: dict[str, Any], session: _Session) -> str:
         result = await session.call("delete_task", {"task_id": task.get("id")})
     except ToolFailed as failure:
         return f"Could not delete {title}: {_sentence(failure.message)}"
-    session.last_task = None
+    session.acted_on(None)
     if isinstance(result, dict) and result.get("title"):
         title = _quoted(str(result["title"]))
     return f"Deleted {title}."
@@ -361,6 +423,8 @@ def _fields(reading: Reading) -> dict[str, Any]:
         return {"priority": reading.priority}
     if reading.due is not None:
         return {"due_date": reading.due.isoformat()}
+    if reading.description is not None:
+        return {"description": reading.description}
     return {"clear": [reading.clear]}
 
 
@@ -370,7 +434,7 @@ async def _update(task: dict[str, Any], fields: dict[str, Any], session: _Sessio
         changed = await session.call("update_task", {"task_id": task.get("id"), **fields})
     except ToolFailed as failure:
         return f"Could not change {before}: {_sentence(failure.message)}"
-    session.last_task = changed if isinstance(changed, dict) else None
+    session.acted_on(changed)
     after = changed if isinstance(changed, dict) else {}
     title = _quoted(str(after.get("title", fields.get("title", task.get("title", "")))))
     if "title" in fields:
@@ -379,6 +443,8 @@ async def _update(task: dict[str, Any], fields: dict[str, Any], session: _Sessio
         return f"{title} is now {after.get('priority', fields['priority'])} priority."
     if "due_date" in fields:
         return f"{title} is now due {_day(str(after.get('dueDate') or fields['due_date']))}."
+    if "description" in fields:
+        return f"Set the description of {title}."
     if fields.get("clear") == ["due_date"]:
         return f"{title} no longer has a due date."
     return f"Cleared the description of {title}."
