@@ -253,12 +253,13 @@ def _parse(text: str, quotes: _Quotes, today: date) -> tuple[Command, ...]:
     commands = _parse_english(text, quotes, today)
     if _understood(commands):
         return commands
-    for alternative in (*in_english(text), *_respellings(text)):
-        if alternative and alternative != text:
+    for alternative in (*in_english(text), _respelled(text)):
+        if alternative != text:
             again = _parse_english(alternative, quotes, today)
             if _understood(again):
                 return again
-    return commands
+    listing = _parse_list(_respelled_list(text), today)  # "shwo my taks"
+    return (listing,) if listing is not None else commands
 
 
 def _understood(commands: tuple[Command, ...]) -> bool:
@@ -476,6 +477,7 @@ _LIST_LEAD = re.compile(
 # A comma in "1,000" or "March 3, 2027" separates nothing.
 _ITEM_BREAK = re.compile(r"\s*[;\uff1b\uff0c\u3001]\s*|\s*,(?!\d)(?!\s+\d{4}\b)\s*")
 _LAST_AND = re.compile(r"\s+(?:and|&|plus)\s+", re.I)
+_LEADING_AND = re.compile(r"^(?:and|&|plus)\s+", re.I)
 # "... with the note ask about the budget", "..., description: slides 3-5": the task's details.
 _DESCRIPTION = re.compile(
     r"(?:\s*[,;(\-\u2013\u2014]\s*|\s+)(?:and\s+)?"
@@ -533,9 +535,14 @@ def _one_task(
 def _items(text: str, quotes: _Quotes, today: date, *, and_splits: bool) -> tuple[AddTask, ...]:
     """One task per item of a list: "a, b and c", "a; b"; a bare date or priority item applies
     to the items before it."""
+    description = None
+    found = _DESCRIPTION.search(text)
+    if found is not None and text[: found.start()].strip():  # "a, b, note: for Friday"
+        description, text = quotes.restore(found["text"]).strip(" \"'"), text[: found.start()]
     pieces = [piece for piece in _ITEM_BREAK.split(text) if piece.strip()]
     if pieces and (and_splits or len(pieces) > 1):
         pieces[-1:] = [piece for piece in _LAST_AND.split(pieces[-1]) if piece.strip()]
+        pieces = [_LEADING_AND.sub("", piece) for piece in pieces]  # "a, b, and c"
     tasks: list[AddTask] = []
     for piece in pieces:
         task = _one_task(piece, quotes, today)
@@ -551,6 +558,8 @@ def _items(text: str, quotes: _Quotes, today: date, *, and_splits: bool) -> tupl
                 )
                 for earlier in tasks
             ]
+    if tasks and description:
+        tasks[-1] = replace(tasks[-1], description=description)
     return tuple(tasks) or (AddTask("", None, None),)
 
 
@@ -1060,6 +1069,8 @@ _DATE_PHRASE = re.compile(
         (?P<iso>\d{{4}}-\d{{2}}-\d{{2}})
       | (?:the\s+)?(?P<after>day\s+after\s+tomorrow)
       | (?P<relative>today|tonight|tomorrow|tmrw)
+      | next\s+week(?:'s)?\s+(?:on\s+)?(?P<week_day>{"|".join(_WEEKDAYS)})
+      | (?P<day_week>{"|".join(_WEEKDAYS)})\s+(?:of\s+)?next\s+week
       | (?P<next_week>next\s+week)
       | in\s+(?P<count>\d{{1,3}}|{"|".join(_COUNTS)})\s+(?P<unit>days?|weeks?)
       | (?:(?P<modifier>next|this|coming|this\s+coming)\s+)?(?P<weekday>{"|".join(_WEEKDAYS)})
@@ -1085,6 +1096,11 @@ def _date_of(found: re.Match[str], today: date) -> date | None:
             return today + timedelta(days=1 if later else 0)
         if found["next_week"]:
             return today + timedelta(days=7)
+        if found["week_day"] or found["day_week"]:  # "friday next week": in the week after this
+            monday = today + timedelta(days=7 - today.weekday())
+            return monday + timedelta(
+                days=_WEEKDAYS.index((found["week_day"] or found["day_week"]).lower())
+            )
         if found["count"]:
             count = found["count"].lower()
             number = int(count) if count.isdigit() else _COUNTS[count]
@@ -1107,16 +1123,15 @@ def _date_of(found: re.Match[str], today: date) -> date | None:
 
 _VERB_SPELLINGS = _word_set(
     "add create show list display mark complete delete remove rename change move postpone "
-    "finish cancel erase tick check remind todo what's whats prioritize reschedule"
+    "finish cancel erase tick check remind todo what's whats prioritize reschedule make set"
 )
 _DONE_SPELLINGS = _word_set("done complete completed finished")
 
 
-def _respellings(text: str) -> tuple[str, ...]:
+def _respelled(text: str) -> str:
     """The command with its command words respelled, for a message nothing else understood:
-    "delet buy milk" -> "delete buy milk", "mark milk doen" -> "mark milk done", "shwo my taks"
-    -> "show my tasks". Only the first and last words are respelled, or every word of what
-    could only be a list question; a title keeps its spelling."""
+    "delet buy milk" -> "delete buy milk", "mark milk doen" -> "mark milk done". Only the
+    first and last words are respelled; a title keeps its spelling."""
     words = text.split(" ")
     verb = _nearest(words[0], _VERB_SPELLINGS, ties=False)
     if verb is not None:
@@ -1125,8 +1140,13 @@ def _respellings(text: str) -> tuple[str, ...]:
         done = _nearest(words[-1], _DONE_SPELLINGS, ties=False)
         if done is not None:
             words[-1] = done
-    listing = [_nearest(word, _LIST_WORDS, ties=True) or word for word in words]
-    return (" ".join(words), " ".join(listing))
+    return " ".join(words)
+
+
+def _respelled_list(text: str) -> str:
+    """Every word respelled as a word of a list question: "shwo my taks" -> "show my tasks".
+    Used only if the result is a list question, which holds nothing but such words."""
+    return " ".join(_nearest(word, _LIST_WORDS, ties=True) or word for word in text.split(" "))
 
 
 def _nearest(word: str, vocabulary: frozenset[str], *, ties: bool) -> str | None:

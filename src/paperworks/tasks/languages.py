@@ -140,6 +140,7 @@ def _date_words(
     next_after: str = "",
     on: str = "",
     by: str = "",
+    next_week_before: str = "",
     spaced: bool = True,
 ) -> list[tuple[re.Pattern[str], Replacement]]:
     """Date phrases of a language in English: its fixed words, then "next <weekday>", "on
@@ -151,10 +152,15 @@ def _date_words(
     def named(lead: str) -> Callable[[re.Match[str]], str]:
         return lambda found: f" {lead}{weekdays[found['day'].casefold()]} "
 
+    def next_week(found: re.Match[str]) -> str:
+        return f" {weekdays[found['day'].casefold()]} next week "
+
     on_ = rf"(?:{on}\s+)?" if on else ""
     gap = r"\s+" if spaced else r"\s*"
     if next_after:
         rules.append((_c(rf"{before}{on_}(?P<day>{days}){gap}{next_after}{after}"), named("next ")))
+    if next_week_before:  # "下周五": Friday of next week, not the coming Friday
+        rules.append((_c(rf"{before}{next_week_before}{gap}(?P<day>{days}){after}"), next_week))
     rules.append((_c(rf"{before}{on_}{next_before}{gap}(?P<day>{days}){after}"), named("next ")))
     if by:
         rules.append((_c(rf"{before}{by}{gap}(?P<day>{days}){after}"), named("by ")))
@@ -456,6 +462,8 @@ CHINESE = _Language(
         (_c(r"(?P<r>.+?)(?:已经)?" + _ZH_DONE + r"$"), "complete {r}"),
         (_c(_ZH_POLITE + r"把(?P<r>.+?)(?:删除|删掉|删了|去掉|移除)(?:了|吧)?$"), "delete {r}"),
         (_c(_ZH_POLITE + r"(?:删除|删掉|删去|移除|去掉|取消)\s*(?P<r>.+)$"), "delete {r}"),
+        (_c(r"(?P<r>全部|所有|所有任务|一切|全部任务)(?:都)?(?:删除|删掉|删了|清空|清除)$"), "delete {r}"),
+        (_c(_ZH_POLITE + r"清空(?:我的)?(?:任务|待办)?(?:列表|清单)?$"), "delete everything"),
         (_c(r"(?:新任务|任务|待办)\s*[:：]\s*(?P<x>.+)$"), "add task: {x}"),
         (_c(_ZH_POLITE + r"(?:添加|加上|新增|新建|创建|记下|记一下|加)(?:一个|一条|个)?(?:新)?(?:任务|待办)?\s*[:：]?\s*(?P<x>.+)$"), "add {x}"),
         (_c(_ZH_POLITE + r"提醒我\s*(?P<x>.+)$"), "remind me to {x}"),
@@ -468,11 +476,11 @@ CHINESE = _Language(
                 ("后天", "day after tomorrow"), ("今天", "today"), ("今晚", "tonight"),
                 ("明天", "tomorrow"), ("下周", "next week"), ("下星期", "next week"),
             ),
-            next_before=r"(?:下)", by="(?:在|到)", spaced=False,
+            next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", spaced=False,
         ),
         *_date_words(
             _weekdays(("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")),
-            (), next_before=r"(?:下)", by="(?:在|到)", spaced=False,
+            (), next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", spaced=False,
         ),
         *_level_words(
             (
