@@ -163,7 +163,7 @@ def test_a_title_keeps_its_spelling_and_no_word_is_a_guess() -> None:
         ("supprime-la", DeleteTask("it")),
         ("renomme pain en baguette", ChangeTask((Reading("pain", title="baguette"),))),
         # Spanish
-        ("añade comprar leche mañana con prioridad alta", AddTask("comprar leche", "high", TOMORROW)),
+        ("añade comprar leche mañana, prioridad alta", AddTask("comprar leche", "high", TOMORROW)),
         ("muestra mis tareas pendientes", ListTasks("pending")),
         ("marca comprar leche como hecha", CompleteTask("comprar leche")),
         ("elimina comprar leche", DeleteTask("comprar leche")),
