@@ -216,7 +216,8 @@ def _is_colon_title(part: str) -> bool:
 
 _POLITE_START = re.compile(
     r"^(?:(?:please|pls|plz|kindly|hey|hi|hello|ok|okay|alright|so|also|and|then|now|first|"
-    r"firstly|secondly|finally|lastly|after\s+that|afterwards|just|oh|well|um|uh)\b[\s,:;!.\-]*"
+    r"firstly|secondly|finally|lastly|after\s+that|afterwards|just|oh|well|um|uh|actually|"
+    r"oops|sorry|wait|hmm|btw|by\s+the\s+way)\b[\s,:;!.\-]*"
     r"|(?:can|could|would|will)\s+(?:you|u)\b\s*"
     r"|(?:i\s+(?:want|would\s+like|wanna)|i'd\s+like|let\s+me|let's|lets|help\s+me)\s+"
     rf"(?:you\s+)?(?:to\s+)?(?={_COMMAND_START}|know\b|see\b)"
@@ -268,7 +269,13 @@ def _understood(commands: tuple[Command, ...]) -> bool:
     )
 
 
+_ITS_FIELD = re.compile(
+    r"\bits\s+(priority|due\s+date|deadline|date|description|notes?|details|title|name)\b", re.I
+)
+
+
 def _parse_english(text: str, quotes: _Quotes, today: date) -> tuple[Command, ...]:
+    text = _ITS_FIELD.sub(r"the \1 of it", text)  # "set its priority to high"
     if _COLON_TITLE.match(text) and not _LIST_LEAD.match(text):
         # "todo: what's pending" adds that title; nothing else is read
         colon_title = _parse_add(text, quotes, today, colon_title=True)
@@ -466,18 +473,22 @@ _COUNT_WORDS = (
     r"(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|a\s+few|few|some|several|both)"
 )
 _LIST_LEAD = re.compile(
-    r"^(?:(?:add|create|put|jot\s+down|note\s+down|write\s+down|new|make)\s+)?"
+    r"^(?:i\s+(?:need|have|want|must)\s+to\s*:\s*(?P<needs>.+)$|"
+    r"(?:(?:add|create|put|jot\s+down|note\s+down|write\s+down|new|make)\s+)?"
     r"(?:(?:these|the\s+following|following|"
     rf"{_COUNT_WORDS})(?:\s+(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))?"
     r"|(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))"
     r"(?:\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?list)?"
-    r"\s*:\s*(?P<rest>.+)$",
+    r"\s*:\s*(?P<rest>.+)$)",
     re.I,
 )
 # A comma in "1,000" or "March 3, 2027" separates nothing.
-_ITEM_BREAK = re.compile(r"\s*[;\uff1b\uff0c\u3001]\s*|\s*,(?!\d)(?!\s+\d{4}\b)\s*")
-_LAST_AND = re.compile(r"\s+(?:and|&|plus)\s+", re.I)
-_LEADING_AND = re.compile(r"^(?:and|&|plus)\s+", re.I)
+_ITEM_BREAK = re.compile(
+    r"\s*[;\uff1b\uff0c\u3001]\s*|\s*,(?!\d)(?!\s+\d{4}\b)\s*(?:also\s+)?|\s+and\s+also\s+", re.I
+)
+# "and" closing a list, in the languages `tasks.languages` reads too: titles keep their words.
+_LAST_AND = re.compile(r"\s+(?:and|&|plus|und|et|y)\s+|\s*\u548c\s*", re.I)
+_LEADING_AND = re.compile(r"^(?:and|&|plus|und|et|y)\s+", re.I)
 # "... with the note ask about the budget", "..., description: slides 3-5": the task's details.
 _DESCRIPTION = re.compile(
     r"(?:\s*[,;(\-\u2013\u2014]\s*|\s+)(?:and\s+)?"
@@ -498,7 +509,7 @@ def _parse_add(
     """
     listed = _LIST_LEAD.match(text)
     if listed is not None:
-        return _items(listed["rest"], quotes, today, and_splits=True)
+        return _items(listed["rest"] or listed["needs"], quotes, today, and_splits=True)
     for pattern in _ADD:
         found = pattern.match(text)
         if found is None:

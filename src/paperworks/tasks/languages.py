@@ -58,7 +58,15 @@ def in_english(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_COURTESY = re.compile(
+    r"(?<!\w)(?:bitte|danke|s'il\s+(?:te|vous)\s+pla[iî]t|merci|por\s+favor|gracias)(?!\w)[\s,!.]*"
+    r"|^(?:请|麻烦你|麻烦)|(?:谢谢|吧)$",
+    re.I,
+)
+
+
 def _said_in_english(text: str, language: _Language) -> str | None:
+    text = " ".join(_COURTESY.sub(" ", text).split()).strip(" ,")
     question = _list_question(text, language)
     if question is not None:
         return question
@@ -141,6 +149,7 @@ def _date_words(
     on: str = "",
     by: str = "",
     next_week_before: str = "",
+    by_after: str = "",
     spaced: bool = True,
 ) -> list[tuple[re.Pattern[str], Replacement]]:
     """Date phrases of a language in English: its fixed words, then "next <weekday>", "on
@@ -162,6 +171,8 @@ def _date_words(
     if next_week_before:  # "下周五": Friday of next week, not the coming Friday
         rules.append((_c(rf"{before}{next_week_before}{gap}(?P<day>{days}){after}"), next_week))
     rules.append((_c(rf"{before}{on_}{next_before}{gap}(?P<day>{days}){after}"), named("next ")))
+    if by_after:  # "周五前": before Friday
+        rules.append((_c(rf"(?P<day>{days}){by_after}"), named("by ")))
     if by:
         rules.append((_c(rf"{before}{by}{gap}(?P<day>{days}){after}"), named("by ")))
     if on:
@@ -200,6 +211,8 @@ GERMAN = _Language(
         overdue=_word_set("überfällig überfälligen überfällige"),
     ),
     rules=(
+        (_c(r"was\s+(?:steht|ist)\s+(?P<d>heute|morgen|übermorgen|am\s+\w+)\s+(?:an|fällig)$"), "what's due {d}"),
+        (_c(r"was\s+(?:steht|ist)\s+(?:an|fällig)\s+(?P<d>heute|morgen|übermorgen|am\s+\w+)$"), "what's due {d}"),
         # several tasks: "füge diese hinzu: a, b und c"
         (_c(r"(?:füg(?:e)?|fueg(?:e)?)\s+(?:(?:diese|folgende|\d+|zwei|drei|vier|fünf)\s+)?(?:aufgaben|dinge|punkte)?\s*(?:hinzu)?\s*:\s*(?P<x>.+)$"), "add these: {x}"),
         (_c(r"(?:diese|folgende|\d+|zwei|drei|vier|fünf)\s+(?:aufgaben|dinge|punkte)\s*(?:hinzufügen)?\s*:\s*(?P<x>.+)$"), "add these: {x}"),
@@ -225,7 +238,7 @@ GERMAN = _Language(
         (_c(_DE_DELETE + r"\s+(?P<r>.+?)(?:\s+(?:von|aus)\s+(?:der|meiner)\s+" + _DE_LIST + r")?$"), "delete {r}"),
         (_c(r"(?P<r>.+?)\s+(?:löschen|loeschen|entfernen|streichen)$"), "delete {r}"),
         # add
-        (_c(r"(?:neue\s+aufgabe|aufgabe|todo|erinnerung)\s*:\s*(?P<x>.+)$"), "add task: {x}"),
+        (_c(r"(?:neue\s+aufgabe|aufgabe|todo|erinnerung)(?:\s+hinzufügen|\s+anlegen)?\s*:\s*(?P<x>.+)$"), "add task: {x}"),
         (_c(r"(?:füg(?:e)?|fueg(?:e)?)\s+(?P<x>.+?)\s+(?:(?:zu\s+)?(?:meiner|der|meinen|den)\s+(?:" + _DE_LIST + r"|aufgaben)\s+)?hinzu$"), "add {x}"),
         (_c(r"(?:erstelle|erstell|lege|leg)\s+(?:eine\s+)?(?:neue\s+)?aufgabe\s*:?\s*(?P<x>.+?)(?:\s+an)?$"), "add {x}"),
         (_c(r"(?:neue\s+aufgabe|notiere|notier|hinzufügen|hinzufuegen)\s*:?\s+(?P<x>.+)$"), "add {x}"),
@@ -254,7 +267,6 @@ GERMAN = _Language(
         ),
         (_c(r"\s+mit\s+(?:der\s+|einer\s+)?(?:notiz|beschreibung|bemerkung)\s*:?\s*"), " with the note "),
         (_c(r"[,;]?\s*(?:notiz|beschreibung|bemerkung)\s*:\s*"), ", note: "),
-        (_c(r"\s+und\s+"), " and "),
     ),
     references={
         "es": "it", "sie": "it", "das": "it", "die": "it", "diese": "it", "dieses": "it",
@@ -287,7 +299,7 @@ FRENCH = _Language(
     asking=_ListWords(
         words=_word_set("montre montre-moi affiche affiche-moi liste lister moi mes les toutes tous la le "
             "quelles quels sont qu'est-ce qu'est ce qui que reste il me à a faire voir voici "
-            "donne donne-moi s'il te plaît plait vous ma est y des encore"),
+            "donne donne-moi s'il te plaît plait vous ma est y des encore qu est-ce"),
         subjects=_word_set("tâches tâche taches tache todo todos liste attente cours restantes restant reste "
             "terminées terminés finies faites complétées accomplies retard faire"),
         pending=_word_set("attente cours restantes restant reste encore faire"),
@@ -304,7 +316,8 @@ FRENCH = _Language(
         (_c(r"(?:renomme|renommer|renommez)\s+" + _FR_REF + r"(?P<r>.+?)\s+(?:en|à|a|par)\s+(?P<y>.+)$"), "rename {r} to {y}"),
         (_c(r"(?:marque|marquer|coche|cocher)\s+" + _FR_REF + r"(?P<r>.+?)\s+(?:comme\s+)?" + _FR_DONE + r"$"), "mark {r} done"),
         (_c(r"(?:termine|terminer|terminez|finis|finir|complète|complete|coche|cocher)\s+" + _FR_REF + r"(?P<r>.+)$"), "complete {r}"),
-        (_c(r"j'ai\s+(?:fini|terminé|termine|fait)\s+" + _FR_REF + r"(?P<r>.+)$"), "complete {r}"),
+        (_c(r"j(?:'|\s)?ai\s+(?:fini|terminé|termine|fait)\s+" + _FR_REF + r"(?P<r>.+)$"), "complete {r}"),
+        (_c(r"qu(?:'|\s)?est(?:-|\s)?ce\s+(?:qui\s+est\s+prévu|que\s+j'ai|que\s+j\s+ai)\s+(?:pour\s+)?(?P<d>aujourd'hui|demain|après-demain|\w+di)$"), "what's due {d}"),
         (_c(r"(?P<r>.+?)\s+(?:est|sont)\s+(?:maintenant\s+|déjà\s+)?" + _FR_DONE + r"$"), "complete {r}"),
         (_c(r"(?:supprime|supprimer|supprimez|efface|effacer|enlève|enleve|enlever|retire|retirer|annule|annuler)[\s-]+(?:moi\s+)?(?P<r>.+?)(?:\s+de\s+(?:ma|la)\s+liste)?$"), "delete {r}"),
         (_c(r"(?:nouvelle\s+tâche|nouvelle\s+tache|tâche|tache|à\s+faire)\s*:\s*(?P<x>.+)$"), "add task: {x}"),
@@ -332,7 +345,6 @@ FRENCH = _Language(
         ),
         (_c(r"\s+avec\s+(?:la\s+|une\s+)?(?:note|description|remarque)\s*:?\s*"), " with the note "),
         (_c(r"[,;]?\s*(?:note|description|remarque)\s*:\s*"), ", note: "),
-        (_c(r"\s+et\s+"), " and "),
     ),
     references={
         "la": "it", "le": "it", "-la": "it", "-le": "it", "ça": "it", "ca": "it", "cela": "it",
@@ -390,6 +402,7 @@ SPANISH = _Language(
         (_c(r"(?:nueva\s+tarea|tarea|pendiente)\s*:\s*(?P<x>.+)$"), "add task: {x}"),
         (_c(r"(?:añade|añadir|agrega|agregar|anota|anotar|crea|crear|apunta|apuntar|nueva\s+tarea)\s+(?:una\s+(?:nueva\s+)?tarea\s*:?\s*)?(?:a\s+mi\s+lista\s*:?\s*)?(?P<x>.+?)(?:\s+a\s+(?:mi|la)\s+lista)?$"), "add {x}"),
         (_c(r"(?:recuérdame|recuerdame)\s+(?:que\s+)?(?P<x>.+)$"), "remind me to {x}"),
+        (_c(r"¿?\s*qu[ée]\s+(?:tengo|hay)\s+(?:que\s+hacer\s+)?(?:para\s+)?(?P<d>hoy|mañana|pasado\s+mañana|el\s+\w+)\s*\??$"), "what's due {d}"),
         (_c(r"(?:tengo\s+que|necesito|debo)\s+(?P<x>.+)$"), "I need to {x}"),
     ),
     words=(
@@ -414,7 +427,6 @@ SPANISH = _Language(
         ),
         (_c(r"\s+con\s+(?:la\s+|una\s+)?(?:nota|descripción|descripcion)\s*:?\s*"), " with the note "),
         (_c(r"[,;]?\s*(?:nota|descripción|descripcion)\s*:\s*"), ", note: "),
-        (_c(r"\s+y\s+"), " and "),
     ),
     references={
         "la": "it", "lo": "it", "esa": "it", "eso": "it", "esta": "it", "esa tarea": "it",
@@ -465,6 +477,7 @@ CHINESE = _Language(
         (_c(r"(?P<r>全部|所有|所有任务|一切|全部任务)(?:都)?(?:删除|删掉|删了|清空|清除)$"), "delete {r}"),
         (_c(_ZH_POLITE + r"清空(?:我的)?(?:任务|待办)?(?:列表|清单)?$"), "delete everything"),
         (_c(r"(?:新任务|任务|待办)\s*[:：]\s*(?P<x>.+)$"), "add task: {x}"),
+        (_c(r"(?P<d>今天|明天|后天)(?:有|要做)?(?:什么|哪些)(?:任务|事|事情)?(?:到期)?[？?]?$"), "what's due {d}"),
         (_c(_ZH_POLITE + r"(?:添加|加上|新增|新建|创建|记下|记一下|加)(?:一个|一条|个)?(?:新)?(?:任务|待办)?\s*[:：]?\s*(?P<x>.+)$"), "add {x}"),
         (_c(_ZH_POLITE + r"提醒我\s*(?P<x>.+)$"), "remind me to {x}"),
         (_c(r"我(?:需要|得|要)\s*(?P<x>.+)$"), "I need to {x}"),
@@ -476,11 +489,11 @@ CHINESE = _Language(
                 ("后天", "day after tomorrow"), ("今天", "today"), ("今晚", "tonight"),
                 ("明天", "tomorrow"), ("下周", "next week"), ("下星期", "next week"),
             ),
-            next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", spaced=False,
+            next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", by_after="(?:之前|以前|前)", spaced=False,
         ),
         *_date_words(
             _weekdays(("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")),
-            (), next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", spaced=False,
+            (), next_before=r"(?:这|这个)", next_week_before="下", by="(?:在|到)", by_after="(?:之前|以前|前)", spaced=False,
         ),
         *_level_words(
             (
@@ -490,7 +503,6 @@ CHINESE = _Language(
             spaced=False,
         ),
         (_c(r"[，,]?\s*(?:备注|描述|说明)\s*[:：]\s*"), ", note: "),
-        (_c(r"和"), " and "),
     ),
     references={
         "它": "it", "这个": "it", "那个": "it", "这个任务": "it", "那个任务": "it", "这条": "it",
