@@ -109,3 +109,12 @@ async def test_a_task_id_names_the_task(client: httpx.AsyncClient, anna: Account
     reply = await Conversation(client, anna).say(f"mark {task_id} done")
 
     assert reply == '(offline mode) Marked "Pay rent" as done.'
+
+
+async def test_a_language_offline_mode_does_not_read_gets_the_languages_it_does(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    reply = await Conversation(client, anna).say("Näytä tehtäväni, kiitos")
+
+    assert "English, German, French, Spanish and Chinese" in reply
+    assert await tasks(client, anna) == {}

@@ -198,3 +198,9 @@ def test_words_for_every_task_are_refused_in_every_language(message: str) -> Non
 def test_a_language_offline_mode_does_not_know_is_not_understood() -> None:
     (command,) = commands("lisää maito ostoslistalle")
     assert command == NotUnderstood("lisää maito ostoslistalle")
+
+
+@pytest.mark.parametrize("message", ["加油", "la la land", "das ist gut", "c'est la vie"])
+def test_everyday_words_of_those_languages_are_no_command(message: str) -> None:
+    (command,) = commands(message)
+    assert isinstance(command, NotUnderstood)
