@@ -47,7 +47,11 @@ def added(message: str) -> list[str]:
         ("add eggs and milk", ["eggs and milk"]),
         ("add a task to call Anna, Bob and Carl", ["call Anna, Bob and Carl"]),
         ("add task: a, b and c", ["a, b and c"]),
-        ("add to my list: stamps, envelopes", ["stamps, envelopes"]),
+        ("add to my list: stamps, envelopes", ["stamps", "envelopes"]),
+        ("add: apples, pears, plums, and cherries", ["apples", "pears", "plums", "cherries"]),
+        ("add shopping items: rice, beans and salt", ["rice", "beans", "salt"]),
+        ("add call mom and email the landlord", ["call mom", "email the landlord"]),
+        ("add to my list: buy milk, then mark y done", ["buy milk, then mark y done"]),
         ("add pay 1,000 EUR rent", ["pay 1,000 EUR rent"]),
         ("add dinner with Sam on March 3, 2027", ["dinner with Sam"]),
     ],
@@ -123,6 +127,7 @@ def test_the_second_one_and_the_last_one_are_places() -> None:
         ("comlete buy milk", CompleteTask("buy milk")),
         ("shwo my taks", ListTasks("all")),
         ("whats pendng", ListTasks("pending")),
+        ("make call Anna hihg priority", ChangeTask((Reading("call Anna", priority="high"),))),
         (
             "renmae buy milk to buy oat milk",
             ChangeTask((Reading("buy milk", title="buy oat milk"),)),
@@ -131,6 +136,13 @@ def test_the_second_one_and_the_last_one_are_places() -> None:
 )
 def test_a_typo_in_a_command_word_is_forgiven(message: str, expected: Command) -> None:
     assert commands(message) == (expected,)
+
+
+def test_a_task_done_in_the_past_tense_is_completed() -> None:
+    assert commands("I called Anna") == (CompleteTask("call Anna"),)
+    assert commands("i just bought milk") == (CompleteTask("buy milk"),)
+    assert commands("I submitted the report") == (CompleteTask("submit the report"),)
+    assert commands("I needed a break") == (NotUnderstood("I needed a break"),)
 
 
 def test_a_title_keeps_its_spelling_and_no_word_is_a_guess() -> None:

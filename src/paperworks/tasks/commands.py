@@ -27,7 +27,7 @@ tasks review". A title that says such words is named in quotes: delete "all my t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -62,11 +62,14 @@ class ListTasks:
 @dataclass(frozen=True)
 class CompleteTask:
     reference: str  # the words naming the task; one of PRONOUNS for the task last acted on
+    # The words as said, when naming them stripped a word ("old task" -> "old"): tried too.
+    spoken: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class DeleteTask:
     reference: str
+    spoken: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -450,6 +453,11 @@ _ADD = (
     ),
 )
 _LIST_ADDS = (_ADD[2], _ADD[4])  # "add to my list: a, b", "add a, b and c"
+_BARE_COLON = re.compile(
+    r"^(?:add|put)(?:\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?list)?\s*:\s*"
+    r"(?P<rest>.+)$",
+    re.I,
+)
 # An add phrase ending in a colon: what follows it, to the end of the line, is the title.
 _ANY_LEAD_PRIORITY = r"(?:(?:urgent|important|(?:high|low|medium)[\s-]priority)\s+)?"
 _COLON_TITLE = re.compile(
@@ -477,7 +485,7 @@ _LIST_LEAD = re.compile(
     r"(?:(?:add|create|put|jot\s+down|note\s+down|write\s+down|new|make)\s+)?"
     r"(?:(?:these|the\s+following|following|"
     rf"{_COUNT_WORDS})(?:\s+(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))?"
-    r"|(?:new\s+)?(?:tasks|todos|to-dos|things|items|reminders|entries))"
+    r"|(?:[^\W\d_]+\s+){0,2}(?:tasks|todos|to-dos|things|items|reminders|entries))"
     r"(?:\s+(?:to|on|onto)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?list)?"
     r"\s*:\s*(?P<rest>.+)$)",
     re.I,
@@ -488,6 +496,18 @@ _ITEM_BREAK = re.compile(
 )
 # "and" closing a list, in the languages `tasks.languages` reads too: titles keep their words.
 _LAST_AND = re.compile(r"\s+(?:and|&|plus|und|et|y)\s+|\s*\u548c\s*", re.I)
+# Verbs a to-do starts with: "call mom and email the landlord" is two tasks, "eggs and milk" one.
+_ACTION = (
+    r"(?:call|phone|ring|email|e-mail|text|message|buy|book|pay|send|write|fix|clean|pick\s+up|"
+    r"review|read|finish|prepare|schedule|order|visit|water|walk|feed|wash|cook|check|submit|"
+    r"renew|return|update|plan|organi[sz]e|meet|ask|get|take|bring|file|print|sign|mail|post|"
+    r"collect|drop\s+off|reply\s+to|answer|tidy|vacuum|iron|repair|install|cancel|confirm|"
+    r"invite|call\s+back|follow\s+up|reserve|register|apply|sort|pack|ship|backup|back\s+up)"
+)
+_READS_AS_COMMANDS = re.compile(rf"[,;]\s*(?:and\s+)?(?:then\b|{_COMMAND_START})", re.I)
+_TWO_ACTIONS = re.compile(
+    rf"^(?P<first>{_ACTION}\b.+?)\s+(?:and|&)\s+(?P<second>{_ACTION}\b.+)$", re.I
+)
 _LEADING_AND = re.compile(r"^(?:and|&|plus|und|et|y)\s+", re.I)
 # "... with the note ask about the budget", "..., description: slides 3-5": the task's details.
 _DESCRIPTION = re.compile(
@@ -510,6 +530,12 @@ def _parse_add(
     listed = _LIST_LEAD.match(text)
     if listed is not None:
         return _items(listed["rest"] or listed["needs"], quotes, today, and_splits=True)
+    bare_colon = _BARE_COLON.match(text)
+    if colon_title and bare_colon is not None and not _READS_AS_COMMANDS.search(bare_colon["rest"]):
+        # "add: a, b and c": items, each one data; "add: a, then mark b done" is one title
+        several = _items(bare_colon["rest"], quotes, today, and_splits=False)
+        if len(several) > 1:
+            return several
     for pattern in _ADD:
         found = pattern.match(text)
         if found is None:
@@ -521,6 +547,12 @@ def _parse_add(
             several = _items(rest, quotes, today, and_splits=False)
             if len(several) > 1:
                 return several
+            actions = _TWO_ACTIONS.match(rest)
+            if actions is not None:  # "add call mom and email the landlord"
+                return (
+                    _one_task(actions["first"], quotes, today),
+                    _one_task(actions["second"], quotes, today),
+                )
         return (_one_task(rest, quotes, today, edge_only=colon_title, priority=lead_priority),)
     return None
 
@@ -700,6 +732,48 @@ _REFERENCE_TAIL = re.compile(
     r"|\s+(?:from|on|in|off)\s+(?:my|the)\s+(?:(?:todo|to-do|task)\s+)?(?:list|tasks))+$",
     re.I,
 )
+
+
+def _spoken(text: str, quotes: _Quotes) -> str | None:
+    """The words naming a task as said, if `_reference` would strip any: "old task"."""
+    said = quotes.restore(" ".join(text.split()).strip(" ,;:.!?")).strip(" \"'")
+    return said if said != _reference(text, quotes) else None
+
+
+# "I called Anna", "I bought milk": a task's verb in the past, said of the task, completes it.
+_IRREGULAR_PAST = {
+    "bought": "buy", "paid": "pay", "sent": "send", "did": "do", "wrote": "write", "went": "go",
+    "took": "take", "made": "make", "got": "get", "met": "meet", "fed": "feed", "found": "find",
+    "gave": "give", "told": "tell", "sold": "sell", "brought": "bring", "ran": "run",
+    "read": "read", "swept": "sweep", "left": "leave", "set": "set", "put": "put",
+}  # fmt: skip
+_NOT_DONE_VERBS = _word_set(
+    "needed wanted forgot added created deleted removed renamed moved changed missed skipped "
+    "postponed cancelled canceled wished hoped planned tried failed"
+)
+_PAST_TENSE = re.compile(
+    r"^i\s+(?:just\s+|already\s+|finally\s+)?(?P<verb>[a-z]+)\s+(?P<rest>\S.*)$", re.I
+)
+
+
+def _parse_past_tense(text: str, quotes: _Quotes) -> CompleteTask | None:
+    found = _PAST_TENSE.match(text)
+    if found is None:
+        return None
+    verb = found["verb"].lower()
+    if verb in _NOT_DONE_VERBS or _names_many(found["rest"]):
+        return None
+    if verb in _IRREGULAR_PAST:
+        base = _IRREGULAR_PAST[verb]
+    elif verb.endswith("ied"):
+        base = verb[:-3] + "y"
+    elif verb.endswith("ed") and len(verb) > 4:
+        base = verb[:-2] if not verb.endswith("eed") else verb
+        if len(base) > 2 and base[-1] == base[-2] and base[-1] in "bdgmnprt":  # "submitted"
+            base = base[:-1]
+    else:
+        return None
+    return CompleteTask(_reference(f"{base} {found['rest']}", quotes))
 
 
 def _reference(text: str, quotes: _Quotes) -> str:
@@ -973,8 +1047,8 @@ def _parse_complete(text: str, quotes: _Quotes, today: date) -> CompleteTask | N
         if found is not None:
             if _names_many(found["ref"]):
                 return _refused("complete", found["ref"], quotes)
-            return CompleteTask(_reference(found["ref"], quotes))
-    return None
+            return CompleteTask(_reference(found["ref"], quotes), _spoken(found["ref"], quotes))
+    return _parse_past_tense(text, quotes)
 
 
 _DELETE = (
@@ -1005,7 +1079,7 @@ def _parse_delete(text: str, quotes: _Quotes, today: date) -> DeleteTask | NotUn
         if found is not None:
             if _names_many(found["ref"]):
                 return _refused("delete", found["ref"], quotes)
-            return DeleteTask(_reference(found["ref"], quotes))
+            return DeleteTask(_reference(found["ref"], quotes), _spoken(found["ref"], quotes))
     wiping = _WIPE.match(text)
     if wiping is not None and (
         wiping["ref"] is None or _names_many(re.sub(r"^(?:out|up)\s+", "", wiping["ref"]))
@@ -1137,6 +1211,7 @@ _VERB_SPELLINGS = _word_set(
     "finish cancel erase tick check remind todo what's whats prioritize reschedule make set"
 )
 _DONE_SPELLINGS = _word_set("done complete completed finished")
+_LEVEL_SPELLINGS = _word_set("high medium priority urgent important")
 
 
 def _respelled(text: str) -> str:
@@ -1151,6 +1226,10 @@ def _respelled(text: str) -> str:
         done = _nearest(words[-1], _DONE_SPELLINGS, ties=False)
         if done is not None:
             words[-1] = done
+    for index, word in enumerate(words[1:], start=1):  # "hihg priority"; never a short word
+        level = _nearest(word, _LEVEL_SPELLINGS, ties=False) if len(word) > 3 else None
+        if level is not None:
+            words[index] = level
     return " ".join(words)
 
 

@@ -211,6 +211,8 @@ async def _carry_out(command: Command, session: _Session, today: date) -> str:
         references = [reading.reference for reading in command.readings]
     else:
         references = [command.reference]
+        if command.spoken:  # "old task" as said, beside "old"
+            references.append(command.spoken)
     target = await _target(session, references, deleting=isinstance(command, DeleteTask))
     if isinstance(target, str):
         return target
