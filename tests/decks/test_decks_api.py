@@ -106,6 +106,26 @@ async def test_a_bad_outline_request_is_a_422(
     assert_problem(response, 422, "request.validation_failed")
 
 
+async def test_a_pasted_document_of_20000_characters_is_planned_and_one_longer_is_a_422(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    paragraph = (
+        "The release moved to March 3 because the payment provider needs 2 more weeks. "
+        "We decided to keep the beta open for 40 customers. "
+        "Jonas will send the migration guide by Friday.\n\n"
+    )
+    document = (paragraph * 200)[:20_000]
+    response = await client.post(
+        f"{API}/chat/generate", json={"prompt": document, "slideCount": 8}, headers=anna.headers
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["slidePlan"]) == 8
+    response = await client.post(
+        f"{API}/chat/generate", json={"prompt": document + "x"}, headers=anna.headers
+    )
+    assert_problem(response, 422, "request.validation_failed")
+
+
 async def test_outlines_need_credentials(client: httpx.AsyncClient) -> None:
     response = await client.post(f"{API}/chat/generate", json={"prompt": PROMPT})
     assert response.status_code == 401

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from paperworks.decks.document_summary import document_plan, is_document
 from paperworks.decks.plan import MAX_BULLETS, MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
 from paperworks.decks.sides import two_sides
 
@@ -358,6 +359,9 @@ def offline_plan(request: OutlineRequest) -> SlidePlan:
     count = request.slide_count
     if not 1 <= count <= MAX_SLIDES:
         raise ValueError(f"slide_count must be between 1 and {MAX_SLIDES}")
+    # A pasted document is summarised, not cut by position (issue 17).
+    if is_document(request.prompt) and (summarised := document_plan(request)) is not None:
+        return summarised
     topic, phrases = _read_prompt(request.prompt)
     audience = " ".join((request.audience or "").split()) or None
     deck_title = _clip(_cap(topic.full), MAX_TITLE_CHARS)

@@ -11,12 +11,14 @@ from paperworks.decks.plan import MAX_SLIDES, OutlineRequest, Slide
 from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 
 DEFAULT_SLIDE_COUNT = 5
+# A pasted document (a meeting note, a report) fits, not only a topic.
+MAX_PROMPT_CHARS = 20_000
 
 
 # Stripped first: a prompt of spaces (or of control characters) is as empty as no prompt at all.
 Prompt = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PROMPT_CHARS),
     NotBlank,
     Field(description="What the deck is about"),
 ]
