@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): one per logical core; 0 runs the suite in this one (pdb, -x).
 PYTEST_WORKERS ?= logical
 
-.PHONY: serve test install install-dev lint format bench lock clean
+.PHONY: serve test install install-dev lint format bench lock clean preview
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench: install-dev
 	$(BIN)/python bench/assistant.py
 	$(BIN)/python bench/booklets.py
 	$(BIN)/python bench/extraction.py
+
+# A few decks of the evaluation set (tests/decks/quality/) built offline to build/preview/*.pptx,
+# and rendered to PNG (LibreOffice to PDF, pdftoppm to PNG) where both are installed.
+preview: install-dev
+	$(BIN)/python -m tests.decks.deck_quality build/preview
 
 # Regenerate the lock after changing dependencies in pyproject.toml.
 lock: $(BIN)/python

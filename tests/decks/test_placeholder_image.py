@@ -85,3 +85,29 @@ def test_a_placeholder_that_cannot_be_drawn_is_a_plain_picture_not_an_error(
     with Image.open(io.BytesIO(image.data)) as opened:
         assert (opened.format, opened.size) == ("PNG", (16, 768))
         assert opened.convert("RGB").getcolors() == [(16 * 768, (255, 255, 255))]
+
+
+def test_a_chinese_or_japanese_title_is_drawn_with_a_font_that_has_its_characters() -> None:
+    from fontTools.ttLib import TTFont
+
+    from paperworks.decks import placeholder_image as module
+
+    if module._cjk_font() is None:
+        pytest.skip("no CJK font on this machine (Debian: fonts-noto-cjk)")
+    for title in ("新能源汽车市场分析", "チームの振り返り"):
+        font = module._font(40, title)
+        path, index = font.path, font.index  # type: ignore[union-attr]
+        cmap = TTFont(path, fontNumber=index).getBestCmap()
+        assert all(ord(ch) in cmap for ch in title), (title, path)
+        assert placeholder_image(title, palette=PALETTE, width=400, height=300)
+
+
+def test_a_long_word_shrinks_the_font_rather_than_breaking() -> None:
+    from PIL import Image, ImageDraw
+
+    from paperworks.decks.placeholder_image import _layout
+
+    draw = ImageDraw.Draw(Image.new("RGB", (300, 300)))
+    _, lines, _ = _layout(draw, "Internationalization performance", 180, 200, 60)
+
+    assert " ".join(lines) == "Internationalization performance"

@@ -1,12 +1,18 @@
 """The picture a slide gets when no provider made one: drawn locally with Pillow in the deck's
-palette, with the slide's title across it (the bundled DejaVu font in `fonts/`, so any script
-renders). Blocking work: callers run it in a worker thread.
+palette, with the slide's title across it. Blocking work: callers run it in a worker thread.
+
+Latin, Greek and Cyrillic titles use the bundled DejaVu font (`fonts/`). DejaVu has no Chinese,
+Japanese or Korean, so a title with those scripts uses a CJK font found on the system (Noto Sans
+CJK from Debian's `fonts-noto-cjk`, else WenQuanYi or Droid Sans Fallback): 20 MB is too much to
+ship in the package. Without one, such a title is drawn with DejaVu and its CJK characters show
+as boxes, and a warning is logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +31,19 @@ _FONTS = (
     bundled_fonts.SANS_BOLD,
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
 )
+# (path, face index in a collection): Noto's collection holds JP, KR, SC, TC, HK in that order.
+_CJK_FONTS = (
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"), 2),
+    (Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
+    (Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"), 0),
+)
+_JAPANESE_FACE = 0  # kana in the title: Noto's Japanese face
+_CJK = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_KANA = re.compile("[\u3040-\u30ff]")
 _DEFAULT_PALETTE = ((255, 255, 255), (37, 99, 235), (15, 23, 42))
+_SMALLEST = 8  # px: a long word shrinks down to this rather than break
 _MAX_TITLE_CHARS = 300
 
 
@@ -44,12 +62,30 @@ def _font_path() -> Path | None:
     return next((path for path in _FONTS if path.is_file()), None)
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+@lru_cache(maxsize=1)
+def _cjk_font() -> tuple[Path, int] | None:
+    found = next(((path, face) for path, face in _CJK_FONTS if path.is_file()), None)
+    if found is None:
+        log.warning("placeholder_cjk_font_missing", looked_in=[str(p) for p, _ in _CJK_FONTS])
+    return found
+
+
+def _font(size: int, text: str = "") -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The font for `text` at `size`: DejaVu, or a CJK font for a title in those scripts."""
     # Not cached: placeholders are drawn in worker threads, and a font object is not shared.
-    path = _font_path()
-    if path is not None:
+    cjk = _cjk_font() if _CJK.search(text) else None
+    if cjk is not None:
+        path, face = cjk
+        if _KANA.search(text) and path.suffix == ".ttc" and "Noto" in path.name:
+            face = _JAPANESE_FACE
         try:
-            return ImageFont.truetype(str(path), size)
+            return ImageFont.truetype(str(path), size, index=face)
+        except OSError:
+            pass
+    primary = _font_path()
+    if primary is not None:
+        try:
+            return ImageFont.truetype(str(primary), size)
         except OSError:
             pass
     return ImageFont.load_default(size=size)
@@ -86,18 +122,33 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: float) -> 
     return [*lines, line] if line else lines
 
 
+def _broken_word(draw: ImageDraw.ImageDraw, text: str, font: Any, max_width: float) -> bool:
+    """Whether a word of a spaced script is wider than the line, so `_wrap` would break it: the
+    font shrinks instead ("performance" never becomes "performanc" / "e"). CJK may break
+    anywhere."""
+    return any(
+        draw.textlength(word, font=font) > max_width
+        for word in text.split(" ")
+        if word and not _CJK.search(word)
+    )
+
+
 def _layout(
     draw: ImageDraw.ImageDraw, text: str, max_width: float, max_height: float, size: int
 ) -> tuple[Any, list[str], int]:
     """The biggest font (down to a legible floor) that fits; past the floor, an ellipsis."""
     floor = max(10, size // 3)
     while True:
-        font = _font(size)
+        font = _font(size, text)
         lines = _wrap(draw, text, font, max_width)
         line_height = round(size * 1.25)
-        if len(lines) * line_height <= max_height or size <= floor:
+        broken = _broken_word(draw, text, font, max_width)
+        if (len(lines) * line_height <= max_height or size <= floor) and not broken:
             break
-        size = max(floor, int(size * 0.85))
+        if size <= _SMALLEST:  # a word too long for any legible size breaks after all
+            break
+        # Below the floor only for a word that would break; then an ellipsis ends the text.
+        size = max(floor if not broken else _SMALLEST, int(size * 0.85))
     fitting = max(1, int(max_height // line_height))
     if len(lines) > fitting:
         lines = lines[:fitting]
