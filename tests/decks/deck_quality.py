@@ -98,11 +98,16 @@ MAY_END = _set(
     "can do does will wir ihr sie es was wer wie nous vous ils elles il elle quoi comment "
     "nosotros ustedes ellos ella qué cómo nós vocês eles elas noi voi loro come"
 )
-# Titles every deck may share.
+# Titles every deck may share: the frame (agenda, closing, an overview) and the two kinds of
+# slide a document's summary has when it records them (decisions, action items).
 GENERIC_LAYOUTS = {Layout.title, Layout.agenda, Layout.section, Layout.closing}
 GENERIC_TITLE = re.compile(
     r"agenda|questions?|fragen|thank|danke|merci|gracias|obrigad|grazie|overview|übersicht|"
-    r"sommaire|resumen|resumo|sommario|议程|问题|谢谢|目次|質問|ありがとう",
+    r"überblick|sommaire|vue d'ensemble|resumen|resumo|sommario|panorama|visão geral|"
+    r"panoramica|概述|概要|议程|问题|谢谢|目次|質問|ありがとう|"
+    r"^(?:decisions|entscheidungen|décisions|decisiones|decisões|decisioni|决定|決定事項|"
+    r"action items|aufgaben|actions à mener|tareas pendientes|tarefas|azioni da svolgere|"
+    r"待办事项|アクションアイテム)(?: \(|\uff08|$)",
     re.IGNORECASE,
 )
 _TITLES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)

@@ -45,25 +45,7 @@ def test_scores(evaluation_scores: Record) -> None:
     evaluation_scores("decks evaluation set", lines)
 
 
-# What the offline planner does not do yet (issue 17, decks items 2 and 4): its scaffolding, notes
-# and filler titles are English and shared across topics, and a long prompt sentence can title a
-# slide cut short. Strict: once a check passes, the mark must go.
-NOT_YET = {
-    "language": "the offline planner's scaffolding and notes are English in every language",
-    "fragments": "a long prompt sentence can still title a slide cut mid-phrase",
-    "repeats": "generic filler titles ('Why this matters', 'Key facts') are shared by topics",
-}
-
-
-@pytest.mark.parametrize(
-    "check",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(reason=NOT_YET[name], strict=True))
-        if name in NOT_YET
-        else name
-        for name in CHECKS
-    ],
-)
+@pytest.mark.parametrize("check", list(CHECKS))
 def test_check(check: str) -> None:
     if check == "glyphs" and _cjk_font() is None:
         pytest.skip("no CJK font on this machine (Debian: fonts-noto-cjk), so CJK draws as boxes")

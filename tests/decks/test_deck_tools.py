@@ -23,7 +23,10 @@ from tests.job_runs import run_next
 from tests.mcp_sessions import McpClient, call, call_failing
 
 TODAY = date(2026, 12, 3)
-BRIEF = "Urban birds: pigeons find their way home, crows solve puzzles, sparrows are fewer."
+BRIEF = (
+    "Urban birds.\nPigeons:\n- find their way home\n- live on scraps\n"
+    "Crows:\n- solve puzzles\n- remember faces\nSparrows:\n- are fewer\n- nest in roofs"
+)
 
 
 async def downloaded_slides(client: httpx.AsyncClient, url: str) -> int:
@@ -171,7 +174,9 @@ async def test_the_assistant_makes_a_deck_offline_and_says_when_it_is_ready(
         body: dict[str, Any] = response.json()
         return body
 
-    started = await chat("Make a 3 slide presentation about urban birds, please")
+    started = await chat(
+        "Make a 3 slide presentation about urban birds, please: pigeons, crows and sparrows"
+    )
     assert started["model"] == "offline"
     assert [c["name"] for c in started["toolCalls"]] == ["build_deck"]
     assert "Building" in started["reply"]

@@ -69,7 +69,7 @@ def slide_texts(presentation: Any) -> list[str]:
 # --- outlines ---------------------------------------------------------------------------------
 
 
-async def test_an_outline_offline_has_the_asked_number_of_slides(
+async def test_an_outline_offline_has_at_most_the_asked_number_of_slides(
     client: httpx.AsyncClient, anna: Account
 ) -> None:
     response = await client.post(
@@ -79,7 +79,9 @@ async def test_an_outline_offline_has_the_asked_number_of_slides(
     body = response.json()
     assert body["model"] == "offline"
     assert body["cached"] is False
-    assert [slide["index"] for slide in body["slidePlan"]] == list(range(7))
+    # As many as the prompt has material for (see offline_planner), never more than asked.
+    assert 4 <= len(body["slidePlan"]) <= 7
+    assert [slide["index"] for slide in body["slidePlan"]] == list(range(len(body["slidePlan"])))
     assert body["slidePlan"][0]["layout"] == "title"
     assert body["slidePlan"][-1]["layout"] == "closing"
     assert all(slide["notes"] for slide in body["slidePlan"])

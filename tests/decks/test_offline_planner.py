@@ -1,5 +1,6 @@
-"""The offline outline planner: exactly N slides from any prompt, made of the prompt's own words,
-with notes everywhere, and the same plan every time; and its one-slide rewrites."""
+"""The offline outline planner: at most N slides from any prompt, made of the prompt's own words
+only, framed and with notes in the deck's language, and the same plan every time; and its
+one-slide rewrites."""
 
 from __future__ import annotations
 
@@ -75,20 +76,21 @@ def words(text: str) -> set[str]:
 
 @pytest.mark.parametrize("count", [1, 2, 3, 5, 12, 30])
 @pytest.mark.parametrize("name", list(PROMPTS))
-def test_exactly_the_slides_asked_for_framed_and_with_notes(name: str, count: int) -> None:
+def test_at_most_the_slides_asked_for_framed_and_with_notes(name: str, count: int) -> None:
     plan = plan_for(PROMPTS[name], count)
 
-    assert len(plan.slides) == count
-    assert [slide.index for slide in plan.slides] == list(range(count))
+    assert 1 <= len(plan.slides) <= count
+    assert len(plan.slides) >= min(count, 2)
+    assert [slide.index for slide in plan.slides] == list(range(len(plan.slides)))
     assert plan.slides[0].layout is Layout.title
     assert plan.slides[0].title == plan.title
     if count >= 2:
         assert plan.slides[-1].layout is Layout.closing
     for slide in plan.slides:
         assert slide.title.strip()
-        assert len(slide.notes) > 20, slide
+        assert len(slide.notes) > (10 if name == "chinese" else 20), slide
         if slide.layout in CONTENT:
-            assert 2 <= len(slide.bullets) <= 5, slide
+            assert 1 <= len(slide.bullets) <= 5, slide
         if slide.layout is Layout.two_columns:
             assert len(slide.bullets) >= 4
             assert two_sides(slide.title, slide.bullets) is not None, slide
@@ -104,16 +106,20 @@ def test_the_same_request_gives_the_same_plan(name: str) -> None:
     assert plan_for(PROMPTS[name], 9, tone="calm") == plan_for(PROMPTS[name], 9, tone="calm")
 
 
-def test_every_count_from_1_to_30_fits() -> None:
+def test_every_count_from_1_to_30_fits_and_a_prompt_with_enough_material_fills_it() -> None:
     for count in range(1, MAX_SLIDES + 1):
-        assert len(plan_for(SENTENCES, count).slides) == count
+        made = len(plan_for(SENTENCES, count).slides)
+        assert made == count if count <= 7 else made == 7
+        assert len(plan_for(BULLETED, count).slides) == min(count, 6)
 
 
 def test_one_slide_is_a_title_slide_and_two_add_a_closing_slide() -> None:
     assert [s.layout for s in plan_for(SENTENCES, 1).slides] == [Layout.title]
     assert [s.layout for s in plan_for(SENTENCES, 2).slides] == [Layout.title, Layout.closing]
     assert [s.layout for s in plan_for(SENTENCES, 3).slides][1] in CONTENT
-    assert plan_for(SENTENCES, 4).slides[1].layout is Layout.agenda
+    # Four slides with material for two content slides: those, not an agenda of one.
+    assert [s.layout for s in plan_for(SENTENCES, 4).slides][1:3] != [Layout.agenda] * 2
+    assert plan_for(SENTENCES, 5).slides[1].layout is Layout.agenda
 
 
 def test_the_title_comes_from_the_prompt_and_the_subtitle_from_tone_and_audience() -> None:
@@ -165,7 +171,8 @@ def test_a_prompts_headings_title_its_slides_and_keep_their_items_together() -> 
 
 
 def test_spare_slides_split_the_biggest_heading() -> None:
-    plan = plan_for("Risks:\n- a1 a\n- b2 b\n- c3 c\n- d4 d\n- e5 e\n- f6 f", 5)
+    risks = "\n".join(f"- Risk number {n} for the project" for n in range(1, 7))
+    plan = plan_for(f"Project review\nRisks:\n{risks}", 5)
 
     titles = [slide.title for slide in plan.slides if slide.layout in CONTENT]
     assert titles == ["Risks", "Risks (continued)"]
@@ -180,56 +187,74 @@ def test_more_phrases_than_room_go_to_the_notes_not_lost() -> None:
         assert item in said
 
 
-def test_a_one_word_prompt_gets_structure_about_that_word() -> None:
+def test_a_one_word_prompt_gets_no_invented_slides_and_the_deck_says_why() -> None:
     plan = plan_for(ONE_WORD, 8)
-    titles = [slide.title for slide in plan.slides]
 
     assert plan.title == "Photosynthesis"
-    assert "Why Photosynthesis matters" in titles
-    assert "Key facts about Photosynthesis" in titles
-    assert len(set(titles)) == len(titles)
+    assert [slide.layout for slide in plan.slides] == [Layout.title, Layout.closing]
+    notes = plan.slides[0].notes
+    assert "planned offline, without a language model" in notes
+    assert "material for 2 of the 8 slides" in notes
 
 
-def test_a_statement_as_topic_gets_templates_that_still_read() -> None:
-    plan = plan_for("Our company sells sustainable packaging to restaurants and cafes", 6)
-    titles = [slide.title for slide in plan.slides]
-
-    assert "Why this matters" in titles
-    assert not any(title.startswith(("Why Our", "Key facts about Our")) for title in titles)
+def test_decks_on_different_topics_share_only_their_frame() -> None:
+    prompts = [
+        SENTENCES,
+        BULLETED,
+        "Our company sells sustainable packaging to restaurants and cafes",
+        "Team offsite: goals, schedule, travel and budget",
+    ]
+    titles = [
+        {s.title for s in plan_for(prompt, 10).slides if s.layout in CONTENT} for prompt in prompts
+    ]
+    for number, mine in enumerate(titles):
+        for other in titles[number + 1 :]:
+            assert not mine & other
 
 
 def test_non_english_phrases_are_kept_as_written() -> None:
     plan = plan_for(GREEK, 5)
-    bullets = [bullet for slide in plan.slides for bullet in slide.bullets]
+    said = [text for slide in plan.slides for text in (slide.title, *slide.bullets)]
 
     assert plan.title == GREEK_TITLE
-    assert GREEK_PHRASE in bullets
+    assert GREEK_PHRASE in said
 
 
-def test_long_decks_get_sections_an_agenda_of_them_and_a_quote() -> None:
-    plan = plan_for(SENTENCES, 12)
-    layouts = [slide.layout for slide in plan.slides]
+HANDBOOK = "\n".join(
+    f"Chapter {n} topic:\n- First point of chapter {n}\n- Second point of chapter {n}"
+    for n in range(1, 31)
+)
+
+
+def test_long_decks_get_sections_and_an_agenda_of_them() -> None:
+    plan = plan_for(HANDBOOK, 12)
     sections = [slide.title for slide in plan.slides if slide.layout is Layout.section]
 
-    assert len(sections) == 2
+    assert len(plan.slides) == 12
+    assert sections == ["Background and context", "Details and next steps"]
     assert plan.slides[1].bullets == sections
-    assert layouts.count(Layout.quote) == 1
-    assert len(plan_for(SENTENCES, 30).slides) == 30
-    assert [s.layout for s in plan_for(SENTENCES, 30).slides].count(Layout.section) == 3
+    assert [s.layout for s in plan_for(HANDBOOK, 30).slides].count(Layout.section) == 3
+    # A deck the prompt does not fill has no dividers.
+    assert Layout.section not in {s.layout for s in plan_for(SENTENCES, 30).slides}
 
 
 def test_layouts_vary_and_two_columns_are_only_for_content_with_two_sides() -> None:
-    layouts = {slide.layout for slide in plan_for(ONE_WORD, 10).slides}
+    layouts = {slide.layout for slide in plan_for(BULLETED, 10).slides}
 
     assert {Layout.bullets, Layout.bullets_image} <= layouts
-    # Nothing in a one-word topic's slides compares two things: columns would split a list.
+    # Nothing in a business review's slides compares two things: columns would split a list.
     assert Layout.two_columns not in layouts
 
 
-def test_the_plan_never_claims_to_be_written_by_ai() -> None:
+def test_the_deck_says_once_that_it_was_planned_offline() -> None:
     for prompt in (ONE_WORD, SENTENCES, BULLETED):
-        text = plan_for(prompt, 30).model_dump_json().casefold()
-        assert not re.search(r"\bai\b|artificial intelligence|language model|generated", text)
+        plan = plan_for(prompt, 30)
+        said = [s.notes for s in plan.slides] + [
+            t for s in plan.slides for t in (s.title, *s.bullets)
+        ]
+        assert sum("planned offline" in text for text in said) == 1
+        assert "planned offline" in plan.slides[0].notes
+        assert not re.search(r"\bai\b|artificial intelligence|generated", " ".join(said).casefold())
 
 
 def test_slide_count_outside_1_to_30_is_refused() -> None:

@@ -25,6 +25,7 @@ from tests.fake_model import MODEL, SERVED_MODEL, FakeModel, model_client
 
 PROMPT = "A talk about solar power for homeowners: costs, savings and installation."
 CACHE_SECONDS = 600
+CONTENT_LAYOUTS = {Layout.bullets, Layout.bullets_image, Layout.two_columns}
 
 
 def model_plan(count: int, *, closing: bool = True, notes: str = "Say this.") -> dict[str, Any]:
@@ -90,17 +91,19 @@ async def test_without_a_model_the_offline_planner_answers(count: int) -> None:
     assert outline.model == OFFLINE_MODEL == "offline"
     assert not outline.cached
     assert outline.plan == offline_plan(request(count, tone="formal"))
-    assert_framed(outline.plan, count)
+    # Offline, as many slides as the prompt has material for, up to the count.
+    assert_framed(outline.plan, min(count, len(outline.plan.slides)))
 
 
 async def test_without_a_model_a_slide_is_rewritten_offline() -> None:
     planner = OutlinePlanner(None, None, 0)
     plan = offline_plan(request(6))
+    content = next(s.index for s in plan.slides if s.layout in CONTENT_LAYOUTS)
 
-    slide, model = await planner.regenerate_slide(plan, 2, "add an example")
+    slide, model = await planner.regenerate_slide(plan, content, "add an example")
 
     assert model == "offline"
-    assert slide.index == 2
+    assert slide.index == content
     assert slide.bullets[-1].startswith("For example")
 
 
@@ -140,6 +143,29 @@ async def test_the_model_is_asked_for_a_slide_plan_of_exactly_n_slides(
     for asked in ("exactly 5", "German", "playful", "homeowners"):
         assert asked in user["content"]
     assert body["max_tokens"] >= 5 * 300
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "asked"),
+    [
+        ("Die Energiewende in Deutschland: Windkraft, Solar und Netze", None, "German (the"),
+        ("Le compost collectif dans notre immeuble", None, "French (the"),
+        ("新能源汽车市场分析", None, "Chinese (the"),
+        (PROMPT, "Deutsch", "Language: German\n"),
+        (PROMPT, "fr-FR", "Language: French\n"),
+        (PROMPT, "Ελληνικά", "Language: Ελληνικά\n"),  # no name for it here: as the user wrote it
+        ("Photosynthesis", None, "Language: the language of the brief\n"),
+    ],
+)
+async def test_the_model_is_told_the_deck_s_language(
+    planner: OutlinePlanner, fake_model: FakeModel, prompt: str, language: str | None, asked: str
+) -> None:
+    fake_model.answers(model_plan(5), times=None)
+
+    await planner.plan(OutlineRequest(prompt=prompt, slide_count=5, language=language))
+
+    _, user = fake_model.sent()["messages"]
+    assert asked in user["content"]
 
 
 def test_the_system_prompt_asks_for_what_a_deck_needs() -> None:
@@ -196,14 +222,17 @@ async def test_too_few_slides_are_padded_from_the_offline_planner_before_the_clo
     assert titles[4] in offline_titles
 
 
-async def test_a_single_slide_answer_still_makes_n_slides(
+async def test_a_single_slide_answer_is_padded_with_the_prompts_own_material_only(
     planner: OutlinePlanner, fake_model: FakeModel
 ) -> None:
     fake_model.answers(model_plan(1), times=None)
 
-    for count in (2, 12):
-        outline = await planner.plan(request(count))
-        assert_framed(outline.plan, count)
+    assert_framed((await planner.plan(request(2))).plan, 2)
+    # The prompt has one slide's worth of material: title, that slide, closing; no repeats.
+    plan = (await planner.plan(request(12))).plan
+    assert_framed(plan, 3)
+    assert [s.layout for s in plan.slides][1] is not Layout.closing
+    assert len({s.title for s in plan.slides}) == 3
 
 
 async def test_the_opening_and_ending_layouts_are_enforced(

@@ -14,18 +14,17 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.decks.phrasebook import Phrases
+from paperworks.decks.plan import (
+    MAX_BULLET_CHARS,
+    MAX_NOTES_CHARS,
+    MAX_TITLE_CHARS,
+    Layout,
+    OutlineRequest,
+    Slide,
+    SlidePlan,
+)
 
-# Titles for the two extracted slides; a phrasebook may translate them later.
-DECISIONS_TITLE = "Decisions"
-ACTION_ITEMS_TITLE = "Action items"
-AGENDA_TITLE = "Agenda"
-CLOSING_TITLE = "Thank you"
-
-# The same limits the offline planner keeps (offline_planner.MAX_BULLET_CHARS and friends).
-MAX_BULLET_CHARS = 220
-MAX_NOTES_CHARS = 4000
-MAX_TITLE_CHARS = 80
 BULLETS_PER_SLIDE = 5
 TITLE_WORDS = 7
 
@@ -288,20 +287,26 @@ def shorten_at_clause(text: str, limit: int = MAX_BULLET_CHARS) -> tuple[str, st
     return head.rstrip(" ,;:-–—"), rest
 
 
-def document_plan(request: OutlineRequest) -> SlidePlan | None:
-    """A plan of exactly `request.slide_count` slides from a document; None if too little."""
+def document_plan(request: OutlineRequest, words: Phrases) -> SlidePlan | None:
+    """A plan of at most `request.slide_count` slides from a document, framed in `words`'
+    language; None if it has too little for one content slide."""
     count = request.slide_count
     summary = summarise(request.prompt)
-    title = summary.title
+    title = summary.title or words.summary
     has_agenda, has_closing = count >= 4, count >= 2
     slots = count - 1 - has_agenda - has_closing
-    units = _units(summary, slots)
-    if units is None:
+    units = [
+        # The first section is often headed by the document's own title: not twice in a row.
+        (words.unrepeated(unit[0], title), *unit[1:])
+        for unit in _units(summary, slots, words)
+    ]
+    if not units and slots > 0:
         return None
-    slides = [_slide(Layout.title, title, [], f"This presentation summarises {title}.")]
-    if has_agenda:
+    slides = [_slide(Layout.title, title, [], words.summarises.format(title))]
+    if has_agenda and len(units) >= 2:
         names = _unique([unit_title for unit_title, _, _ in units])[:12]
-        slides.append(_slide(Layout.agenda, AGENDA_TITLE, names, "Here is what we will cover."))
+        plan = words.plan.format(words.in_sequence(names))
+        slides.append(_slide(Layout.agenda, words.agenda, names, plan))
     for number, (unit_title, bullets, notes) in enumerate(units):
         layout = Layout.bullets_image if number % 3 == 0 else Layout.bullets
         slide = _slide(layout, unit_title, bullets, notes)
@@ -310,10 +315,12 @@ def document_plan(request: OutlineRequest) -> SlidePlan | None:
         slides.append(slide)
     if has_closing:
         recap = [unit_title for unit_title, _, _ in units[:3]]
-        bullets = ["Questions and discussion"]
+        bullets = [words.questions]
         if recap:
-            bullets.append("Recap: " + ", ".join(recap))
-        slides.append(_slide(Layout.closing, CLOSING_TITLE, bullets, "Thank you. Questions?"))
+            bullets.append(words.recap.format(words.comma.join(recap)))
+        looked_at = words.looked_at.format(words.join(recap)) if recap else ""
+        notes = words.sentences(words.wrap_up, looked_at, words.take_questions)
+        slides.append(_slide(Layout.closing, words.thanks, bullets, notes))
     for index, slide in enumerate(slides):
         slide.index = index
     return SlidePlan(title=title, slides=slides)
@@ -457,46 +464,60 @@ def _document_title(text: str, sections: list[Section]) -> str:
             if len(first.split()) <= 10 and not first.endswith((".", "!", "?", "。")):
                 return _clean_heading(first)
             break
-    return sections[0].title if sections else "Summary"
+    return sections[0].title if sections else ""
 
 
 # --- planning -----------------------------------------------------------------------------------
 
 
-def _units(summary: DocumentSummary, slots: int) -> list[tuple[str, list[str], str]] | None:
-    """(title, bullets, notes) for each content slide: exactly `slots` of them."""
+def _units(
+    summary: DocumentSummary, slots: int, words: Phrases
+) -> list[tuple[str, list[str], str]]:
+    """(title, bullets, notes) for each content slide: at most `slots` of them, fewer when the
+    document is too short to give each slide two bullets."""
     if slots <= 0:
         return []
     extracted: list[tuple[str, list[str]]] = []
     if summary.decisions:
-        extracted.append((DECISIONS_TITLE, summary.decisions))
+        extracted.append((words.decisions, summary.decisions))
     if summary.action_items:
-        extracted.append((ACTION_ITEMS_TITLE, [_action_bullet(a) for a in summary.action_items]))
+        extracted.append((words.action_items, [_action_bullet(a) for a in summary.action_items]))
     section_slots = slots - len(extracted)
     sections = summary.sections
     if section_slots < 0:
         # One slide for both, so nothing agreed is left out.
         merged = [b for _, bullets in extracted for b in bullets]
-        extracted = [(f"{DECISIONS_TITLE} and {ACTION_ITEMS_TITLE.lower()}", merged)]
+        extracted = [
+            (words.join([words.decisions, _mid_sentence(words.action_items, words)]), merged)
+        ]
         section_slots = slots - 1
     # Too many sections: the best sentences of the lowest-ranked ones move to the notes of the
     # one before them. Too few: long sections continue on the next slide.
     groups: list[tuple[str, list[Sentence]]] = [(s.title, list(s.sentences)) for s in sections]
     while len(groups) > section_slots and len(groups) > 1:
         weakest = min(range(1, len(groups)), key=lambda i: _strength(groups[i][1]))
-        title, sentences = groups.pop(weakest)
+        _, sentences = groups.pop(weakest)
         groups[weakest - 1][1].extend(sentences)
     if section_slots == 0:
         groups = []
     while len(groups) < section_slots:
         longest = max(range(len(groups)), key=lambda i: len(groups[i][1]), default=None)
         if longest is None or len(groups[longest][1]) < 4:  # two bullets a slide, at least
-            return None
+            break
         title, sentences = groups[longest]
         half = (len(sentences) + 1) // 2
         groups[longest : longest + 1] = [(title, sentences[:half]), (title, sentences[half:])]
-    units = [_section_unit(title, sentences) for title, sentences in groups]
-    units += [_list_unit(title, bullets) for title, bullets in extracted]
+    # A section split over several slides is "continued" after its first.
+    titles = [title for title, _ in groups]
+    titles = [
+        words.continued.format(title) if title in titles[:number] else title
+        for number, title in enumerate(titles)
+    ]
+    units = [
+        _section_unit(title, sentences, words)
+        for title, (_, sentences) in zip(titles, groups, strict=True)
+    ]
+    units += [_list_unit(title, bullets, words) for title, bullets in extracted]
     return units
 
 
@@ -504,7 +525,9 @@ def _strength(sentences: list[Sentence]) -> float:
     return max((s.score for s in sentences), default=0.0)
 
 
-def _section_unit(title: str, sentences: list[Sentence]) -> tuple[str, list[str], str]:
+def _section_unit(
+    title: str, sentences: list[Sentence], words: Phrases
+) -> tuple[str, list[str], str]:
     best = sorted(sentences, key=lambda s: -s.score)[:BULLETS_PER_SLIDE]
     chosen = sorted(best, key=lambda s: s.position)
     bullets: list[str] = []
@@ -515,11 +538,11 @@ def _section_unit(title: str, sentences: list[Sentence]) -> tuple[str, list[str]
         if tail:
             rest.append(_as_sentence(_cap(tail)))
     others = [s.text for s in sorted(sentences, key=lambda s: s.position) if s not in chosen]
-    notes = _notes(f"This slide is about {_decap(title)}.", rest + others)
+    notes = _notes(words.openers[0].format(_decap(title)), rest + others, words)
     return title, bullets, notes
 
 
-def _list_unit(title: str, items: list[str]) -> tuple[str, list[str], str]:
+def _list_unit(title: str, items: list[str], words: Phrases) -> tuple[str, list[str], str]:
     bullets: list[str] = []
     rest: list[str] = []
     for item in items:
@@ -527,7 +550,7 @@ def _list_unit(title: str, items: list[str]) -> tuple[str, list[str], str]:
         (bullets if len(bullets) < 12 else rest).append(head)
         if tail:
             rest.append(_as_sentence(_cap(tail)))
-    notes = _notes(f"Here are the {title.lower()}.", rest + items[12:])
+    notes = _notes(words.here_are.format(_mid_sentence(title, words)), rest + items[12:], words)
     return title, bullets[:12], notes
 
 
@@ -538,12 +561,12 @@ def _action_bullet(action: ActionItem) -> str:
     return text
 
 
-def _notes(opening: str, sentences: list[str]) -> str:
+def _notes(opening: str, sentences: list[str], words: Phrases) -> str:
     notes = opening
     for sentence in sentences:
         if len(notes) + 1 + len(sentence) > MAX_NOTES_CHARS:
             break
-        notes = f"{notes} {sentence}"
+        notes = words.sentences(notes, sentence)
     return notes
 
 
@@ -569,6 +592,11 @@ def _as_sentence(text: str) -> str:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
+
+
+def _mid_sentence(title: str, words: Phrases) -> str:
+    """One of our titles mid-sentence: "action items", but German nouns keep their capital."""
+    return title if words.code == "de" else title.lower()
 
 
 def _decap(text: str) -> str:

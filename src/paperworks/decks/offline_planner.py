@@ -4,32 +4,45 @@ Pure and deterministic: the same request always gives the same plan. It is what 
 no language model is configured, and what pads a model's plan that came back short.
 
 It reads the prompt into phrases (list items, sentences, clauses, "a, b and c" lists), each with
-the heading it stood under, deals them out over the content slides, and fills the slides the
-prompt has no material for with generic but topic-specific structure ("Why <topic> matters",
-"Key facts about <topic>", ...). Connective text (agenda, fillers, speaker notes) is English.
+the heading it stood under, and deals them out over the content slides. It makes no more slides
+than the prompt has material for (up to the count asked): with no model, nothing else it could
+say would be true of the topic. The title slide's notes say once that the deck was planned
+offline. Connective text (agenda, closing, speaker notes) is in the deck's language (see
+`phrasebook`); the material stays as the prompt wrote it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from paperworks.decks.document_summary import document_plan, is_document
-from paperworks.decks.plan import MAX_BULLETS, MAX_SLIDES, Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.decks.phrasebook import ENGLISH, Phrases, phrases_for
+from paperworks.decks.plan import (
+    MAX_BULLET_CHARS,
+    MAX_BULLETS,
+    MAX_NOTES_CHARS,
+    MAX_SLIDES,
+    MAX_TITLE_CHARS,
+    Layout,
+    OutlineRequest,
+    Slide,
+    SlidePlan,
+)
 from paperworks.decks.sides import two_sides
 
 X = TypeVar("X")
 
 MAX_CONTENT_BULLETS = 5
 TITLE_WORDS = 6  # a longer phrase is cut to this many words to title a slide
-WHOLE_TITLE_WORDS = 5  # a phrase up to this long titles a slide as it is
-TOPIC_WORDS = 8
+WHOLE_TITLE_WORDS = 5  # a phrase up to this long titles a slide as it is: a term, not a statement
+MAX_HEADLINE_WORDS = 8  # a clause up to this long titles a slide whole, not cut mid-phrase
+TOPIC_WORDS = 12  # the deck's title: the prompt's first phrase, up to this long
 SHORT_TOPIC_WORDS = 4  # a topic that fits in a template title ("Why <topic> matters")
-SHORT_PHRASE_WORDS = 3  # a bare term ("pricing"), not a statement
-MAX_TITLE_CHARS = 80
-MAX_BULLET_CHARS = 220
-MAX_NOTES_CHARS = 4000
+TERM_CJK_CHARS = 12  # a term in Chinese or Japanese, which does not space its words
+JOINED_TITLE_CHARS = 60  # "Causes, effects and solutions": bare terms that title their slide
+CJK_TITLE_CHARS = 20  # a longer clause titles a slide by its first part
 # A quote slide needs a phrase worth quoting: a whole statement, not a list item.
 QUOTE_MIN_WORDS = 6
 QUOTE_MAX_WORDS = 40
@@ -46,20 +59,42 @@ _CLAUSE_BREAK = re.compile(r",\s+|\uff0c|\u3001|\s+[\u2013\u2014]\s+|\s+-\s+")
 _LONG_CLAUSE_BREAK = re.compile(r"\s+(?:and|but|while|whereas|because|so that)\s+", re.I)
 _TITLE_BREAK = re.compile(r"[,;:(\uff0c\uff1a]|\s[\u2013\u2014-]\s")
 _LIST_SEPARATOR = re.compile(r",\s*|;\s*|\uff0c|\u3001|\s+(?:and|or|&)\s+", re.I)
-_LEADING_CONJUNCTION = re.compile(r"^(?:and|or|also|then|plus)\s+", re.I)
+_TITLE_CONJUNCTION = re.compile(
+    r"\s+(?:and|but|while|und|aber|sowie|et|mais|y|pero|e|mas|ma)\s+", re.I
+)
+_LEADING_CJK_CONJUNCTION = re.compile(r"^(?:以及|并且|而且|还有|和|与|及|そして|また|さらに)")
+_LEADING_CONJUNCTION = re.compile(
+    r"^(?:and|or|also|then|plus|und|oder|sowie|et|ou|puis|y|e|ed|oppure|pero|mas|mais|ma)\s+", re.I
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _TRAILING_PUNCTUATION = ".!?;:,\u3002\uff01\uff1f\uff1b\uff1a\uff0c"
 # "Create a 10-slide presentation about ..." -> "...": the request, not the topic.
 _REQUEST_PREFIX = re.compile(
     r"^(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?"
     r"(?P<verb>(?:create|make|build|generate|write|prepare|design|draft|produce|put together|"
-    r"give me|i need|we need|i want|we want|help me (?:with|make|write|create))\s+)?"
+    r"give me|give|hold|run|i need|we need|i want|we want|help me (?:with|make|write|create))\s+)?"
     r"(?:(?:a|an|the|some|my|our|me)\s+)*"
     r"(?:(?:\d+[- ]?(?:slides?|minutes?|min)|short|brief|quick|simple|detailed|"
     r"engaging|professional)[ ,-]+)*"
     r"(?P<noun>(?:slide\s+|pitch\s+)?(?:presentation|deck|slideshow|slides|talk|pitch|"
     r"overview|introduction|intro|lecture|workshop|webinar|briefing|keynote|training|"
     r"lesson)\s+)?"
-    r"(?:(?:about|on|covering|regarding|introducing|explaining|describing|of)\s+)?",
+    r"(?:(?:(?:to|for)(?:\s+\S+){1,4}?\s+)?"  # "to high school students", only before "about"
+    r"(?:about|on|covering|regarding|introducing|explaining|describing|of)\s+)?",
+    re.I,
+)
+# The same request in the other deck languages: "Erstelle eine Präsentation für Grundschüler über
+# X", "Présentation sur X", "Presentazione per il consiglio comunale sulle X" -> "X".
+_REQUEST_ELSEWHERE = re.compile(
+    r"^(?:bitte\s+)?(?P<verb>(?:erstelle|erstellen sie|mache?|schreibe|bereite|gestalte|crée|"
+    r"créer|créez|fais|faites|prépare|préparez|crea|crear|haz|hacer|prepara|preparar|crie|"
+    r"criar|faça|fazer|prepare|creare|fai|fare|preparare)\s+(?:mir\s+|uns\s+)?)?"
+    r"(?:(?:eine?n?|une?|una?|uma?|uno)\s+)?(?:(?:kurze[n]?|courte|breve)\s+)?"
+    r"(?P<noun>(?:präsentation|vortrag|foliensatz|schulung|présentation|exposé|diaporama|"
+    r"formation|presentación|charla|exposición|apresentação|palestra|presentazione|"
+    r"lezione|relazione)\s+)"
+    r"(?:(?:für|pour|para|per)(?:\s+\S+){1,3}?\s+)?"
+    r"(?:über|zum|zur|zu|sur|à propos de|sobre|acerca de|sul|sulla|sulle|sui|sugli|su)\s+",
     re.I,
 )
 # "Explain how pricing works" -> "how pricing works": the prompt's words, without the request.
@@ -70,9 +105,13 @@ _INSTRUCTION_PREFIX = re.compile(
     r"introduce|highlight|review|summari[sz]e|explore|look at|list|go over)\s+)",
     re.I,
 )
+_CJK_INSTRUCTION = re.compile(r"^(?:请)?(?:介绍一下|介绍|讲解|讲一讲|说明|解释|谈谈)(?=\S{2})")
 # A heading that only announces a list ("Cover these points:") names nothing.
 _EMPTY_HEADING = re.compile(
-    r"^(?:these|the following|following|some|a few|points?|topics?)\b", re.I
+    r"^(?:these|the following|following|some|a few|points?|topics?|themen|punkte|inhalte?|"
+    r"thèmes|sujets|points|temas|puntos|tópicos|temi|punti|contenuti|"
+    r"(?:主要)?内容|要点|主题|テーマ|内容)(?:\b|$)",
+    re.I,
 )
 # "Climate change in the Arctic" -> "Climate change": short enough for a template title.
 _TOPIC_QUALIFIER = re.compile(r"\s(?:for|to|in|at|with|about|during|among|within)\s", re.I)
@@ -84,228 +123,30 @@ _TRAILING_STOPWORDS = frozenset({
     "its", "this", "these", "those", "into", "than", "then", "without", "within", "about",
     "over", "under", "between", "through", "across", "after", "before", "during", "while",
     "because", "rather", "but", "not", "so", "such", "like", "via", "per", "if", "when", "how",
+    # Articles, prepositions and conjunctions of the other Latin-script deck languages, but for
+    # words that also end English titles ("die", "do", "no", "MIT").
+    "der", "das", "dem", "des", "ein", "eine", "einen", "einem", "einer", "eines", "und",
+    "oder", "aber", "von", "zu", "zum", "zur", "im", "auf", "für", "bei", "aus", "nach", "über",
+    "unter", "vom", "durch", "dass", "als", "wie",
+    "le", "la", "les", "une", "du", "de", "et", "ou", "mais", "avec", "pour", "par", "dans",
+    "au", "aux", "à", "en", "d", "l", "qu", "que", "qui", "ce", "cette", "ces", "leur", "leurs",
+    "el", "los", "las", "un", "una", "unos", "unas", "y", "e", "pero", "para", "por", "del",
+    "al", "su", "sus", "sobre", "entre", "os", "um", "uma", "em", "na", "nos", "nas", "da",
+    "dos", "ao", "aos", "pelo", "pela", "seu", "sua", "il", "gli", "uno", "nel",
+    "nella", "nei", "nelle", "della", "dei", "delle", "di", "dal", "dalla", "alla", "ai", "che",
+    "sul", "sulla", "sulle", "ed", "con", "sin", "sans", "ohne", "sem", "senza",
 })
 # Lower-cased at the start of a phrase quoted mid-sentence: never a name.
 _FUNCTION_WORDS = frozenset({
     "a", "an", "the", "what", "why", "how", "when", "where", "who", "which", "our", "we", "it",
     "its", "this", "that", "these", "those", "there", "each", "every", "some", "more", "most",
     "many", "few", "key", "common", "main", "new", "first", "in", "for", "questions",
+    "der", "die", "das", "ein", "eine", "le", "la", "les", "un", "une", "el", "los", "las",
+    "una", "o", "os", "as", "um", "uma", "il", "lo", "gli", "uno",
 })
 # fmt: on
 
-# (title with the topic, title without it, bullets): {t} is the topic, {a} the audience.
-_TOPIC_TEMPLATES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    (
-        "Why {t} matters",
-        "Why this matters",
-        (
-            "What {t} is, in one sentence",
-            "Who it affects, and how",
-            "What changes when it is done well",
-            "The cost of ignoring it",
-        ),
-    ),
-    (
-        "Key facts about {t}",
-        "Key facts",
-        (
-            "Where {t} comes from",
-            "The numbers that describe it today",
-            "Common misconceptions",
-            "What the evidence says",
-        ),
-    ),
-    (
-        "How {t} works",
-        "How it works",
-        (
-            "The main parts of {t}",
-            "How the parts fit together",
-            "A simple example from start to finish",
-            "Where it usually goes wrong",
-        ),
-    ),
-    (
-        "{t} in practice",
-        "In practice",
-        (
-            "A real-world example",
-            "What worked and what did not",
-            "Lessons others have learned",
-            "What we can reuse",
-        ),
-    ),
-    (
-        "Benefits and opportunities",
-        "Benefits and opportunities",
-        (
-            "What {t} offers {a}",
-            "Quick wins",
-            "Long-term gains",
-            "Opportunities that are easy to miss",
-        ),
-    ),
-    (
-        "Challenges and risks",
-        "Challenges and risks",
-        (
-            "Common obstacles with {t}",
-            "Costs and trade-offs",
-            "Risks to watch",
-            "How to reduce them",
-        ),
-    ),
-    (
-        "Getting started with {t}",
-        "Getting started",
-        ("First steps", "Skills, tools and resources", "Who to involve", "A realistic first goal"),
-    ),
-    (
-        "Measuring success",
-        "Measuring success",
-        (
-            "What to measure",
-            "Targets and milestones",
-            "How to report progress",
-            "When to change course",
-        ),
-    ),
-    (
-        "What's next for {t}",
-        "What's next",
-        ("Trends to watch", "Open questions", "Where to learn more", "Our next steps"),
-    ),
-    (
-        "A short history of {t}",
-        "A short history",
-        ("Where it started", "Key milestones", "What changed recently", "Where it stands today"),
-    ),
-    (
-        "Key terms and concepts",
-        "Key terms and concepts",
-        (
-            "The vocabulary of {t}",
-            "Concepts that are easy to confuse",
-            "A one-line definition of each",
-            "Where to look them up",
-        ),
-    ),
-    (
-        "Who is involved",
-        "Who is involved",
-        (
-            "The main players in {t}",
-            "What each of them wants",
-            "How they work together",
-            "Where their interests differ",
-        ),
-    ),
-    (
-        "Common myths about {t}",
-        "Common myths",
-        (
-            "The myth most people believe",
-            "What is actually true",
-            "Why the myth persists",
-            "How to explain the difference",
-        ),
-    ),
-    (
-        "Best practices",
-        "Best practices",
-        (
-            "What experienced people do differently",
-            "Habits worth copying",
-            "Mistakes to avoid",
-            "A simple checklist",
-        ),
-    ),
-    (
-        "A worked example",
-        "A worked example",
-        ("The situation", "The approach taken", "The result", "What to do differently next time"),
-    ),
-    (
-        "Comparing the options",
-        "Comparing the options",
-        (
-            "The main approaches to {t}",
-            "Strengths of each",
-            "Weaknesses of each",
-            "When to choose which",
-        ),
-    ),
-    (
-        "Tools and resources",
-        "Tools and resources",
-        (
-            "Tools that help with {t}",
-            "Guides and references",
-            "Communities and experts",
-            "What they cost",
-        ),
-    ),
-    (
-        "Costs and effort",
-        "Costs and effort",
-        ("Time it takes", "Money it takes", "People it takes", "Where to save"),
-    ),
-    (
-        "Timeline and milestones",
-        "Timeline and milestones",
-        ("Where things stand now", "The next milestone", "Dependencies", "What could cause delays"),
-    ),
-    (
-        "Roles and responsibilities",
-        "Roles and responsibilities",
-        (
-            "Who decides",
-            "Who does the work",
-            "Who needs to be informed",
-            "How everyone stays in sync",
-        ),
-    ),
-    (
-        "Frequently asked questions",
-        "Frequently asked questions",
-        (
-            "Is {t} right for us?",
-            "How long does it take?",
-            "What does it cost?",
-            "Where do we start?",
-        ),
-    ),
-    (
-        "Lessons learned",
-        "Lessons learned",
-        ("What surprised us", "What to repeat", "What to change", "Advice for others"),
-    ),
-    (
-        "Key takeaways",
-        "Key takeaways",
-        (
-            "The one idea to remember about {t}",
-            "What it means for {a}",
-            "What to do next",
-            "Where to find help",
-        ),
-    ),
-    (
-        "Further reading",
-        "Further reading",
-        ("Introductions to {t}", "In-depth sources", "People to follow", "Places to practise"),
-    ),
-)
-_SECTION_NAMES = {
-    2: ("Background and context", "Details and next steps"),
-    3: ("Background and context", "The core ideas", "Putting it into practice"),
-}
-_NOTE_OPENERS = (
-    "This slide is about {t}.",
-    "Let's look at {t}.",
-    "Now to {t}.",
-    "Next up: {t}.",
-)
+_TOPIC = "\0topic"  # the heading of a list under "Topics:": the prompt's topic itself
 _CONTENT_LAYOUTS = frozenset({Layout.bullets, Layout.bullets_image, Layout.two_columns})
 
 
@@ -313,6 +154,7 @@ _CONTENT_LAYOUTS = frozenset({Layout.bullets, Layout.bullets_image, Layout.two_c
 class _Phrase:
     text: str  # as the prompt wrote it, trimmed
     heading: str | None  # the "Heading:" the prompt put it under, if any
+    listed: bool = False  # an item of a list, not a sentence: its neighbours are its peers
 
 
 @dataclass
@@ -320,6 +162,12 @@ class _Run:
     heading: str | None
     phrases: list[_Phrase]
     slots: int = 1
+
+    @property
+    def least(self) -> int:
+        """Phrases a slide of this run needs."""
+        statements = not any(p.listed or _is_term(p.text) for p in self.phrases)
+        return 1 if self.heading is None and statements else 2
 
 
 @dataclass(frozen=True)
@@ -334,6 +182,13 @@ class _Content:
 
     def said_title(self) -> str:
         return self.spoken_title or _decap(_unstop(self.title))
+
+    def with_point(self, bullet: str, spoken: str, *, at_start: bool = False) -> _Content:
+        """This slide with one more bullet (`spoken`: as it reads mid-sentence)."""
+        bullets, said = [*self.bullets], [*self.said()]
+        bullets.insert(0 if at_start else len(bullets), bullet)
+        said.insert(0 if at_start else len(said), spoken)
+        return replace(self, bullets=bullets, spoken=said)
 
     def said(self) -> list[str]:
         if self.spoken is not None:
@@ -355,53 +210,65 @@ class _Topic:
 
 
 def offline_plan(request: OutlineRequest) -> SlidePlan:
-    """A plan of exactly `request.slide_count` slides (1..30) from the prompt alone."""
+    """A plan of at most `request.slide_count` slides (1..30) from the prompt alone: as many as
+    the prompt has material for, framed by a title slide, an agenda and a closing slide."""
     count = request.slide_count
     if not 1 <= count <= MAX_SLIDES:
         raise ValueError(f"slide_count must be between 1 and {MAX_SLIDES}")
+    words = phrases_for(request.language, request.prompt)
     # A pasted document is summarised, not cut by position (issue 17).
-    if is_document(request.prompt) and (summarised := document_plan(request)) is not None:
+    if is_document(request.prompt) and (summarised := document_plan(request, words)) is not None:
+        _say_planned_offline(summarised.slides[0], len(summarised.slides), count, words)
         return summarised
     topic, phrases = _read_prompt(request.prompt)
     audience = " ".join((request.audience or "").split()) or None
     deck_title = _clip(_cap(topic.full), MAX_TITLE_CHARS)
 
-    has_agenda, has_closing = count >= 4, count >= 2
-    body = count - 1 - has_agenda - has_closing
-    sections = 3 if body >= THREE_SECTIONS_FROM else 2 if body >= SECTIONS_FROM else 0
-    quote = _quotable(phrases) if body - sections >= QUOTE_FROM else None
-    contents = _contents(phrases, body - sections - (quote is not None), topic, audience)
+    room = count - 1 - (count >= 4) - (count >= 2)  # beside the title, agenda and closing
+    sections = 3 if room >= THREE_SECTIONS_FROM else 2 if room >= SECTIONS_FROM else 0
+    contents = _contents(phrases, room - sections, topic, words)
+    if len(contents) < room - sections:
+        sections = 0  # the prompt does not fill the deck: no dividers in a short one
+        contents = _contents(phrases, room, topic, words)
+    has_agenda = count >= 4 and len(contents) >= 2
+    if count >= 4 and not has_agenda:
+        contents = _contents(phrases, room + 1, topic, words)  # an agenda of one item is not
 
-    slides = [_title_slide(deck_title, topic, request.tone, audience)]
+    slides = [_title_slide(deck_title, topic, request.tone, audience, words)]
     section_titles: list[str] = []
     position = 0
     for number, part in enumerate(_split_evenly(contents, sections) if sections else [contents]):
         if sections:
-            name = _SECTION_NAMES[sections][number]
+            name = words.sections[sections - 2][number]
             section_titles.append(name)
             line = " · ".join(content.title for content in part[:3])
             said = [content.said_title() for content in part[:3]]
             slides.append(
-                _slide(Layout.section, name, [line] if line else [], topic.full, said=said)
+                _slide(Layout.section, name, [line] if line else [], topic.full, words, said=said)
             )
         for content in part:
-            slides.append(_content_slide(content, position, topic))
+            slides.append(_content_slide(content, position, topic, words))
             position += 1
-    if quote is not None:
-        slides.append(_slide(Layout.quote, "Key message", [_cap(quote)], topic.full))
     if has_agenda:
         if section_titles:
-            agenda, said = section_titles, [_lower_first(name) for name in section_titles]
+            agenda, said = section_titles, [_ours(name, words) for name in section_titles]
         else:
             agenda = [content.title for content in contents]
             said = [content.said_title() for content in contents]
-        slides.insert(1, _slide(Layout.agenda, "Agenda", agenda, topic.full, said=said))
-    if has_closing:
+        slides.insert(1, _slide(Layout.agenda, words.agenda, agenda, topic.full, words, said=said))
+    if count >= 2:
         recap = [content.said_title() for content in contents[:3]]
-        recap = recap or [_headline(phrase.text) for phrase in phrases[:3]]
-        slides.append(_closing_slide(recap, topic.full))
-    assert len(slides) == count, (len(slides), count)
+        slides.append(_closing_slide(recap, topic.full, words))
+    _say_planned_offline(slides[0], len(slides), count, words)
     return SlidePlan(title=deck_title, slides=slides)
+
+
+def _say_planned_offline(title_slide: Slide, made: int, asked: int, words: Phrases) -> None:
+    """The deck says once, in the title slide's notes, that no model wrote it (issue 17)."""
+    said = [title_slide.notes, words.offline]
+    if made < asked:
+        said.append(words.fewer.format(made=made, asked=asked))
+    title_slide.notes = _clip(words.sentences(*said), MAX_NOTES_CHARS)
 
 
 def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -> Slide:
@@ -412,21 +279,26 @@ def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -
     slide = plan.slides[index]
     wants = _Wishes.read(instruction)
     topic = _topic_of(plan.title)
+    words = phrases_for(None, _plan_text(plan))
     variant = index + 1 + len(slide.notes) % 3  # other words than the notes the slide had
 
     if slide.layout is Layout.agenda:
         bullets = agenda_bullets(plan) or list(slide.bullets)
         # Rewritten from the plan as it is now: titles may have been edited since.
-        return _slide(Layout.agenda, slide.title, bullets, plan.title, index=index, variant=variant)
+        return _slide(
+            Layout.agenda, slide.title, bullets, plan.title, words, index=index, variant=variant
+        )
     if slide.layout is Layout.closing:
         recap = [_decap(s.title) for s in plan.slides if s.layout in _CONTENT_LAYOUTS][:3]
-        closing = _closing_slide(recap, plan.title)
+        closing = _closing_slide(recap, plan.title, words)
         return closing.model_copy(update={"index": index, "title": slide.title})
     if slide.layout in (Layout.title, Layout.section, Layout.quote):
         bullets = list(slide.bullets)
         if wants.shorter and bullets:
             bullets = [_shorten(bullets[0])]
-        return _slide(slide.layout, slide.title, bullets, plan.title, index=index, variant=variant)
+        return _slide(
+            slide.layout, slide.title, bullets, plan.title, words, index=index, variant=variant
+        )
 
     bullets = [bullet for bullet in slide.bullets if bullet.strip()]
     if wants.shorter:
@@ -434,18 +306,17 @@ def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -
         bullets = [_cap(_shorten(bullet)) for bullet in bullets[:keep]]
     elif wants.longer:
         said = {bullet.casefold() for bullet in bullets}
-        fillers = [_cap(filler) for filler in _fillers(slide.title, topic)]
-        more = [filler for filler in fillers if filler.casefold() not in said]
+        more = [filler for filler in words.fillers if filler.casefold() not in said]
         bullets = [*bullets, *more][: max(len(bullets), min(len(bullets) + 2, 6))]
     elif len(bullets) >= 2 and not wants.example and two_sides(slide.title, bullets) is None:
         bullets = [*bullets[1:], bullets[0]]  # (the two sides of a comparison keep their order)
     if wants.example:
-        example = f"For example: how {_decap(slide.title)} plays out in practice"
+        example = words.example.format(_decap(slide.title))
         bullets = [*bullets[: MAX_BULLETS - 1], example]
-    for filler in _fillers(slide.title, topic):
+    for filler in words.fillers:
         if len(bullets) >= 2:
             break
-        bullets.append(_cap(filler))
+        bullets.append(filler)
 
     layout = slide.layout
     if wants.no_image:
@@ -467,17 +338,24 @@ def offline_slide(plan: SlidePlan, index: int, instruction: str | None = None) -
         layout=layout,
         title=slide.title,
         bullets=content.bullets,
-        notes=_content_notes(content, layout, variant),
+        notes=_content_notes(content, layout, variant, words),
         image_prompt=image_prompt,
     )
 
 
 def speaker_notes(slide: Slide, deck_title: str) -> str:
-    """Notes a presenter could say for `slide`, written from its title and bullets."""
+    """Notes a presenter could say for `slide`, written from its title and bullets, in the
+    language they are written in."""
+    words = phrases_for(None, " ".join([deck_title, slide.title, *slide.bullets]))
     if slide.layout in _CONTENT_LAYOUTS:
         content = _Content(title=slide.title, bullets=list(slide.bullets))
-        return _content_notes(content, slide.layout, slide.index)
-    return _slide(slide.layout, slide.title, list(slide.bullets), deck_title).notes
+        return _content_notes(content, slide.layout, slide.index, words)
+    return _slide(slide.layout, slide.title, list(slide.bullets), deck_title, words).notes
+
+
+def _plan_text(plan: SlidePlan) -> str:
+    """What a plan says, to tell its language by."""
+    return " ".join([plan.title, *(" ".join([s.title, *s.bullets]) for s in plan.slides)])
 
 
 def agenda_bullets(plan: SlidePlan) -> list[str]:
@@ -498,17 +376,17 @@ def _read_prompt(prompt: str) -> tuple[_Topic, list[_Phrase]]:
     heading: str | None = None
     for line in lines:
         if marker := _LIST_MARKER.match(line):
-            found.extend(_Phrase(text, heading) for text in _clauses(line[marker.end() :]))
+            found.extend(_Phrase(t, heading, True) for t in _clauses(line[marker.end() :]))
             continue
         if line.endswith((":", "\uff1a")) and len(line.split()) <= 10:
             heading = _strip_instruction(_clean(line))
-            heading = None if not heading or _EMPTY_HEADING.match(heading) else heading
+            heading = _TOPIC if heading and _EMPTY_HEADING.match(heading) else heading or None
             continue
         heading = None
         for sentence in _SENTENCE_END.split(line):
             head, items = _listed(sentence)
             if items:
-                found.extend(_Phrase(item, head) for item in items)
+                found.extend(_Phrase(item, head, True) for item in items)
             else:
                 found.extend(_Phrase(text, None) for text in _clauses(sentence))
 
@@ -525,11 +403,26 @@ def _read_prompt(prompt: str) -> tuple[_Topic, list[_Phrase]]:
         text = _clip(_clean(_strip_instruction(phrase.text)), MAX_BULLET_CHARS)
         if index == 0 and not starts_with_list:
             text = _clean(_strip_request(text)) or text
+            # "<topic>: the first point" when the sentence was too long to read as a list.
+            lead = f"{topic.full}:".casefold()
+            text = text[len(lead) :].strip() if text.casefold().startswith(lead) else text
         if len(text) < 2 or text.casefold() in seen:
             continue
         seen.add(text.casefold())
-        phrases.append(_Phrase(text, phrase.heading))
+        phrases.append(_Phrase(text, _heading_of(phrase.heading, topic), phrase.listed))
     return topic, phrases
+
+
+def _heading_of(heading: str | None, topic: _Topic) -> str | None:
+    """A list's heading as a slide title: the topic's own list ("<topic>: a, b, c") is headed by
+    the topic; another heading too long for a title is cut to one."""
+    if heading == _TOPIC:
+        return topic.full
+    if heading is None or len(heading.split()) <= TITLE_WORDS:
+        return heading
+    if topic.full.casefold() in _strip_request(heading).casefold():
+        return topic.full
+    return _headline(heading)
 
 
 def _topic_of(text: str) -> _Topic:
@@ -555,14 +448,15 @@ def _listed(sentence: str) -> tuple[str | None, list[str]]:
     if has_colon:
         head, tail = sentence.split(":", 1)
         head = _strip_instruction(_clean(head))
-        if not head or _EMPTY_HEADING.match(head) or len(head.split()) > TITLE_WORDS:
+        if not head or _EMPTY_HEADING.match(head):
             head = None
         limit = 12
     else:
         tail = _strip_instruction(sentence)
-        limit = 4
+        # "Explain a, b and c" announces a list; a bare sentence lists only short items.
+        limit = 8 if tail != sentence else 4
     items = [
-        _LEADING_CONJUNCTION.sub("", part).strip()
+        _unjoined(part)
         for part in _LIST_SEPARATOR.split(tail.strip().rstrip(_TRAILING_PUNCTUATION))
     ]
     items = [item for item in items if item]
@@ -582,7 +476,7 @@ def _clauses(sentence: str) -> list[str]:
         return [sentence]
     pieces: list[str] = []
     for clause in _CLAUSE_BREAK.split(sentence):
-        clause = _LEADING_CONJUNCTION.sub("", clause.strip())
+        clause = _unjoined(clause)
         if len(clause.split()) > 18:
             pieces.extend(p.strip() for p in _LONG_CLAUSE_BREAK.split(clause) if p.strip())
         elif clause:
@@ -600,41 +494,50 @@ def _clauses(sentence: str) -> list[str]:
 # --- dealing the phrases out over slides --------------------------------------------------------
 
 
-def _contents(
-    phrases: list[_Phrase], count: int, topic: _Topic, audience: str | None
-) -> list[_Content]:
-    """Exactly `count` content slides: the prompt's material first, then topic templates."""
+def _contents(phrases: list[_Phrase], count: int, topic: _Topic, words: Phrases) -> list[_Content]:
+    """At most `count` content slides, made of the prompt's material only."""
     if count <= 0:
         return []
-    from_prompt = [_group_content(title, group, topic) for title, group in _groups(phrases, count)]
-    taken = {content.title.casefold() for content in from_prompt}
-    templates = [t for t in _templates(topic, audience) if t.title.casefold() not in taken]
-    missing = count - len(from_prompt)
-    fillers = [templates[i % len(templates)] for i in range(missing)]
-    if missing >= 2 and from_prompt:
-        # "Why it matters" opens; the prompt's own material follows; the rest closes.
-        return [fillers[0], *from_prompt, *fillers[1:]]
-    return [*from_prompt, *fillers]
+    contents: list[_Content] = []
+    for title, group in _groups(phrases, count, words):
+        content = _group_content(title, group, topic, words)
+        if not content.bullets and contents and len(contents[-1].bullets) < MAX_CONTENT_BULLETS:
+            # A bare term with nothing to say under it is a point of the slide before.
+            contents[-1] = contents[-1].with_point(content.title, content.said_title())
+        else:
+            contents.append(content)
+    if len(contents) >= 2 and not contents[0].bullets:
+        first, second = contents[0], contents[1]
+        contents[:2] = [second.with_point(first.title, first.said_title(), at_start=True)]
+    return contents
 
 
-def _groups(phrases: list[_Phrase], count: int) -> list[tuple[str | None, list[_Phrase]]]:
+def _groups(
+    phrases: list[_Phrase], count: int, words: Phrases
+) -> list[tuple[str | None, list[_Phrase]]]:
     """At most `count` (title, phrases) groups of consecutive phrases, following the prompt's
     headings: a heading's items stay together unless there are slides to spare."""
     runs: list[_Run] = []
     for phrase in phrases:
-        if runs and runs[-1].heading == phrase.heading:
-            runs[-1].phrases.append(phrase)
+        # Without a heading, bare terms ("causes, effects") and statements go to separate slides.
+        last = runs[-1] if runs else None
+        same = last is not None and last.heading == phrase.heading
+        if same and last is not None and phrase.heading is None:
+            before = last.phrases[-1]
+            same = before.listed == phrase.listed and (
+                phrase.listed or _is_term(before.text) == _is_term(phrase.text)
+            )
+        if same and last is not None:
+            last.phrases.append(phrase)
         else:
             runs.append(_Run(heading=phrase.heading, phrases=[phrase]))
     if len(runs) > count:
         chunks = _split_evenly(phrases, count)
         return [(_shared_heading(chunk), chunk) for chunk in chunks]
     # Spare slides go, one at a time, to the run with the most phrases per slide, as long as
-    # each slide keeps enough: two phrases under a heading, one otherwise.
+    # each slide keeps enough: two phrases, or one long enough to give a title and a bullet.
     while sum(run.slots for run in runs) < count:
-        open_runs = [
-            run for run in runs if len(run.phrases) / (run.slots + 1) >= (2 if run.heading else 1)
-        ]
+        open_runs = [run for run in runs if len(run.phrases) / (run.slots + 1) >= run.least]
         if not open_runs:
             break
         busiest = max(open_runs, key=lambda run: len(run.phrases) / run.slots)
@@ -645,7 +548,7 @@ def _groups(phrases: list[_Phrase], count: int) -> list[tuple[str | None, list[_
             if run.heading is None or number == 0:
                 groups.append((run.heading, chunk))
             else:
-                groups.append((f"{run.heading} (continued)", chunk))
+                groups.append((words.continued.format(run.heading), chunk))
     return groups
 
 
@@ -654,26 +557,28 @@ def _shared_heading(phrases: list[_Phrase]) -> str | None:
     return phrases[0].heading if len(headings) == 1 else None
 
 
-def _group_content(heading: str | None, group: list[_Phrase], topic: _Topic) -> _Content:
+def _group_content(
+    heading: str | None, group: list[_Phrase], topic: _Topic, words: Phrases
+) -> _Content:
     texts = [phrase.text for phrase in group]
-    if heading is None and 2 <= len(texts) <= 3 and all(_is_short(text) for text in texts):
+    about_topic = heading is not None and words.unrepeated(heading, topic.full) != heading
+    peers = (heading is None or about_topic) and len(texts) >= 2
+    peers = peers and all(phrase.listed or _is_term(phrase.text) for phrase in group)
+    short = len(texts) <= 3 and all(_is_term(text) for text in texts)
+    if peers and short and len(words.join(texts)) <= JOINED_TITLE_CHARS:
         # A few bare terms ("causes", "effects"): together they name the slide.
-        link = f"how they connect to {topic.short}" if topic.short else "how they fit together"
-        spoken = [*texts, link]
         return _Content(
-            title=_clip(_cap(_join(texts)), MAX_TITLE_CHARS),
-            bullets=[_cap(text) for text in spoken],
-            spoken_title=_join(texts),
-            spoken=spoken,
+            title=_clip(_cap(words.join(texts)), MAX_TITLE_CHARS),
+            bullets=[_cap(text) for text in texts],
+            spoken_title=words.join(texts),
+            spoken=texts,
         )
-    subject = heading or texts[0]
     spoken_title = heading or _headline(texts[0])
+    spoken_title = words.unrepeated(spoken_title, topic.full)  # not the deck's title again
     title = _clip(_cap(spoken_title), MAX_TITLE_CHARS)
-    if texts[0].casefold() == spoken_title.casefold():
-        texts = texts[1:]  # the title already says it
+    if texts[0].casefold() == spoken_title.casefold() and not peers:
+        texts = texts[1:]  # the title already says it (a list's first item stays one of its items)
     spoken = texts[:MAX_CONTENT_BULLETS]
-    if len(spoken) < 2:
-        spoken += _fillers(subject, topic)[: 3 - len(spoken)]
     return _Content(
         title=title,
         bullets=[_cap(text) for text in spoken],
@@ -681,40 +586,6 @@ def _group_content(heading: str | None, group: list[_Phrase], topic: _Topic) -> 
         spoken_title=spoken_title,
         spoken=spoken,
     )
-
-
-def _templates(topic: _Topic, audience: str | None) -> list[_Content]:
-    values = {"t": topic.mention, "a": audience or "the people involved"}
-    contents: list[_Content] = []
-    for with_topic, without, bullets in _TOPIC_TEMPLATES:
-        # Our own words: lower case reads right mid-sentence, unless the topic comes first.
-        title = _lower_first(with_topic).format(t=topic.short) if topic.short else without
-        spoken = [_lower_first(bullet).format(**values) for bullet in bullets]
-        contents.append(
-            _Content(
-                title=_clip(_cap(title), MAX_TITLE_CHARS),
-                bullets=[_cap(text) for text in spoken],
-                spoken_title=_lower_first(title) if not topic.short else title,
-                spoken=spoken,
-            )
-        )
-    return contents
-
-
-def _fillers(subject: str, topic: _Topic) -> list[str]:
-    """Bullets for a slide the prompt gave only a title's worth of words for."""
-    fillers = ["why it matters", "a concrete example", "key points to remember"]
-    if topic.short and _is_short(subject) and subject.casefold() != topic.full.casefold():
-        fillers.insert(0, f"{subject} in the context of {topic.short}")
-    return fillers
-
-
-def _quotable(phrases: list[_Phrase]) -> str | None:
-    candidates = [
-        p.text for p in phrases if QUOTE_MIN_WORDS <= len(p.text.split()) <= QUOTE_MAX_WORDS
-    ]
-    # The longest statement says the most; the earliest wins a tie.
-    return max(candidates, key=lambda text: len(text.split()), default=None)
 
 
 def _split_evenly(items: list[X], parts: int) -> list[list[X]]:
@@ -731,25 +602,28 @@ def _split_evenly(items: list[X], parts: int) -> list[list[X]]:
 # --- slides and their notes ---------------------------------------------------------------------
 
 
-def _title_slide(title: str, topic: _Topic, tone: str | None, audience: str | None) -> Slide:
+def _title_slide(
+    title: str, topic: _Topic, tone: str | None, audience: str | None, words: Phrases
+) -> Slide:
     tone = " ".join((tone or "").split()) or None
     subtitle: str | None = None
-    if tone:
+    if tone and words is ENGLISH:
         subtitle = f"{_article(tone)} {tone} overview" + (f" for {audience}" if audience else "")
     elif audience:
-        subtitle = f"For {audience}"
-    return _slide(Layout.title, title, [subtitle] if subtitle else [], topic.full)
+        # Elsewhere the tone is left out: "a {tone} overview" would need the tone's gender.
+        subtitle = words.for_audience.format(audience)
+    return _slide(Layout.title, title, [subtitle] if subtitle else [], topic.full, words)
 
 
-def _closing_slide(recap: list[str], topic: str) -> Slide:
+def _closing_slide(recap: list[str], topic: str, words: Phrases) -> Slide:
     """`recap`: titles as they read mid-sentence."""
-    bullets = ["Questions and discussion"]
+    bullets = [words.questions]
     if recap:
-        bullets.append("Recap: " + ", ".join(recap))
-    return _slide(Layout.closing, "Thank you", bullets, topic, said=recap)
+        bullets.append(words.recap.format(words.comma.join(recap)))
+    return _slide(Layout.closing, words.thanks, bullets, topic, words, said=recap)
 
 
-def _content_slide(content: _Content, position: int, topic: _Topic) -> Slide:
+def _content_slide(content: _Content, position: int, topic: _Topic, words: Phrases) -> Slide:
     # Two columns for content with two sides (a comparison, pros and cons, before and after);
     # else a picture on every third slide from the first.
     if len(content.bullets) >= 4 and two_sides(content.title, content.bullets) is not None:
@@ -763,7 +637,7 @@ def _content_slide(content: _Content, position: int, topic: _Topic) -> Slide:
         layout=layout,
         title=content.title,
         bullets=content.bullets,
-        notes=_content_notes(content, layout, position),
+        notes=_content_notes(content, layout, position, words),
         image_prompt=_image_prompt(content, topic) if layout is Layout.bullets_image else None,
     )
 
@@ -773,6 +647,7 @@ def _slide(
     title: str,
     bullets: list[str],
     topic: str,
+    words: Phrases,
     *,
     said: list[str] | None = None,
     index: int = 0,
@@ -786,56 +661,64 @@ def _slide(
     title = _clip(title, MAX_TITLE_CHARS) or _clip(_cap(topic), MAX_TITLE_CHARS)
     bullets = bullets[:MAX_BULLETS]
     if said is None:
-        said = _said_from_bullets(layout, bullets)
+        said = _said_from_bullets(layout, bullets, words)
+    notes: list[str] = []
     if layout is Layout.title:
-        notes = f"Welcome, and thank you for being here. This presentation is about {topic}."
-        if said:
-            notes += f" It is meant {said[0]}." if said[0].startswith("for ") else ""
-            notes += f" It is {said[0]}." if said[0].startswith(("a ", "an ")) else ""
-        notes += " Let's get started." if variant % 2 == 0 else " Let's begin."
+        notes.append(words.welcome.format(topic))
+        if words is ENGLISH and said:
+            notes.append(f"It is meant {said[0]}." if said[0].startswith("for ") else "")
+            notes.append(f"It is {said[0]}." if said[0].startswith(("a ", "an ")) else "")
+        notes.append(words.start)
     elif layout is Layout.agenda:
-        notes = f"Here is the plan: {_sequence(said)}." if said else "Here is the plan."
-        notes += " Questions are welcome along the way, and there is time for them at the end."
+        notes.append(words.plan.format(words.in_sequence(said)) if said else words.plan_alone)
+        notes.append(words.questions_welcome)
     elif layout is Layout.section:
-        ours = any(title in names for names in _SECTION_NAMES.values())
-        notes = f"This part is about {_lower_first(title) if ours else _decap(title)}."
-        notes += f" It covers {_join(said)}." if said else ""
+        ours = any(title in names for names in words.sections)
+        notes.append(words.section.format(_ours(title, words) if ours else _decap(title)))
+        notes.append(words.covers.format(words.join(said)) if said else "")
     elif layout is Layout.quote:
         quoted = _unstop(bullets[0]) if bullets else title
-        notes = f"If you remember one thing from this presentation, let it be this: {quoted}."
+        notes.append(words.quote.format(quoted))
     else:
-        notes = "To wrap up: thank you for your attention."
-        notes += f" We looked at {_join(said)}." if said else ""
-        notes += " I'm happy to take your questions now."
-    return Slide(index=index, layout=layout, title=title, bullets=bullets, notes=_clip(notes, 5000))
+        notes.append(words.wrap_up)
+        notes.append(words.looked_at.format(words.join(said)) if said else "")
+        notes.append(words.take_questions)
+    return Slide(
+        index=index,
+        layout=layout,
+        title=title,
+        bullets=bullets,
+        notes=_clip(words.sentences(*notes), 5000),
+    )
 
 
-def _said_from_bullets(layout: Layout, bullets: list[str]) -> list[str]:
+def _said_from_bullets(layout: Layout, bullets: list[str], words: Phrases) -> list[str]:
     if layout is Layout.section:
         return [_decap(item) for item in bullets[0].split(" · ")] if bullets else []
     if layout is Layout.closing:
-        recap = next((b for b in bullets if b.startswith("Recap: ")), "")
-        return [item for item in recap.removeprefix("Recap: ").split(", ") if item]
+        lead = words.recap.split("{}")[0]
+        recap = next((b for b in bullets if b.startswith(lead)), "")
+        return [item for item in recap.removeprefix(lead).split(words.comma) if item]
     return [_decap(_unstop(bullet)) for bullet in bullets]
 
 
-def _content_notes(content: _Content, layout: Layout, variant: int) -> str:
-    opener = _NOTE_OPENERS[variant % len(_NOTE_OPENERS)]
+def _content_notes(content: _Content, layout: Layout, variant: int, words: Phrases) -> str:
+    opener = words.openers[variant % len(words.openers)]
     said = content.said()
-    parts = [opener.format(t=content.said_title())]
+    parts = [opener.format(content.said_title())]
     if len(said) == 1:
-        parts.append(f"The point to make: {said[0]}.")
+        parts.append(words.point.format(said[0]))
     elif said:
-        parts.append(f"First, {said[0]}.")
-        parts.extend(f"Next, {point}." for point in said[1:-1])
-        parts.append(f"Finally, {said[-1]}.")
+        parts.append(words.first.format(said[0]))
+        parts.extend(words.next.format(point) for point in said[1:-1])
+        parts.append(words.last.format(said[-1]))
     if layout is Layout.two_columns and len(said) >= 2:
-        parts.append("Read the two columns side by side.")
+        parts.append(words.columns)
     if layout is Layout.bullets_image:
-        parts.append("The picture gives the audience something to anchor these points to.")
+        parts.append(words.picture)
     if content.extra:
-        parts.append(f"If time allows, also mention: {'; '.join(map(_unstop, content.extra))}.")
-    return _clip(" ".join(parts), MAX_NOTES_CHARS)
+        parts.append(words.also.format("; ".join(map(_unstop, content.extra))))
+    return _clip(words.sentences(*parts), MAX_NOTES_CHARS)
 
 
 def _image_prompt(content: _Content, topic: _Topic) -> str:
@@ -890,14 +773,15 @@ def _clean(text: str) -> str:
 
 
 def _strip_request(text: str) -> str:
-    match = _REQUEST_PREFIX.match(text)
-    if match and (match.group("verb") or match.group("noun")):
-        return text[match.end() :]
+    for request in (_REQUEST_PREFIX, _REQUEST_ELSEWHERE):
+        match = request.match(text)
+        if match and (match.group("verb") or match.group("noun")):
+            return text[match.end() :]
     return text
 
 
 def _strip_instruction(text: str) -> str:
-    return _INSTRUCTION_PREFIX.sub("", text, count=1)
+    return _CJK_INSTRUCTION.sub("", _INSTRUCTION_PREFIX.sub("", text, count=1), count=1)
 
 
 def _cap(text: str) -> str:
@@ -917,8 +801,17 @@ def _unstop(text: str) -> str:
     return text.rstrip(" " + _TRAILING_PUNCTUATION)
 
 
-def _is_short(text: str) -> bool:
-    return len(text.split()) <= SHORT_PHRASE_WORDS
+def _unjoined(text: str) -> str:
+    """`text` without the "and" that joined it to the phrase before."""
+    return _LEADING_CJK_CONJUNCTION.sub("", _LEADING_CONJUNCTION.sub("", text.strip())).strip()
+
+
+def _is_term(text: str) -> bool:
+    """A phrase that titles a slide as it is ("pricing", "how to spot fake emails"), not a
+    statement to cut a title from."""
+    if _CJK.search(text):
+        return len(text) <= TERM_CJK_CHARS
+    return len(text.split()) <= WHOLE_TITLE_WORDS
 
 
 def _limit_words(text: str, limit: int) -> str:
@@ -939,7 +832,15 @@ def _headline(phrase: str) -> str:
     """A slide title from a phrase: its first clause, cut to a few words if it is long."""
     text = _clean(_strip_instruction(phrase))
     text = _TITLE_BREAK.split(text, maxsplit=1)[0].strip() or text
-    if len(text.split()) > WHOLE_TITLE_WORDS:
+    # "Why they matter for our harvest and how to protect them": the first of two clauses.
+    first, *rest = _TITLE_CONJUNCTION.split(text, maxsplit=1)
+    if rest and 2 <= len(first.split()) <= MAX_HEADLINE_WORDS:
+        text = first
+    if _CJK.search(text) and len(text) > CJK_TITLE_CHARS:
+        # No spaces to cut at: the first part of an enumeration ("A、B と C") titles it.
+        first = re.split(r"[、,]", text, maxsplit=1)[0]
+        text = first if len(first) >= 4 else text
+    if len(text.split()) > MAX_HEADLINE_WORDS:
         text = _limit_words(text, TITLE_WORDS)
     return _clip(text, MAX_TITLE_CHARS) or phrase
 
@@ -962,21 +863,10 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _sequence(items: list[str]) -> str:
-    """ "first a, then b, and finally c": an order to follow, not a list to parse."""
-    if len(items) <= 1:
-        return "".join(items)
-    middle = "".join(f", then {item}" for item in items[1:-1])
-    last = "and then" if len(items) == 2 else "and finally"
-    return f"first {items[0]}{middle}, {last} {items[-1]}"
-
-
 def _article(word: str) -> str:
     return "An" if word[:1].casefold() in "aeiou" else "A"
 
 
-def _join(items: list[str]) -> str:
-    items = [item for item in items if item]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+def _ours(title: str, words: Phrases) -> str:
+    """One of our own titles as it reads mid-sentence: German nouns keep their capital."""
+    return title if words.code == "de" else _lower_first(title)

@@ -1,4 +1,4 @@
-"""Outline planning for decks: a prompt and its options in, a slide plan of exactly N slides out.
+"""Outline planning for decks: a prompt and its options in, a slide plan of N slides out.
 
 With a language model, `OutlinePlanner` asks for a `SlidePlan` (the schema is the answer's shape),
 then makes the answer fit: the slide count is enforced, the first slide is a title slide and the
@@ -7,8 +7,9 @@ options and model. Without a model, the offline planner writes the plan.
 
 Slide count: a model that writes too many slides is trimmed (its closing slide is kept); one that
 writes too few is padded with the offline planner's slides for the same request, inserted before
-the closing slide. Padding instead of asking again keeps one model call per outline, so latency
-and cost stay predictable; a short answer is logged (`llm_outline_short`).
+the closing slide. Only slides with the prompt's own material pad: a deck may come out shorter
+than asked rather than repeat itself. Padding instead of asking again keeps one model call per
+outline, so latency and cost stay predictable; a short answer is logged (`llm_outline_short`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from paperworks.decks.offline_planner import (
     speaker_notes,
 )
 from paperworks.decks.plan import Layout, OutlineRequest, Slide, SlidePlan
+from paperworks.kit.languages import NAMES, detect_language, language_code
 from paperworks.kit.logging import get_logger
 from paperworks.kit.schemas import ApiModel
 from paperworks.llm import OFFLINE_MODEL
@@ -202,14 +204,15 @@ class OutlinePlanner:
             # Written by an older shape of the plan: a miss, and the next answer replaces it.
             log.warning("llm_outline_cache_unreadable")
             return None
-        if len(entry.plan.slides) != request.slide_count:
+        if len(entry.plan.slides) > request.slide_count:
             return None
         return Outline(plan=entry.plan, model=entry.model, cached=True)
 
 
 def fit_plan(plan: SlidePlan, request: OutlineRequest) -> SlidePlan:
-    """`plan` with exactly `request.slide_count` slides, a title slide first, a closing slide
-    last (from two slides up), speaker notes on every slide, and indexes 0..n-1."""
+    """`plan` with `request.slide_count` slides (fewer only when the model wrote fewer and the
+    prompt has no material for more), a title slide first, a closing slide last (from two slides
+    up), speaker notes on every slide, and indexes 0..n-1."""
     wanted = request.slide_count
     slides = [slide.model_copy() for slide in plan.slides]
     written = len(slides)
@@ -222,6 +225,10 @@ def fit_plan(plan: SlidePlan, request: OutlineRequest) -> SlidePlan:
         padding = _padding(slides, request, wanted - written)
         at = len(slides) - 1 if ends_closing and written >= 2 else len(slides)
         slides[at:at] = padding
+        if wanted >= 2 and len(slides) < wanted and slides[-1].layout is not Layout.closing:
+            slides.append(
+                offline_plan(request).slides[-1]
+            )  # its own closing slide, not a content one
 
     slides[0].layout = Layout.title
     if wanted >= 2:
@@ -247,11 +254,21 @@ def _padding(slides: list[Slide], request: OutlineRequest, needed: int) -> list[
     taken = {slide.title.casefold() for slide in slides}
     content = [s for s in offline.slides if s.layout in _PADDING_LAYOUTS]
     fresh = [s for s in content if s.title.casefold() not in taken]
-    stale = [s for s in content if s.title.casefold() in taken]
-    # A deck too short for content slides (two slides) pads with the offline closing slide.
-    pool = fresh + stale or [s for s in offline.slides if s.layout is not Layout.title]
-    # Only a model that ignored the count outright runs the pool dry; then slides repeat.
-    return [pool[i % len(pool)].model_copy() for i in range(needed)]
+    # What the prompt has no material for stays unwritten: a short deck, not repeated slides.
+    return [slide.model_copy() for slide in fresh[:needed]]
+
+
+def deck_language(request: OutlineRequest) -> str:
+    """The language the model is asked to write in: the one the request names ("Deutsch" and
+    "de-DE" both say German), else the one its prompt is written in."""
+    named = _option(request.language)
+    if named is not None:
+        code = language_code(named)
+        return NAMES[code] if code else named  # a language we have no name for, as written
+    detected = detect_language(request.prompt)
+    if detected is None:
+        return "the language of the brief"
+    return f"{NAMES[detected]} (the language of the brief)"
 
 
 def _option(value: str | None) -> str | None:
@@ -263,7 +280,7 @@ def _outline_messages(request: OutlineRequest) -> list[dict[str, Any]]:
     brief = (
         f'Brief:\n"""\n{request.prompt.strip()}\n"""\n\n'
         f"Number of slides: exactly {count} (indexes 0 to {count - 1})\n"
-        f"Language: {_option(request.language) or 'the language of the brief'}\n"
+        f"Language: {deck_language(request)}\n"
         f"Tone: {_option(request.tone) or 'clear and professional'}\n"
         f"Audience: {_option(request.audience) or 'a general audience'}"
     )

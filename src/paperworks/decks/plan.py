@@ -17,6 +17,11 @@ from paperworks.kit.schemas import ApiModel, PlainText
 
 MAX_SLIDES = 30
 MAX_BULLETS = 12
+# What the planners write (a user's or a model's plan may say more, up to the schema's limits):
+# a title that fits a slide's title placeholder, a bullet of a line or two, notes of a minute.
+MAX_TITLE_CHARS = 80
+MAX_BULLET_CHARS = 220
+MAX_NOTES_CHARS = 4000
 
 
 class Layout(StrEnum):

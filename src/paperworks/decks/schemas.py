@@ -13,6 +13,10 @@ from paperworks.kit.schemas import ApiModel, NotBlank, PlainText, UtcDateTime
 DEFAULT_SLIDE_COUNT = 5
 # A pasted document (a meeting note, a report) fits, not only a topic.
 MAX_PROMPT_CHARS = 20_000
+SLIDE_COUNT_DOC = (
+    "How many slides: a model writes this many; offline, only as many as the prompt has "
+    "material for, up to this"
+)
 
 
 # Stripped first: a prompt of spaces (or of control characters) is as empty as no prompt at all.
@@ -29,9 +33,14 @@ DeckTitle = Annotated[
 
 class OutlineOptions(ApiModel):
     prompt: Prompt
-    slide_count: StrictInt = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    slide_count: StrictInt = Field(
+        default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES, description=SLIDE_COUNT_DOC
+    )
     language: Annotated[str, PlainText] | None = Field(
-        default=None, max_length=50, examples=["English", "el"]
+        default=None,
+        max_length=50,
+        examples=["English", "de", "Deutsch"],
+        description="The deck's language (a code or a name); by default, the prompt's",
     )
     tone: Annotated[str, PlainText] | None = Field(
         default=None, max_length=100, examples=["friendly", "formal"]
@@ -66,7 +75,9 @@ class BuildRequest(ApiModel):
     theme: str | None = Field(default=None, description="See `GET /slides/themes`")
     include_images: StrictBool = True
     prompt: Prompt | None = None
-    slide_count: StrictInt = Field(default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES)
+    slide_count: StrictInt = Field(
+        default=DEFAULT_SLIDE_COUNT, ge=1, le=MAX_SLIDES, description=SLIDE_COUNT_DOC
+    )
     language: Annotated[str, PlainText] | None = Field(default=None, max_length=50)
     tone: Annotated[str, PlainText] | None = Field(default=None, max_length=100)
     audience: Annotated[str, PlainText] | None = Field(default=None, max_length=200)
