@@ -677,3 +677,28 @@ def test_the_master_wears_the_theme_and_slides_inherit_it(theme: str) -> None:
         for shape in layout.placeholders:
             assert shape.left >= 0, layout.name
             assert shape.left + shape.width <= SLIDE_WIDTH, layout.name
+
+
+@pytest.mark.parametrize(
+    ("title", "bullet", "east_asian"),
+    [
+        ("新能源汽车市场分析", "电池技术的进步", "Microsoft YaHei"),
+        ("日本のお花見の歴史", "桜の名所を紹介します", "Yu Gothic"),
+        ("Heat pumps for homeowners", "How they work", None),
+    ],
+)
+def test_the_master_names_an_east_asian_font_for_a_cjk_deck(
+    title: str, bullet: str, east_asian: str | None
+) -> None:
+    plan = _plan([{"layout": "title", "title": title}, {"title": title, "bullets": [bullet]}])
+    master = _open(build_deck(plan)).slide_master.element
+    styles = master.find(qn("p:txStyles"))
+    for style in ("p:titleStyle", "p:bodyStyle"):
+        defaults = styles.find(f"{qn(style)}/{qn('a:lvl1pPr')}/{qn('a:defRPr')}")
+        ea = defaults.find(qn("a:ea"))
+        assert (ea.get("typeface") if ea is not None else None) == east_asian
+        assert defaults.find(qn("a:latin")) is not None  # Latin text keeps the theme's font
+        # Schema order: latin before ea.
+        tags = [child.tag for child in defaults]
+        if ea is not None:
+            assert tags.index(qn("a:latin")) < tags.index(qn("a:ea"))

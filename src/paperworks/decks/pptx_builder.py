@@ -71,6 +71,7 @@ from paperworks.decks.themes import (
     subtitle_style,
     title_style,
 )
+from paperworks.kit.languages import detect_language
 
 # -- geometry (EMU) and sizes (points) ------------------------------------------------------------
 
@@ -176,7 +177,8 @@ def build_deck(
     slides drawn, which is more than the plan's when some were too long for one slide."""
     chosen = get_theme(theme) if isinstance(theme, str) else theme
     pages = _compose(plan, chosen, images or {})
-    presentation = themed_presentation(chosen, _GEOMETRY)
+    said = " ".join([plan.title, *(slide.title for slide in plan.slides)])
+    presentation = themed_presentation(chosen, _GEOMETRY, language=detect_language(said))
     presentation.core_properties.title = normalize(plan.title)[:255]
     layouts = {name: layout_named(presentation, name) for name in MasterLayout}
     for done, page in enumerate(pages, start=1):

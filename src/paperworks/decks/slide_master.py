@@ -64,10 +64,19 @@ class MasterGeometry:
 
 
 _BODY_LEVELS = 9
+# The font Chinese, Japanese and Korean characters are drawn in (`a:ea`): Latin fonts such as
+# Calibri have none, and without one a viewer picks its own, maybe with another country's glyph
+# forms. These are Office's own, on every Windows and recent macOS; LibreOffice substitutes
+# a CJK font it has (Noto Sans CJK on Debian).
+EAST_ASIAN_FONTS = {"zh": "Microsoft YaHei", "ja": "Yu Gothic", "ko": "Malgun Gothic"}
 
 
-def themed_presentation(theme: Theme, geometry: MasterGeometry) -> PresentationType:
-    """A new, empty 16:9 presentation whose master and layouts wear `theme`."""
+def themed_presentation(
+    theme: Theme, geometry: MasterGeometry, *, language: str | None = None
+) -> PresentationType:
+    """A new, empty 16:9 presentation whose master and layouts wear `theme`, with the East Asian
+    font for `language` (an ISO 639-1 code) when it is Chinese, Japanese or Korean."""
+    east_asian = EAST_ASIAN_FONTS.get(language or "")
     presentation = Presentation()
     old_width = presentation.slide_width or SLIDE_WIDTH
     presentation.slide_width = Emu(SLIDE_WIDTH)
@@ -80,7 +89,7 @@ def themed_presentation(theme: Theme, geometry: MasterGeometry) -> PresentationT
     fill = master.background.fill
     fill.solid()
     fill.fore_color.rgb = _rgb(theme.background)
-    _style_master_text(master.element, theme)
+    _style_master_text(master.element, theme, east_asian)
     for placeholder in master.placeholders:
         kind = placeholder.element.ph_type
         if kind == "title":
@@ -118,7 +127,7 @@ def themed_presentation(theme: Theme, geometry: MasterGeometry) -> PresentationT
             if idx in slots:
                 _place(placeholder, *slots[idx])
             if idx == Slot.body and name in (MasterLayout.title_slide, MasterLayout.section):
-                _muted_lines(placeholder, theme)
+                _muted_lines(placeholder, theme, east_asian)
     return presentation
 
 
@@ -138,26 +147,31 @@ def _widen(element: BaseOxmlElement, factor: float) -> None:
             extent.set("cx", str(round(int(extent.get("cx", "0")) * factor)))
 
 
-def _style_master_text(master: BaseOxmlElement, theme: Theme) -> None:
+def _style_master_text(master: BaseOxmlElement, theme: Theme, east_asian: str | None) -> None:
     styles = master.find(qn("p:txStyles"))
     if styles is None:
         return
     title = styles.find(f"{qn('p:titleStyle')}/{qn('a:lvl1pPr')}")
     if title is not None:
         title.set("algn", "l")
-        _default_run(title, theme.title_font, theme.text, bold=theme.title_bold)
+        _default_run(title, theme.title_font, theme.text, east_asian, bold=theme.title_bold)
     body = styles.find(qn("p:bodyStyle"))
     if body is not None:
         for level in range(1, _BODY_LEVELS + 1):
             paragraph = body.find(qn(f"a:lvl{level}pPr"))
             if paragraph is not None:
-                _default_run(paragraph, theme.body_font, theme.text)
+                _default_run(paragraph, theme.body_font, theme.text, east_asian)
 
 
 def _default_run(
-    paragraph: BaseOxmlElement, family: str, colour: str, *, bold: bool | None = None
+    paragraph: BaseOxmlElement,
+    family: str,
+    colour: str,
+    east_asian: str | None,
+    *,
+    bold: bool | None = None,
 ) -> None:
-    """Set the font and colour of a list style level's default run properties."""
+    """Set the fonts and colour of a list style level's default run properties."""
     defaults = paragraph.find(qn("a:defRPr"))
     if defaults is None:
         defaults = OxmlElement("a:defRPr")
@@ -165,7 +179,8 @@ def _default_run(
     if bold is not None:
         defaults.set("b", "1" if bold else "0")
     for child in list(defaults):
-        if child.tag in (qn("a:solidFill"), qn("a:latin"), qn("a:noFill"), qn("a:gradFill")):
+        replaced = ("a:solidFill", "a:latin", "a:ea", "a:noFill", "a:gradFill")
+        if child.tag in {qn(tag) for tag in replaced}:
             defaults.remove(child)
     fill = OxmlElement("a:solidFill")
     srgb = OxmlElement("a:srgbClr")
@@ -176,6 +191,10 @@ def _default_run(
     # defRPr's children: ln, fills, effects, highlight, underline, latin, ea, cs, ...
     defaults.insert(_first_index(defaults, ("a:effectLst", "a:highlight", "a:latin", "a:ea")), fill)
     defaults.insert(_first_index(defaults, ("a:ea", "a:cs", "a:sym", "a:hlinkClick")), latin)
+    if east_asian:
+        ea = OxmlElement("a:ea")
+        ea.set("typeface", east_asian)
+        defaults.insert(_first_index(defaults, ("a:cs", "a:sym", "a:hlinkClick")), ea)
 
 
 def _first_index(parent: BaseOxmlElement, tags: tuple[str, ...]) -> int:
@@ -194,7 +213,7 @@ def _clear_list_style(placeholder: LayoutPlaceholder) -> None:
             styles.remove(child)
 
 
-def _muted_lines(placeholder: LayoutPlaceholder, theme: Theme) -> None:
+def _muted_lines(placeholder: LayoutPlaceholder, theme: Theme, east_asian: str | None) -> None:
     """Plain lines (no bullet, no indent) in the muted colour: a subtitle's look."""
     styles = placeholder.element.find(f"{qn('p:txBody')}/{qn('a:lstStyle')}")
     if styles is None:
@@ -205,7 +224,7 @@ def _muted_lines(placeholder: LayoutPlaceholder, theme: Theme) -> None:
     level.set("algn", "l")
     level.append(OxmlElement("a:buNone"))
     styles.append(level)
-    _default_run(level, theme.body_font, theme.muted)
+    _default_run(level, theme.body_font, theme.muted, east_asian)
 
 
 def _place(
