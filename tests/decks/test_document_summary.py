@@ -156,3 +156,40 @@ def test_other_languages_do_not_break() -> None:
     for document in (german, chinese):
         plan = plan_of(document, 6)
         assert len(plan.slides) == 6
+
+
+NOTE_WITH_PLAIN_HEADINGS = """Release review of Atlas 4.2 e.V.
+
+1. Release 4.2 status
+The branch was cut on Monday. Two bugs remain open in the export. The team tested the fix on
+the staging server and it held.
+Decision: Release 4.2 ships on 20 November.
+
+Progress this quarter
+- Dashboards were moved and validated by their owners.
+- Query costs fell by thirty percent after partitioning.
+
+Protokoll
+Die Sitzung findet am 8. November 2026 im Vereinsheim statt. Beschluss: Der Beitrag steigt.
+
+Action items
+- Tom Becker: fix the export by 15 November.
+- Li Wei: send the customer list to Maria.
+"""
+
+
+def test_plain_headings_labels_and_action_sections_are_read_as_a_person_would() -> None:
+    summary = summarise(NOTE_WITH_PLAIN_HEADINGS)
+
+    assert summary.title == "Release review of Atlas 4.2 e.V."
+    titles = [section.title for section in summary.sections]
+    assert titles[:2] == ["Release 4.2 status", "Progress this quarter"]  # "4.2" and sentence case
+    said = [sentence.text for section in summary.sections for sentence in section.sentences]
+    assert summary.title not in " ".join(said)  # the title line is not a sentence of the text
+    assert "Die Sitzung findet am 8. November 2026 im Vereinsheim statt." in said  # one sentence
+    assert summary.decisions == ["Release 4.2 ships on 20 November.", "Der Beitrag steigt."]
+    owners = [(item.owner, item.text) for item in summary.action_items]
+    assert owners == [
+        ("Tom Becker", "Fix the export by 15 November."),
+        ("Li Wei", "Send the customer list to Maria."),
+    ]

@@ -32,20 +32,47 @@ TITLE_WORDS = 7
 DOCUMENT_MIN_CHARS = 400
 DOCUMENT_MIN_SENTENCES = 4
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9ÄÖÜÀ-ÝÁÉÍÓÚ¿¡@])|(?<=[。！？])")
+_NEXT_SENTENCE = r"(?=[\"'(\[]?[A-Z0-9ÄÖÜÀ-ÝÁÉÍÓÚ¿¡@])"
+# A German date's day ("am 8. November") ends no sentence; a year ("in 2026. The") does.
+_SENTENCE_END = re.compile(
+    rf"(?<=[.!?])(?<!\d\.)\s+{_NEXT_SENTENCE}|(?<=\d\.)\s+(?!(?:Januar|Jänner|Februar|März|April|"
+    rf"Mai|Juni|Juli|August|September|Oktober|November|Dezember)\b){_NEXT_SENTENCE}|(?<=[。！？])"
+)
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:])\s+|\s+[–—-]\s+|(?<=[、，；])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
-_NUMBERED_HEADING = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]?|[IVX]+\.)\s+([A-ZÄÖÜ][^.!?]{1,70})$")
+# "1. Release 4.2 status": a number's dots ("4.2") are not a sentence's end.
+_NUMBERED_HEADING = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*[.)]?|[IVX]+\.)\s+([A-ZÄÖÜ](?:[^.!?]|(?<=\d)\.(?=\d)){1,70})$"
+)
+# Sections whose every line is an action item or a decision, whatever their wording.
+_ACTIONS_HEADING = re.compile(
+    r"^(?:action\s+items?|actions?|to-?dos?|tasks|next\s+steps|follow-?ups?|aufgaben|"
+    r"to-?do-?liste|nächste\s+schritte|actions\s+à\s+mener|prochaines\s+étapes|tâches|"
+    r"tareas(?:\s+pendientes)?|próximos\s+pasos|tarefas|próximos\s+passos|azioni(?:\s+da\s+"
+    r"svolgere)?|prossimi\s+passi|compiti|待办事项|行动项|后续步骤|アクションアイテム|宿題)$",
+    re.IGNORECASE,
+)
+_DECISIONS_HEADING = re.compile(
+    r"^(?:decisions?|beschlüsse|entscheidungen|décisions|decisiones|decisões|decisioni|决定|"
+    r"决议|決定事項)$",
+    re.IGNORECASE,
+)
 _BULLET_MARK = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s+")
 _DECISION = re.compile(
-    r"\b(?:we\s+decided|decided\s+(?:to|that)|decision(?=\s*:)|agreed|we\s+will\s+go\s+with|"
-    r"approved|beschlossen|entschieden|décidé|decidimos|se\s+decidió)\b",
+    r"\b(?:we\s+decided|decided\s+(?:to|that)|(?:decision|beschluss|entscheidung|décision|"
+    r"decisión|decisão|decisione)(?=\s*:)|agreed|we\s+will\s+go\s+with|approved|beschlossen|"
+    r"entschieden|décidé|decidimos|se\s+decidió|decidiu|deciso|approvato)\b|决定：|決定：",
     re.IGNORECASE,
 )
 _ACTION_LABEL = re.compile(
     r"^\s*(?:action(?:\s+item)?|todo|ai|next\s+step)\s*[:\-–]\s*(.+)$", re.IGNORECASE
+)
+_LABEL = re.compile(
+    r"^\s*(?:decision|beschluss|entscheidung|décision|decisión|decisão|decisione|todo|"
+    r"action(?:\s+item)?)\s*[:\-–]\s*|^\s*(?:决定|決定)[：:]\s*",
+    re.IGNORECASE,
 )
 _TODO_OWNER = re.compile(r"@(\w+)")
 _OWNER_WILL = re.compile(
@@ -223,17 +250,22 @@ def is_document(prompt: str) -> bool:
 def summarise(text: str) -> DocumentSummary:
     """Sections, ranked sentences, decisions and action items of a document."""
     blocks = _blocks(text)
+    title = _title_line(text)
+    if title and blocks and blocks[0][1] and _clean_heading(blocks[0][1][0]) == title:
+        blocks[0] = (blocks[0][0], blocks[0][1][1:])  # the title, not a sentence of the text
     decisions: list[str] = []
     actions: list[ActionItem] = []
     sections: list[Section] = []
     position = 0
     for heading, lines in blocks:
         section = Section(title=heading or "")
+        all_actions = bool(heading and _ACTIONS_HEADING.match(heading))
+        all_decisions = bool(heading and _DECISIONS_HEADING.match(heading))
         for sentence_text in _sentences_of(" ".join(lines)):
-            action = _action_of(sentence_text)
+            action = _action_of(sentence_text) or (_owned(sentence_text) if all_actions else None)
             if action is not None:
                 actions.append(action)
-            elif _DECISION.search(sentence_text):
+            elif all_decisions or _DECISION.search(sentence_text):
                 decisions.append(_as_sentence(_strip_label(sentence_text)))
             else:
                 section.sentences.append(Sentence(_as_sentence(sentence_text), position))
@@ -248,8 +280,20 @@ def summarise(text: str) -> DocumentSummary:
             best = max(section.sentences, key=lambda s: s.score)
             section.title = phrase_title(best.text)
     sections = _merge_small(sections)
-    title = _document_title(text, sections)
+    title = title or (sections[0].title if sections else "")
     return DocumentSummary(title, sections, _unique(decisions), _unique_actions(actions))
+
+
+def _owned(sentence: str) -> ActionItem:
+    """A line of an "Action items" section: "Tom Becker: fix the export by 15 November"."""
+    owner: str | None = None
+    body = sentence
+    if (match := _OWNER_DASH.match(sentence)) and len(match.group(1).split()) <= 3:
+        owner, body = match.group(1), match.group(2)
+    due = _DATE.search(sentence)
+    return ActionItem(
+        text=_as_sentence(body), owner=owner, due=(due.group(1) or due.group(2)) if due else None
+    )
 
 
 def phrase_title(sentence: str) -> str:
@@ -348,7 +392,8 @@ def _blocks(text: str) -> list[tuple[str | None, list[str]]]:
                 close()
                 heading = None
             continue
-        found = _heading_of(line, raw_lines[number + 1 :])
+        after_blank = number == 0 or not raw_lines[number - 1].strip()
+        found = _heading_of(line, raw_lines[number + 1 :], after_blank=after_blank)
         if found is not None:
             close()
             heading = found
@@ -363,7 +408,7 @@ def _blocks(text: str) -> list[tuple[str | None, list[str]]]:
     return blocks
 
 
-def _heading_of(line: str, following: list[str]) -> str | None:
+def _heading_of(line: str, following: list[str], *, after_blank: bool = False) -> str | None:
     if match := _MD_HEADING.match(line):
         return _clean_heading(match.group(1))
     if (match := _NUMBERED_HEADING.match(line)) and len(match.group(1).split()) <= 8:
@@ -371,12 +416,16 @@ def _heading_of(line: str, following: list[str]) -> str | None:
     words = line.split()
     if line.endswith(":") and 1 <= len(words) <= 6 and not _ACTION_LABEL.match(line):
         return _clean_heading(line[:-1])
-    # A short title-case line without end punctuation, followed by text.
+    # A short line without end punctuation, followed by text: title case ("Customer Feedback"),
+    # or a paragraph of its own before it ("Progress this quarter").
     if (
-        1 <= len(words) <= 6
+        1 <= len(words) <= (8 if after_blank else 6)
         and not line.endswith((".", "!", "?", ",", ";", "。"))
         and line[0].isupper()
-        and sum(w[0].isupper() for w in words if _bare(w) not in STOP_WORDS) >= len(words) / 2
+        and (
+            after_blank
+            or sum(w[0].isupper() for w in words if _bare(w) not in STOP_WORDS) >= len(words) / 2
+        )
         and following
         and following[0].strip()
         and not _BULLET_MARK.match(line)
@@ -386,8 +435,11 @@ def _heading_of(line: str, following: list[str]) -> str | None:
 
 
 def _clean_heading(text: str) -> str:
-    text = text.strip(" #*_:")
-    return _cap(text)[:MAX_TITLE_CHARS].rstrip()
+    text = _cap(text.strip(" #*_:"))
+    if len(text) > MAX_TITLE_CHARS:
+        cut = text[:MAX_TITLE_CHARS]
+        text = cut[: cut.rfind(" ")] if " " in cut else cut  # at a word, never mid-word
+    return text.rstrip(" ,;:-–—")
 
 
 def _sentences_of(text: str) -> list[str]:
@@ -423,7 +475,7 @@ def _will(text: str) -> bool:
 
 
 def _strip_label(text: str) -> str:
-    return re.sub(r"^\s*(?:decision|todo|action(?:\s+item)?)\s*[:\-–]\s*", "", text, flags=re.I)
+    return _LABEL.sub("", text)
 
 
 def _rank(sentences: list[Sentence], total: int) -> None:
@@ -455,19 +507,23 @@ def _merge_small(sections: list[Section]) -> list[Section]:
     return merged
 
 
-def _document_title(text: str, sections: list[Section]) -> str:
-    for line in text.splitlines():
+def _title_line(text: str) -> str:
+    """The document's own title: a Markdown heading, or a short first line that ends no
+    sentence; "" when it starts with its text."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
         if match := _MD_HEADING.match(line.strip()):
             return _clean_heading(match.group(1))
         if line.strip():
             first = line.strip()
-            if len(first.split()) <= 10 and not first.endswith((".", "!", "?", "。")):
+            alone = number + 1 >= len(lines) or not lines[number + 1].strip()
+            # A line of its own is a title even with a period ("TSV Grünwald e.V.").
+            if len(first.split()) <= (14 if alone else 10) and (
+                alone or not first.endswith((".", "!", "?", "。"))
+            ):
                 return _clean_heading(first)
             break
-    return sections[0].title if sections else ""
-
-
-# --- planning -----------------------------------------------------------------------------------
+    return ""
 
 
 def _units(
