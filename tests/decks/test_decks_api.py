@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 from sqlalchemy import event
 
 from paperworks.events.hub import EventHub, LiveMessage
@@ -167,6 +168,15 @@ async def test_a_deck_built_from_a_prompt_is_heard_live_and_downloads_as_a_pptx(
         for slide in presentation.slides
     )
     assert len((await download(client, built["downloadUrl"])).slides) == len(presentation.slides)
+    # Offline, a picture is a placeholder showing the slide's title: the title describes it.
+    pictures = [
+        (slide.shapes.title.text_frame.text, shape._element.nvPicPr.cNvPr.get("descr"))
+        for slide in presentation.slides
+        for shape in slide.shapes
+        if shape.shape_type == MSO_SHAPE_TYPE.PICTURE
+    ]
+    assert pictures
+    assert all(alt == title for title, alt in pictures)
 
     events = await client.get(
         f"{API}/events",

@@ -702,3 +702,20 @@ def test_the_master_names_an_east_asian_font_for_a_cjk_deck(
         tags = [child.tag for child in defaults]
         if ea is not None:
             assert tags.index(qn("a:latin")) < tags.index(qn("a:ea"))
+
+
+def test_a_placeholder_picture_is_described_by_the_title_it_shows() -> None:
+    plan = _plan(
+        [
+            {
+                "layout": "bullets_image",
+                "title": "Our new office",
+                "bullets": ["Bright"],
+                "imagePrompt": "A bright open-plan office with plants, photographed at noon",
+            }
+        ]
+    )
+    for placeholders, described in (((), "A bright open-plan office"), ((0,), "Our new office")):
+        deck = _open(build_deck(plan, images={0: _png(WIDE)}, placeholders=placeholders))
+        picture = next(s for s in deck.slides[0].shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)
+        assert picture._element.nvPicPr.cNvPr.get("descr").startswith(described)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from paperworks.decks import service
@@ -127,7 +127,12 @@ async def _build(ctx: JobContext, deck_id: str) -> dict[str, Any]:
         loop.call_soon_threadsafe(ctx.emit, "slide:progress", data)
 
     content = await ctx.run_blocking(
-        build_deck, plan, theme=theme, images=pictures.data, on_slide=drawn
+        build_deck,
+        plan,
+        theme=theme,
+        images=pictures.data,
+        placeholders=pictures.placeholders,
+        on_slide=drawn,
     )
     await ctx.report(DRAWN, "storing the deck")
 
@@ -158,6 +163,7 @@ async def _build(ctx: JobContext, deck_id: str) -> dict[str, Any]:
 class Pictures:
     data: dict[int, bytes]  # by slide index, for the builder
     stored: dict[str, str]  # prompt digest -> file id, for pictures made (and kept) this time
+    placeholders: set[int] = field(default_factory=set)  # slides whose picture shows the title
 
 
 async def _pictures(
@@ -197,6 +203,7 @@ async def _pictures(
     for slide, image in zip(missing, made, strict=True):
         result.data[slide.index] = image.data
         if image.provider == PLACEHOLDER:
+            result.placeholders.add(slide.index)
             continue
         async with ctx.db.session_scope() as session:
             record = await files.store_bytes(

@@ -15,7 +15,7 @@ import io
 import itertools
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -170,13 +170,16 @@ def build_deck(
     *,
     theme: Theme | str = DEFAULT_THEME,
     images: Mapping[int, bytes] | None = None,
+    placeholders: Collection[int] = (),
     on_slide: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The plan as .pptx bytes. `images` maps a plan slide's index to PNG/JPEG bytes (used by
-    `bullets_image` slides); `on_slide(done, total)` follows the drawing, `total` counting the
-    slides drawn, which is more than the plan's when some were too long for one slide."""
+    `bullets_image` slides); `placeholders` are the indexes whose picture is a placeholder that
+    shows the slide's title, so the title, not the image prompt, describes it (alt text).
+    `on_slide(done, total)` follows the drawing, `total` counting the slides drawn, which is more
+    than the plan's when some were too long for one slide."""
     chosen = get_theme(theme) if isinstance(theme, str) else theme
-    pages = _compose(plan, chosen, images or {})
+    pages = _compose(plan, chosen, images or {}, frozenset(placeholders))
     said = " ".join([plan.title, *(slide.title for slide in plan.slides)])
     presentation = themed_presentation(chosen, _GEOMETRY, language=detect_language(said))
     presentation.core_properties.title = normalize(plan.title)[:255]
@@ -194,14 +197,17 @@ def build_deck(
 # -- composing: plan slides to pages --------------------------------------------------------------
 
 
-def _compose(plan: SlidePlan, theme: Theme, images: Mapping[int, bytes]) -> list[_Page]:
+def _compose(
+    plan: SlidePlan, theme: Theme, images: Mapping[int, bytes], placeholders: frozenset[int]
+) -> list[_Page]:
     agenda = _agenda_items(plan)
     # A title of blanks would be an empty box: the deck's own title stands in.
     untitled = normalize(plan.title) or "Untitled"
     pages: list[_Page] = []
     for slide in plan.slides:
         title = normalize(slide.title) or untitled
-        alt_text = normalize(slide.image_prompt or "") or title
+        prompt = "" if slide.index in placeholders else normalize(slide.image_prompt or "")
+        alt_text = prompt or title
         context = _Context(theme, slide.notes.strip(), title, alt_text)
         picture = (
             _picture(images.get(slide.index)) if slide.layout is Layout.bullets_image else None
