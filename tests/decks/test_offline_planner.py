@@ -409,3 +409,77 @@ def test_speaker_notes_are_written_from_the_bullets() -> None:
     assert "Rent" in notes
     assert "Salaries" in notes
     assert speaker_notes(Slide(index=0, layout=Layout.title, title="Budget"), "Budget")
+
+
+# --- language and lists -------------------------------------------------------------------------
+
+
+def frame_of(plan: SlidePlan) -> list[str]:
+    """The planner's own words: agenda and closing titles, the closing's first line."""
+    framing = [s for s in plan.slides if s.layout in (Layout.agenda, Layout.closing)]
+    return [s.title for s in framing] + [plan.slides[-1].bullets[0]]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "frame", "said"),
+    [
+        (BULLETED, None, ["Agenda", "Thank you", "Questions and discussion"], "Welcome"),
+        (BULLETED, "Deutsch", ["Agenda", "Vielen Dank", "Fragen und Diskussion"], "willkommen"),
+        (BULLETED, "fr-FR", ["Ordre du jour", "Merci", "Questions et discussion"], "Bienvenue"),
+        (
+            "Vertriebsstrategie 2027\nZiele:\n- Umsatz steigern\n- Neue Kunden\nMaßnahmen:\n"
+            "- Messen\n- Partner",
+            None,
+            ["Agenda", "Vielen Dank", "Fragen und Diskussion"],
+            "willkommen",
+        ),
+        (
+            "新能源汽车市场分析\n主要内容\uff1a\n- 电池技术的进步\n- 充电桩的建设情况\n"
+            "- 政府补贴政策的变化\n- 主要品牌的竞争格局",
+            None,
+            ["议程", "谢谢", "问题与讨论"],
+            "欢迎",
+        ),
+        (
+            "中小企業のデジタル化\n課題\uff1a\n- 紙の書類が多い\n- 情報がばらばら\n"
+            "対策\uff1a\n- クラウド\n- 研修",
+            None,
+            ["アジェンダ", "ありがとうございました", "質問とディスカッション"],
+            "ありがとう",
+        ),
+        # A language without a phrasebook: English around the prompt's own words.
+        (BULLETED, "Ελληνικά", ["Agenda", "Thank you", "Questions and discussion"], "Welcome"),
+    ],
+)
+def test_the_planner_s_own_words_are_in_the_deck_s_language(
+    prompt: str, language: str | None, frame: list[str], said: str
+) -> None:
+    plan = offline_plan(OutlineRequest(prompt=prompt, slide_count=6, language=language))
+
+    assert frame_of(plan) == frame
+    assert said in plan.slides[0].notes
+
+
+def test_a_serial_comma_keeps_the_last_item_whole() -> None:
+    plan = plan_for(
+        "Why teenagers need more sleep. Explain circadian rhythms, the effect of phone screens "
+        "at night, and how sleep affects memory and exam results.",
+        6,
+    )
+    bullets = [b for s in plan.slides if s.layout in CONTENT for b in s.bullets]
+
+    assert bullets == [
+        "Circadian rhythms",
+        "The effect of phone screens at night",
+        "How sleep affects memory and exam results",
+    ]
+    assert [s.title for s in plan.slides if s.layout in CONTENT] == ["Overview"]
+
+
+def test_no_two_slides_of_a_deck_share_a_title() -> None:
+    items = "\n".join(f"- Point {n}: what the team changes in the rollout" for n in range(1, 9))
+    plan = plan_for(f"Rollout plan\nTopics:\n{items}", 8)
+    titles = [s.title for s in plan.slides]
+
+    assert len(titles) == len(set(titles))
+    assert titles[2:6] == [f"Overview ({n}/4)" for n in range(1, 5)]

@@ -14,6 +14,8 @@ offline. Connective text (agenda, closing, speaker notes) is in the deck's langu
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -41,7 +43,7 @@ MAX_HEADLINE_WORDS = 8  # a clause up to this long titles a slide whole, not cut
 TOPIC_WORDS = 12  # the deck's title: the prompt's first phrase, up to this long
 SHORT_TOPIC_WORDS = 4  # a topic that fits in a template title ("Why <topic> matters")
 TERM_CJK_CHARS = 12  # a term in Chinese or Japanese, which does not space its words
-JOINED_TITLE_CHARS = 60  # "Causes, effects and solutions": bare terms that title their slide
+JOINED_TITLE_CHARS = 70  # "Causes, effects and solutions": bare terms that title their slide
 CJK_TITLE_CHARS = 20  # a longer clause titles a slide by its first part
 # A quote slide needs a phrase worth quoting: a whole statement, not a list item.
 QUOTE_MIN_WORDS = 6
@@ -58,7 +60,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[\u3002\uff01\uff1f])|[;\uff1b]\s
 _CLAUSE_BREAK = re.compile(r",\s+|\uff0c|\u3001|\s+[\u2013\u2014]\s+|\s+-\s+")
 _LONG_CLAUSE_BREAK = re.compile(r"\s+(?:and|but|while|whereas|because|so that)\s+", re.I)
 _TITLE_BREAK = re.compile(r"[,;:(\uff0c\uff1a]|\s[\u2013\u2014-]\s")
-_LIST_SEPARATOR = re.compile(r",\s*|;\s*|\uff0c|\u3001|\s+(?:and|or|&)\s+", re.I)
+_LIST_SEPARATOR = re.compile(r",\s*|;\s*|\uff0c|\u3001")
+# Not Portuguese "o" (an article), nor a CJK particle (和 joins nouns inside one item as often).
+_LAST_ITEM_BREAK = re.compile(r"\s+(?:and|or|&|und|oder|et|ou|y|e|ed)\s+", re.I)
 _TITLE_CONJUNCTION = re.compile(
     r"\s+(?:and|but|while|und|aber|sowie|et|mais|y|pero|e|mas|ma)\s+", re.I
 )
@@ -404,8 +408,8 @@ def _read_prompt(prompt: str) -> tuple[_Topic, list[_Phrase]]:
         if index == 0 and not starts_with_list:
             text = _clean(_strip_request(text)) or text
             # "<topic>: the first point" when the sentence was too long to read as a list.
-            lead = f"{topic.full}:".casefold()
-            text = text[len(lead) :].strip() if text.casefold().startswith(lead) else text
+            for lead in (f"{topic.full}:".casefold(), f"{topic.full}\uff1a".casefold()):
+                text = text[len(lead) :].strip() if text.casefold().startswith(lead) else text
         if len(text) < 2 or text.casefold() in seen:
             continue
         seen.add(text.casefold())
@@ -455,16 +459,22 @@ def _listed(sentence: str) -> tuple[str | None, list[str]]:
         tail = _strip_instruction(sentence)
         # "Explain a, b and c" announces a list; a bare sentence lists only short items.
         limit = 8 if tail != sentence else 4
-    items = [
-        _unjoined(part)
-        for part in _LIST_SEPARATOR.split(tail.strip().rstrip(_TRAILING_PUNCTUATION))
-    ]
-    items = [item for item in items if item]
+    items = [item for item in _list_items(tail.strip().rstrip(_TRAILING_PUNCTUATION)) if item]
     # Without a colon, only a list of short items ("a, b and c") is a list, not a long sentence.
     minimum = 2 if has_colon else 3
     if len(items) < minimum or any(len(item.split()) > limit for item in items):
         return None, []
     return head, items
+
+
+def _list_items(text: str) -> list[str]:
+    """ "a, b and c" -> [a, b, c]; "a, b, and c and d" -> [a, b, c and d]: after a serial comma the
+    last item is whole, its own "and" included."""
+    parts = _LIST_SEPARATOR.split(text)
+    last = parts[-1].strip()
+    if len(parts) == 1 or _LEADING_CONJUNCTION.match(last) is None:
+        parts[-1:] = _LAST_ITEM_BREAK.split(last, maxsplit=1)
+    return [_unjoined(part) for part in parts]
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -509,7 +519,28 @@ def _contents(phrases: list[_Phrase], count: int, topic: _Topic, words: Phrases)
     if len(contents) >= 2 and not contents[0].bullets:
         first, second = contents[0], contents[1]
         contents[:2] = [second.with_point(first.title, first.said_title(), at_start=True)]
-    return contents
+    return _titled_once(contents, words)
+
+
+def _titled_once(contents: list[_Content], words: Phrases) -> list[_Content]:
+    """No two slides of a deck with one title: a title on two slides is "continued" on the
+    second; on more, each is numbered ("Overview (2/3)")."""
+    counts = Counter(content.title.casefold() for content in contents)
+    seen: Counter[str] = Counter()
+    titled: list[_Content] = []
+    for content in contents:
+        key = content.title.casefold()
+        seen[key] += 1
+        if counts[key] == 2 and seen[key] == 2:
+            content = _retitled(content, words.continued.format)
+        elif counts[key] > 2:
+            content = _retitled(content, f"{{}} ({seen[key]}/{counts[key]})".format)
+        titled.append(content)
+    return titled
+
+
+def _retitled(content: _Content, form: Callable[[str], str]) -> _Content:
+    return replace(content, title=form(content.title), spoken_title=form(content.said_title()))
 
 
 def _groups(
@@ -561,8 +592,9 @@ def _group_content(
     heading: str | None, group: list[_Phrase], topic: _Topic, words: Phrases
 ) -> _Content:
     texts = [phrase.text for phrase in group]
-    about_topic = heading is not None and words.unrepeated(heading, topic.full) != heading
-    peers = (heading is None or about_topic) and len(texts) >= 2
+    if heading is not None and words.unrepeated(heading, topic.full) != heading:
+        heading = None  # the topic's own list: titled like a list without a heading
+    peers = heading is None and len(texts) >= 2
     peers = peers and all(phrase.listed or _is_term(phrase.text) for phrase in group)
     short = len(texts) <= 3 and all(_is_term(text) for text in texts)
     if peers and short and len(words.join(texts)) <= JOINED_TITLE_CHARS:
@@ -574,6 +606,8 @@ def _group_content(
             spoken=texts,
         )
     spoken_title = heading or _headline(texts[0])
+    if peers and heading is None:
+        spoken_title = words.unrepeated(topic.full, topic.full)  # a list no title sums up
     spoken_title = words.unrepeated(spoken_title, topic.full)  # not the deck's title again
     title = _clip(_cap(spoken_title), MAX_TITLE_CHARS)
     if texts[0].casefold() == spoken_title.casefold() and not peers:
