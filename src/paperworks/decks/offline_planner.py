@@ -41,17 +41,12 @@ TITLE_WORDS = 6  # a longer phrase is cut to this many words to title a slide
 WHOLE_TITLE_WORDS = 5  # a phrase up to this long titles a slide as it is: a term, not a statement
 MAX_HEADLINE_WORDS = 8  # a clause up to this long titles a slide whole, not cut mid-phrase
 TOPIC_WORDS = 12  # the deck's title: the prompt's first phrase, up to this long
-SHORT_TOPIC_WORDS = 4  # a topic that fits in a template title ("Why <topic> matters")
 TERM_CJK_CHARS = 12  # a term in Chinese or Japanese, which does not space its words
 JOINED_TITLE_CHARS = 70  # "Causes, effects and solutions": bare terms that title their slide
 CJK_TITLE_CHARS = 20  # a longer clause titles a slide by its first part
-# A quote slide needs a phrase worth quoting: a whole statement, not a list item.
-QUOTE_MIN_WORDS = 6
-QUOTE_MAX_WORDS = 40
 # Body slides (between the agenda and the closing) from which a deck gets section dividers.
 SECTIONS_FROM = 9
 THREE_SECTIONS_FROM = 16
-QUOTE_FROM = 6  # body slides, after the sections, from which one may be a quote
 
 _LIST_MARKER = re.compile(
     r"^\s*(?:[-*\u2022\u00b7\u2023\u25aa\u2013\u2014]|\d{1,2}[.)]|[a-z]\))\s+"
@@ -117,8 +112,6 @@ _EMPTY_HEADING = re.compile(
     r"(?:主要)?内容|要点|主题|テーマ|内容)(?:\b|$)",
     re.I,
 )
-# "Climate change in the Arctic" -> "Climate change": short enough for a template title.
-_TOPIC_QUALIFIER = re.compile(r"\s(?:for|to|in|at|with|about|during|among|within)\s", re.I)
 
 # fmt: off
 _TRAILING_STOPWORDS = frozenset({
@@ -203,11 +196,11 @@ class _Content:
 @dataclass(frozen=True)
 class _Topic:
     full: str  # as the prompt wrote it: the deck's title
-    short: str | None  # fits a template title; None when the topic is a whole statement
 
     @property
-    def mention(self) -> str:
-        return self.short or "the topic"
+    def title(self) -> str:
+        """The deck's title."""
+        return _clip(_cap(self.full), MAX_TITLE_CHARS)
 
 
 # --- the plan -----------------------------------------------------------------------------------
@@ -226,7 +219,7 @@ def offline_plan(request: OutlineRequest) -> SlidePlan:
         return summarised
     topic, phrases = _read_prompt(request.prompt)
     audience = " ".join((request.audience or "").split()) or None
-    deck_title = _clip(_cap(topic.full), MAX_TITLE_CHARS)
+    deck_title = topic.title
 
     room = count - 1 - (count >= 4) - (count >= 2)  # beside the title, agenda and closing
     sections = 3 if room >= THREE_SECTIONS_FROM else 2 if room >= SECTIONS_FROM else 0
@@ -432,12 +425,8 @@ def _heading_of(heading: str | None, topic: _Topic) -> str | None:
 def _topic_of(text: str) -> _Topic:
     full = _limit_words(_clean(text), TOPIC_WORDS)
     if not any(character.isalnum() for character in full):
-        return _Topic(full="Overview", short=None)
-    short: str | None = full
-    if len(full.split()) > SHORT_TOPIC_WORDS:
-        head = _TOPIC_QUALIFIER.split(full, maxsplit=1)[0]
-        short = head if 2 <= len(head.split()) <= SHORT_TOPIC_WORDS else None
-    return _Topic(full=full, short=short)
+        return _Topic(full="Overview")
+    return _Topic(full=full)
 
 
 def _listed(sentence: str) -> tuple[str | None, list[str]]:
@@ -609,6 +598,8 @@ def _group_content(
     if peers and heading is None:
         spoken_title = words.unrepeated(topic.full, topic.full)  # a list no title sums up
     spoken_title = words.unrepeated(spoken_title, topic.full)  # not the deck's title again
+    if _clip(_cap(spoken_title), MAX_TITLE_CHARS).casefold() == topic.title.casefold():
+        spoken_title = words.unrepeated(topic.full, topic.full)  # the same once clipped
     title = _clip(_cap(spoken_title), MAX_TITLE_CHARS)
     if texts[0].casefold() == spoken_title.casefold() and not peers:
         texts = texts[1:]  # the title already says it (a list's first item stays one of its items)

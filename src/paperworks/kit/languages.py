@@ -92,7 +92,7 @@ _WORDS = {code: frozenset(words.split()) for code, words in _FUNCTION_WORDS.item
 # Spellings one language has and its neighbours do not: "-ción" is Spanish, "-ção" Portuguese.
 _SPELLINGS = {
     "de": re.compile(r"ß|[äöü]|\w(?:ung|heit|keit|schaft)\b|sch", re.I),
-    "fr": re.compile(r"[èêëœ]|ç[aou]|\w(?:eux|eaux|tion)\b|qu['’]", re.I),
+    "fr": re.compile(r"[èêëœ]|ç[aou]|\w(?:eux|eaux)\b|qu['’]", re.I),
     "es": re.compile(r"ñ|[¿¡]|ción\b|\w(?:dad|ado|ido)\b", re.I),
     "pt": re.compile(r"[ãõ]|ção\b|ções\b|\w(?:dade|agem)\b|lh|nh", re.I),
     "it": re.compile(r"\w(?:zione|zioni|mento|ità)\b|gli\b|\bchi|zz", re.I),
