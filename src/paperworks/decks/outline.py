@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from paperworks.decks.exceptions import SlideNotFound
+from paperworks.decks.long_input import is_long, summarised_brief
 from paperworks.decks.offline_planner import (
     agenda_bullets,
     offline_plan,
@@ -141,8 +142,12 @@ class OutlinePlanner:
         key = self._cache_key(request, self._llm.model) if self._cache is not None else None
         if key is not None and (hit := await self._cached(key, request)) is not None:
             return hit
+        # A long document is summarised part by part first (see `long_input`).
+        brief = None
+        if is_long(request.prompt):
+            brief = await summarised_brief(self._llm, request.prompt)
         reply = await self._llm.complete_json(
-            _outline_messages(request),
+            _outline_messages(request, brief),
             SlidePlan,
             schema_name="slide_plan",
             max_tokens=min(MAX_OUTLINE_TOKENS, 600 + 400 * request.slide_count),
@@ -275,10 +280,11 @@ def _option(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
-def _outline_messages(request: OutlineRequest) -> list[dict[str, Any]]:
+def _outline_messages(request: OutlineRequest, summary: str | None = None) -> list[dict[str, Any]]:
+    """The outline request: the brief (or, for a long one, `summary` of it) and its options."""
     count = request.slide_count
     brief = (
-        f'Brief:\n"""\n{request.prompt.strip()}\n"""\n\n'
+        f'Brief:\n"""\n{summary or request.prompt.strip()}\n"""\n\n'
         f"Number of slides: exactly {count} (indexes 0 to {count - 1})\n"
         f"Language: {deck_language(request)}\n"
         f"Tone: {_option(request.tone) or 'clear and professional'}\n"
