@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.events import service as events
-from paperworks.events.follow import Snapshot, follow
 from paperworks.events.schemas import EventOut
 from paperworks.identity import service as identity
+from paperworks.identity.caller import Caller
 from paperworks.identity.dependencies import (
     CurrentCaller,
     IdentityConfigDep,
@@ -18,9 +19,8 @@ from paperworks.jobs import service
 from paperworks.jobs.exceptions import JobAlreadyFinished, JobNotFound
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.schemas import JobOut
-from paperworks.kit.errors import AppError
+from paperworks.jobs.stream import job_stream
 from paperworks.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from paperworks.kit.sse import SSE_HEADERS
 from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
@@ -105,34 +105,8 @@ async def stream_job(
     """Ends with `job:completed`, `job:failed` or `job:cancelled`; or with `job:access_ended`
     (a problem: `code`, `detail`) once the credentials no longer reach the job: the member
     removed from the workspace, the token expired, the API key revoked."""
-    # Checked now, in the request's session: another workspace's job is a plain 404.
-    await service.get_job(session, caller, job_id)
 
-    async def read() -> Snapshot:
-        async with services.db.sessionmaker() as poll:
-            try:
-                # Authorised again at every read, as the live sockets are: access taken away
-                # ends the stream within a poll.
-                now = await identity.caller_for(poll, config, credentials)
-                job = await service.get_job(poll, now, job_id)
-            except AppError as exc:
-                ended = {"code": exc.code, "detail": exc.detail}
-                return Snapshot(("access_ended",), "job:access_ended", ended, final=True)
-        body = JobOut.of(job).model_dump(mode="json", by_alias=True)
-        state = (job.status, job.progress, job.message)
-        if service.is_finished(job):
-            return Snapshot(state, f"job:{_END_EVENTS[JobStatus(job.status)]}", body, final=True)
-        return Snapshot(state, "job:progress", body)
+    async def caller_now(poll: AsyncSession) -> Caller:
+        return await identity.caller_for(poll, config, credentials)
 
-    return StreamingResponse(
-        follow(services.hub, service.job_room(job_id), read, request.is_disconnected),
-        media_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
-
-
-_END_EVENTS = {
-    JobStatus.succeeded: "completed",
-    JobStatus.failed: "failed",
-    JobStatus.cancelled: "cancelled",
-}
+    return await job_stream(session, services, caller, job_id, caller_now, request.is_disconnected)
