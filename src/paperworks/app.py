@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from paperworks import migrations
 from paperworks.api_docs import add_docs
 from paperworks.build_info import build_info
+from paperworks.console.setup import install_console
 from paperworks.events.router import router as events_router
 from paperworks.events.socket_server import MOUNT_PATH, SocketServer
 from paperworks.files.router import router as files_router
@@ -167,6 +168,7 @@ def create_app(
     for product in products:
         for router in product.routers:
             app.include_router(router)
+    install_console(app, [product.console for product in products if product.console])
     app.mount(MOUNT_PATH, app.state.live.asgi_app)
     # After logging is configured: the SDK sets up its own logging only when nothing else has.
     app.state.mcp = create_mcp_server(services.tools)

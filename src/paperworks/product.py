@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter
 
+from paperworks.console.pages import ConsolePages
 from paperworks.jobs.handlers import JobHandler, JobHandlers
 from paperworks.mcp.family import ToolFamily
 from paperworks.settings import Settings
@@ -36,6 +37,7 @@ class Product:
     live_events: Sequence[str] = ()
     # The settings it reads (`Settings` field names): what an operator configures for it.
     settings: Sequence[str] = ()
+    console: ConsolePages | None = None  # its screens in the web console at `/`
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.settings) - set(Settings.model_fields))

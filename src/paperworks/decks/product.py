@@ -1,5 +1,6 @@
 """Decks, as the platform serves them: prompt → slide plan → .pptx, built as a live job."""
 
+from paperworks.decks.console import DECKS_CONSOLE
 from paperworks.decks.jobs import build_deck_job
 from paperworks.decks.router import router
 from paperworks.decks.tools import DECK_TOOLS
@@ -11,6 +12,7 @@ DECKS = Product(
     job_handlers=(build_deck_job,),
     tools=DECK_TOOLS,
     live_events=("slide:progress", "slide:completed", "error"),
+    console=DECKS_CONSOLE,
     settings=(
         "llm_api_key",
         "llm_base_url",

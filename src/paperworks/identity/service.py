@@ -269,9 +269,9 @@ async def user_from_access_token(session: AsyncSession, config: IdentityConfig, 
 # --- magic links ------------------------------------------------------------------------------
 
 
-def _link_target(config: IdentityConfig, redirect_url: str | None) -> str:
+def _link_target(config: IdentityConfig, redirect_url: str | None, page: str) -> str:
     if redirect_url is None:
-        return f"{config.public_url}/auth/magic"
+        return f"{config.public_url}{page}"
     if redirect_url not in config.allowed_redirects:
         raise errors.RedirectNotAllowed(
             "redirectUrl must be one of the configured PAPERWORKS_ALLOWED_REDIRECTS."
@@ -286,11 +286,17 @@ def _with_token(url: str, token: str) -> str:
 
 
 async def send_magic_link(
-    session: AsyncSession, config: IdentityConfig, *, email: str, redirect_url: str | None
+    session: AsyncSession,
+    config: IdentityConfig,
+    *,
+    email: str,
+    redirect_url: str | None,
+    page: str = "/auth/magic",
 ) -> None:
-    """Mail a one-time sign-in link. Known or not, the address gets the same treatment: the
+    """Mail a one-time sign-in link to `redirect_url`, else to this service's `page` (the API's
+    token page, or the console's). Known or not, the address gets the same treatment: the
     first use of a link for a new address creates the account."""
-    target = _link_target(config, redirect_url)
+    target = _link_target(config, redirect_url, page)
     token = security.random_token()
     session.add(
         MagicLink(

@@ -1,0 +1,29 @@
+"""`install_console(app, pages)`: the console's pages, each product's screens, its static files,
+and the redirect to the sign-in page for a page asked for without a console session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from paperworks.console.dependencies import SignInRequired
+from paperworks.console.pages import STATIC, STATIC_PATH, ConsolePages
+from paperworks.console.router import router
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse(exc.location, status_code=303)
+
+
+def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
+    app.include_router(router)
+    for product_pages in pages:
+        app.include_router(product_pages.router)
+    # The products' screens, then the platform's own.
+    app.state.console_menu = (*((p.label, p.path) for p in pages), ("Jobs", "/jobs"))
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
+    app.add_exception_handler(SignInRequired, _to_sign_in)

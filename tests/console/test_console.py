@@ -1,0 +1,347 @@
+"""The web console over HTTP: signing in with a password or a mailed link, the cookie session
+(HttpOnly, SameSite, separate from the API), CSRF on every change, switching workspace, and
+a deck made from the console's form, built, and downloadable."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from paperworks.console import session as console_session
+from paperworks.jobs.models import JobStatus
+from paperworks.jobs.runner import LocalRunner
+from paperworks.kit.db import Database
+from paperworks.settings import Settings
+from tests.accounts import PASSWORD, Account, SignUp
+from tests.job_runs import run_next
+
+COOKIE = console_session.COOKIE
+
+
+async def signed_in(client: httpx.AsyncClient, account: Account) -> str:
+    """Signs `account` in through the form; the page's CSRF token."""
+    response = await client.post(
+        "/sign-in", data={"email": account.email, "password": PASSWORD, "next": "/decks"}
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/decks"
+    return csrf_of((await client.get("/decks")).text)
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+async def test_a_page_without_a_session_sends_you_to_sign_in(client: httpx.AsyncClient) -> None:
+    response = await client.get("/decks")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=/decks"
+    page = await client.get("/sign-in")
+    assert page.status_code == 200
+    assert '<label for="email">Email</label>' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "<script>" not in page.text
+    assert "<style>" not in page.text
+
+
+async def test_signing_in_sets_an_httponly_samesite_cookie_the_api_ignores(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    response = await client.post("/sign-in", data={"email": anna.email, "password": PASSWORD})
+
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/" in cookie
+    home = await client.get("/")
+    assert home.status_code == 200
+    assert "Welcome, Anna" in home.text
+    # The cookie is the console's only: the API still wants a token or a key.
+    assert (await client.get("/api/v1/decks")).status_code == 401
+
+
+async def test_a_wrong_password_is_said_on_the_page_and_sets_nothing(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    response = await client.post("/sign-in", data={"email": anna.email, "password": "nope"})
+
+    assert response.status_code == 401
+    assert "The email or password is wrong." in response.text
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil"])
+async def test_after_signing_in_you_never_leave_the_site(
+    client: httpx.AsyncClient, anna: Account, target: str
+) -> None:
+    response = await client.post(
+        "/sign-in", data={"email": anna.email, "password": PASSWORD, "next": target}
+    )
+    assert response.headers["location"] == "/"
+
+
+async def test_a_mailed_link_signs_in_once_and_only_on_the_button(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent = await client.post("/sign-in/link", data={"email": "new@example.com"})
+    assert sent.status_code == 200
+    assert "new@example.com" in sent.text
+    mail = json.loads((settings.data_dir / "outbox.jsonl").read_text().splitlines()[-1])
+    link = re.search(r"https?://\S+", mail["text"]).group(0)  # type: ignore[union-attr]
+    assert urlsplit(link).path == "/sign-in/magic"
+    token = parse_qs(urlsplit(link).query)["token"][0]
+
+    opened = await client.get(f"/sign-in/magic?token={token}")  # a mail scanner may do this
+    assert opened.status_code == 200
+    assert COOKIE not in opened.headers.get("set-cookie", "")
+    spent = await client.post("/sign-in/magic", data={"token": token})
+    assert spent.status_code == 303
+    assert COOKIE in spent.headers["set-cookie"]
+    assert "new@example.com" in (await client.get("/")).text
+    again = await client.post("/sign-in/magic", data={"token": token})
+    assert again.status_code == 400
+    assert "invalid, used or expired" in again.text
+
+
+async def test_a_change_without_the_csrf_token_is_refused(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    csrf = await signed_in(client, anna)
+
+    forged = await client.post("/decks", data={"prompt": "Quarterly review", "slideCount": "3"})
+    assert forged.status_code == 403
+    assert forged.json()["code"] == "console.csrf"
+    wrong = await client.post("/sign-out", data={"csrf": csrf + "x"})
+    assert wrong.status_code == 403
+    out = await client.post("/sign-out", data={"csrf": csrf})
+    assert out.status_code == 303
+    assert out.headers["location"] == "/sign-in"
+    assert (await client.get("/decks")).status_code == 303  # signed out
+
+
+async def test_a_forged_or_foreign_cookie_is_no_session(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    client.cookies.set(COOKIE, anna.access_token)  # an API token is not a console session
+    assert (await client.get("/decks")).status_code == 303
+    client.cookies.set(COOKIE, "not-a-token")
+    assert (await client.get("/decks")).status_code == 303
+
+
+async def test_the_workspace_switcher_acts_in_the_chosen_workspace_only_if_a_member(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    team = await client.post("/api/v1/workspaces", json={"name": "Team"}, headers=anna.headers)
+    team_id = team.json()["id"]
+    csrf = await signed_in(client, anna)
+    page = (await client.get("/decks")).text
+    assert "Team (owner)" in page
+
+    switched = await client.post(
+        "/workspace", data={"csrf": csrf, "workspace": team_id, "next": "/decks"}
+    )
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/decks"
+    assert "Decks in Team" in (await client.get("/decks")).text
+    await client.post("/workspace", data={"csrf": csrf, "workspace": "01NOTMINE0000000000000000"})
+    assert "Decks in Team" in (await client.get("/decks")).text
+
+
+async def test_a_deck_made_in_the_console_is_built_and_downloadable(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    csrf = await signed_in(client, anna)
+
+    made = await client.post(
+        "/decks",
+        data={
+            "csrf": csrf,
+            "prompt": "Quarterly review\nResults:\n- Revenue up 12%\n- Churn down\nNext:\n"
+            "- Launch the plan\n- Hire two engineers",
+            "slideCount": "5",
+            "theme": "midnight",
+            "language": "",
+            "includeImages": "on",
+        },
+    )
+    assert made.status_code == 303
+    deck_path = made.headers["location"]
+    building = await client.get(deck_path)
+    assert 'data-job-stream="/console/jobs/' in building.text
+    stream = re.search(r'data-job-stream="([^"]+)"', building.text).group(1)  # type: ignore[union-attr]
+
+    assert await run_next(db, runner) == JobStatus.succeeded
+    async with client.stream("GET", stream) as events:
+        assert events.headers["content-type"].startswith("text/event-stream")
+        body = (await events.aread()).decode()
+    assert "event: job:completed" in body
+    ready = await client.get(deck_path)
+    assert "ready" in ready.text
+    download = re.search(r'href="([^"]+)" download', ready.text).group(1)  # type: ignore[union-attr]
+    pptx = await client.get(download.replace("&amp;", "&"))
+    assert pptx.status_code == 200
+    assert pptx.content[:2] == b"PK"
+    listed = await client.get("/decks")
+    assert "Quarterly review" in listed.text
+    assert "status-ready" in listed.text
+
+
+async def test_a_bad_deck_form_is_said_on_the_page(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    csrf = await signed_in(client, anna)
+
+    for data, said in (
+        ({"prompt": "   ", "slideCount": "5"}, "prompt"),
+        ({"prompt": "Topic", "slideCount": "99"}, "less than or equal to 30"),
+        ({"prompt": "Topic", "slideCount": "many"}, "whole number"),
+        ({"prompt": "Topic", "slideCount": "5", "theme": "neon"}, "neon"),
+    ):
+        response = await client.post("/decks", data={"csrf": csrf, **data})
+        assert response.status_code == 422, data
+        assert said in response.text, (data, response.text[-2000:])
+
+
+def plan_form(page: str) -> dict[str, str]:
+    """The plan form's fields as the page fills them (inputs and textareas)."""
+    form = page[page.index('<form method="post" action="/decks/') :]
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form))
+    fields |= {
+        name: html.unescape(text)
+        for name, text in re.findall(
+            r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S
+        )
+    }
+    fields["theme"] = "clean"
+    return {name: html.unescape(value) for name, value in fields.items()}
+
+
+async def test_a_deck_planned_first_is_edited_reordered_and_built(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    csrf = await signed_in(client, anna)
+    planned = await client.post(
+        "/decks",
+        data={
+            "csrf": csrf,
+            "action": "plan",
+            "prompt": "Team offsite\nDay one:\n- Arrival\n- Workshop\nDay two:\n- Hike\n- Retro",
+            "slideCount": "6",
+            "theme": "clean",
+        },
+    )
+    assert planned.status_code == 303
+    deck_path = planned.headers["location"]
+    page = (await client.get(deck_path)).text
+    assert "draft" in page
+    assert 'value="Day one"' in page
+    assert "data-job-stream" not in page  # nothing is building
+
+    fields = plan_form(page)
+    titles = [fields[f"title-{n}"] for n in range(int(fields["slides"]))]
+    day_one = titles.index("Day one")
+    fields[f"bullets-{day_one}"] = "Arrival by train\nWorkshop on goals\nDinner"
+    fields[f"notes-{day_one}"] = "Keep it short."
+    moved = await client.post(
+        f"{deck_path}/plan", data={**fields, "csrf": csrf, "action": f"down:{day_one}"}
+    )
+    assert moved.status_code == 303
+
+    api = await client.get(f"/api/v1{deck_path}", headers=anna.headers)
+    plan = api.json()["slidePlan"]
+    assert [s["title"] for s in plan].index("Day one") == day_one + 1
+    edited = next(s for s in plan if s["title"] == "Day one")
+    assert edited["bullets"] == ["Arrival by train", "Workshop on goals", "Dinner"]
+    assert edited["notes"] == "Keep it short."
+    assert api.json()["model"] == "user"
+
+    fields = plan_form((await client.get(deck_path)).text)
+    built = await client.post(f"{deck_path}/plan", data={**fields, "csrf": csrf, "action": "build"})
+    assert built.status_code == 303
+    assert "data-job-stream" in (await client.get(deck_path)).text
+    assert await run_next(db, runner) == JobStatus.succeeded
+    assert "Download the .pptx" in (await client.get(deck_path)).text
+
+
+async def test_a_slide_is_rewritten_by_a_build_and_a_bad_plan_is_said(
+    client: httpx.AsyncClient, anna: Account, db: Database, runner: LocalRunner
+) -> None:
+    csrf = await signed_in(client, anna)
+    planned = await client.post(
+        "/decks",
+        data={
+            "csrf": csrf,
+            "action": "plan",
+            "prompt": "Budget:\n- Rent\n- Food\n- Travel",
+            "slideCount": "3",
+            "theme": "clean",
+        },
+    )
+    deck_path = planned.headers["location"]
+    fields = plan_form((await client.get(deck_path)).text)
+
+    blank = await client.post(
+        f"{deck_path}/plan", data={**fields, "title-0": "  ", "csrf": csrf, "action": "save"}
+    )
+    assert blank.status_code == 422
+    assert "title" in blank.text
+
+    rewrite = await client.post(
+        f"{deck_path}/plan",
+        data={**fields, "csrf": csrf, "action": "rewrite:1", "instruction-1": "shorter"},
+    )
+    assert rewrite.status_code == 303
+    assert await run_next(db, runner) == JobStatus.succeeded
+    page = (await client.get(deck_path)).text
+    assert "Download the .pptx" in page
+
+
+async def test_jobs_and_a_deck_s_timeline_are_listed_for_the_workspace(
+    client: httpx.AsyncClient, anna: Account, sign_up: SignUp, db: Database, runner: LocalRunner
+) -> None:
+    bob = await sign_up("bob@example.com")
+    bobs = await client.post(
+        "/api/v1/slides/build",
+        json={"prompt": "Bob's secret plan", "slideCount": 2},
+        headers=bob.headers,
+    )
+    csrf = await signed_in(client, anna)
+    made = await client.post(
+        "/decks",
+        data={
+            "csrf": csrf,
+            "action": "build",
+            "prompt": "Budget:\n- Rent\n- Food",
+            "slideCount": "3",
+        },
+    )
+    deck_id = made.headers["location"].rsplit("/", 1)[1]
+
+    running = (await client.get("/jobs")).text
+    assert "decks.build" in running
+    assert 'data-job-stream="/console/jobs/' in running  # queued: a live bar
+    for _ in range(2):  # Bob's build, then Anna's
+        assert await run_next(db, runner) == JobStatus.succeeded
+    done = (await client.get("/jobs")).text
+    assert "data-job-stream" not in done
+    assert "succeeded" in done
+
+    timeline = (await client.get(f"/timeline/deck/{deck_id}")).text
+    for kind in ("deck.created", "deck.build_started", "deck.built"):
+        assert kind in timeline
+    assert f'href="/timeline/deck/{deck_id}"' in (await client.get(f"/decks/{deck_id}")).text
+    # Another workspace's deck: an empty timeline, its jobs not listed; nothing leaks.
+    other = (await client.get(f"/timeline/deck/{bobs.json()['deckId']}")).text
+    assert "Nothing has happened" in other
+    assert "secret" not in (await client.get("/jobs")).text + other

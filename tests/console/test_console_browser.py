@@ -1,0 +1,175 @@
+"""The web console in a real browser: Debian's Chromium driven by Playwright against a real
+`paperworks serve`. A new user asks for a sign-in link, reads it from the outbox, signs in,
+makes a deck, watches its progress bar reach the end and downloads it. Every screen is saved as
+a PNG under build/console-screens/ for a reviewer to look at, and checked with axe-core for
+serious accessibility violations.
+
+Chromium is never downloaded: the test skips with the reason when /usr/bin/chromium (Debian's
+`chromium`, which .ci/run installs) or axe-core (tests/js, `npm ci`) is missing."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+
+from tests.e2e.servers import Server, start
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = Path(__file__).parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENS = Path(__file__).parents[2] / "build" / "console-screens"
+PROMPT = (
+    "Team offsite 2027\nDay one:\n- Arrival and lunch by the lake\n- Strategy workshop\n"
+    "Day two:\n- Hike to the old mill\n- Retrospective and goals"
+)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is a dev dependency")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (Debian: apt-get install chromium)")
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci in tests/js)")
+    yield from start(tmp_path)
+
+
+def outbox_link(server_data: Path) -> str:
+    mail = json.loads((server_data / "outbox.jsonl").read_text().splitlines()[-1])
+    found = re.search(r"https?://\S+", mail["text"])
+    assert found, mail
+    return found.group(0)
+
+
+def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
+    server: Server, tmp_path: Path
+) -> None:
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # bypass_csp only so the test can add axe-core; the pages' own policy is tested over HTTP.
+        context = browser.new_context(
+            base_url=server.url, accept_downloads=True, bypass_csp=True, viewport=None
+        )
+        page = context.new_page()
+        seen: list[str] = []
+
+        def screen(name: str) -> None:
+            page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+            page.add_script_tag(path=str(AXE))
+            serious = page.evaluate(
+                """async () => (await axe.run(document)).violations
+                    .filter(v => v.impact === "serious" || v.impact === "critical")
+                    .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
+            )
+            assert serious == [], (name, serious)
+            seen.append(name)
+
+        page.goto("/")
+        assert page.url.endswith("/sign-in?next=/")
+        screen("sign-in")
+
+        page.get_by_label("Email", exact=True).nth(1).fill("new.user@example.com")
+        page.get_by_role("button", name="Email me a link").click()
+        page.get_by_text("A sign-in link is on its way").wait_for()
+        screen("link-sent")
+
+        link = outbox_link(tmp_path / "var")
+        page.goto(link)
+        screen("magic-link")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("heading", name="Welcome, new.user@example.com").wait_for()
+        screen("home")
+
+        page.get_by_role("link", name="Decks").first.click()
+        page.get_by_label("What is it about?").fill(PROMPT)
+        page.get_by_label("Slides", exact=True).fill("6")
+        page.get_by_label("Theme").select_option("midnight")
+        screen("decks")
+        page.get_by_role("button", name="Build the deck").click()
+
+        # The bar follows the job's events to its end; then the page shows the result.
+        page.wait_for_function(
+            "() => !document.querySelector('progress') ||"
+            " document.querySelector('progress').value === 100",
+            polling="raf",
+            timeout=60_000,
+        )
+        download_link = page.get_by_role("link", name="Download the .pptx")
+        download_link.wait_for(timeout=60_000)
+        assert page.locator("#deck-status").inner_text() == "ready"
+        screen("deck-ready")
+        with page.expect_download() as waiting:
+            download_link.click()
+        saved = tmp_path / "deck.pptx"
+        waiting.value.save_as(saved)
+
+        page.get_by_role("link", name="All decks").click()
+        page.get_by_role("cell", name="ready").wait_for()
+        screen("deck-list")
+        page.get_by_role("link", name="Jobs").click()
+        page.get_by_role("cell", name="succeeded").first.wait_for()
+        screen("jobs")
+        page.get_by_role("link", name="timeline").first.click()
+        page.get_by_text("job.succeeded").wait_for()
+        screen("timeline")
+        context.close()
+        browser.close()
+
+    presentation = Presentation(io.BytesIO(saved.read_bytes()))
+    titles = [slide.shapes.title.text_frame.text for slide in presentation.slides]
+    assert titles[0] == "Team offsite 2027"
+    assert "Day one" in titles
+    assert seen == [
+        "sign-in",
+        "link-sent",
+        "magic-link",
+        "home",
+        "decks",
+        "deck-ready",
+        "deck-list",
+        "jobs",
+        "timeline",
+    ]
+
+
+def test_a_plan_is_edited_and_reordered_in_the_browser_before_it_is_built(
+    server: Server, tmp_path: Path
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_context(base_url=server.url).new_page()
+        page.goto("/sign-in")
+        page.get_by_label("Email", exact=True).nth(1).fill("planner@example.com")
+        page.get_by_role("button", name="Email me a link").click()
+        page.get_by_text("A sign-in link is on its way").wait_for()
+        page.goto(outbox_link(tmp_path / "var"))
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("heading", name="Welcome, planner@example.com").wait_for()
+
+        page.goto("/decks")
+        page.get_by_label("What is it about?").fill(PROMPT)
+        page.get_by_role("button", name="Plan it first").click()
+        page.get_by_role("heading", name="Team offsite 2027").wait_for()
+        titles = page.locator("input[id^='title-']")
+        day_one = [titles.nth(n).input_value() for n in range(titles.count())].index("Day one")
+        page.locator(f"#bullets-{day_one}").fill("Arrival by train\nWorkshop on goals")
+        page.get_by_role("button", name=f"Move slide {day_one + 1} down").click()
+        page.locator(f"#title-{day_one + 1}").wait_for()
+        assert page.locator(f"#title-{day_one + 1}").input_value() == "Day one"
+        assert page.locator(f"#bullets-{day_one + 1}").input_value() == (
+            "Arrival by train\nWorkshop on goals"
+        )
+        page.screenshot(path=str(SCREENS / "deck-plan.png"), full_page=True)
+        page.get_by_role("button", name="Save and build").click()
+        page.get_by_role("link", name="Download the .pptx").wait_for(timeout=60_000)
+        browser.close()
