@@ -345,3 +345,56 @@ async def test_jobs_and_a_deck_s_timeline_are_listed_for_the_workspace(
     other = (await client.get(f"/timeline/deck/{bobs.json()['deckId']}")).text
     assert "Nothing has happened" in other
     assert "secret" not in (await client.get("/jobs")).text + other
+
+
+async def test_the_assistant_adds_a_task_and_the_panel_and_task_list_show_it(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    csrf = await signed_in(client, anna)
+    assert "A new conversation" in (await client.get("/assistant")).text
+
+    said = await client.post("/assistant", data={"csrf": csrf, "message": "add buy milk"})
+    assert said.status_code == 303
+    conversation = said.headers["location"].split("#")[0]
+    page = (await client.get(conversation)).text
+    assert "add buy milk" in page
+    assert "Assistant (offline)" in page
+    assert "add_task" in page  # the tool call is shown
+    assert "buy milk" in (await client.get("/tasks/panel")).text
+
+    conversation_id = conversation.rsplit("/", 1)[1]
+    again = await client.post(
+        "/assistant",
+        data={"csrf": csrf, "message": "show my tasks", "conversation": conversation_id},
+    )
+    assert again.headers["location"].startswith(conversation)
+    assert (await client.get(conversation)).text.count('class="message ') == 4
+
+    empty = await client.post("/assistant", data={"csrf": csrf, "message": "   "})
+    assert empty.status_code == 422
+    assert "Write a message first." in empty.text
+
+    tasks = (await client.get("/tasks")).text
+    task_id = re.search(r'action="/tasks/([^"]+)"', tasks).group(1)  # type: ignore[union-attr]
+    done = await client.post(f"/tasks/{task_id}", data={"csrf": csrf, "action": "complete"})
+    assert done.headers["location"] == "/tasks"
+    assert 'class="done"' in (await client.get("/tasks/panel")).text
+    away = await client.post(
+        f"/tasks/{task_id}", data={"csrf": csrf, "action": "delete", "next": "https://evil.example"}
+    )
+    assert away.headers["location"] == "/"
+    assert "No tasks yet." in (await client.get("/tasks/panel")).text
+
+
+async def test_another_users_conversation_is_not_shown(
+    client: httpx.AsyncClient, anna: Account, sign_up: SignUp
+) -> None:
+    bob = await sign_up("bob@example.com")
+    bobs = await client.post(
+        "/api/v1/assistant/chat", json={"message": "add bob's secret"}, headers=bob.headers
+    )
+    await signed_in(client, anna)
+
+    page = await client.get(f"/assistant/{bobs.json()['conversationId']}")
+    assert page.status_code == 404
+    assert "secret" not in page.text

@@ -15,6 +15,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pptx import Presentation
@@ -142,19 +143,23 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
     ]
 
 
+def sign_in_by_link(page: Any, data: Path, email: str) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("Email", exact=True).nth(1).fill(email)
+    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_text("A sign-in link is on its way").wait_for()
+    page.goto(outbox_link(data))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name=f"Welcome, {email}").wait_for()
+
+
 def test_a_plan_is_edited_and_reordered_in_the_browser_before_it_is_built(
     server: Server, tmp_path: Path
 ) -> None:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_context(base_url=server.url).new_page()
-        page.goto("/sign-in")
-        page.get_by_label("Email", exact=True).nth(1).fill("planner@example.com")
-        page.get_by_role("button", name="Email me a link").click()
-        page.get_by_text("A sign-in link is on its way").wait_for()
-        page.goto(outbox_link(tmp_path / "var"))
-        page.get_by_role("button", name="Continue").click()
-        page.get_by_role("heading", name="Welcome, planner@example.com").wait_for()
+        sign_in_by_link(page, tmp_path / "var", "planner@example.com")
 
         page.goto("/decks")
         page.get_by_label("What is it about?").fill(PROMPT)
@@ -172,4 +177,36 @@ def test_a_plan_is_edited_and_reordered_in_the_browser_before_it_is_built(
         page.screenshot(path=str(SCREENS / "deck-plan.png"), full_page=True)
         page.get_by_role("button", name="Save and build").click()
         page.get_by_role("link", name="Download the .pptx").wait_for(timeout=60_000)
+        browser.close()
+
+
+def test_chat_add_buy_milk_and_see_the_task_appear_beside_the_chat(
+    server: Server, tmp_path: Path
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_context(base_url=server.url, bypass_csp=True).new_page()
+        sign_in_by_link(page, tmp_path / "var", "chatter@example.com")
+
+        page.get_by_role("link", name="Assistant").first.click()
+        panel = page.get_by_role("complementary")
+        panel.get_by_text("No tasks yet.").wait_for()
+        page.get_by_label("Message").fill("add buy milk")
+        page.get_by_role("button", name="Send").click()
+        page.get_by_text("1 tool call").click()  # the tool calls, folded under the reply
+        page.get_by_text("add_task").wait_for()
+        panel.get_by_text("buy milk").wait_for()
+
+        # The panel follows changes made elsewhere (another tab, the API) without a reload.
+        other = page.context.new_page()
+        other.goto("/tasks")
+        other.get_by_role("button", name="Complete “buy milk”").click()
+        page.locator(".tasks li.done").wait_for(timeout=15_000)
+        page.screenshot(path=str(SCREENS / "assistant.png"), full_page=True)
+        page.add_script_tag(path=str(AXE))
+        serious = page.evaluate(
+            """async () => (await axe.run(document)).violations
+                .filter(v => v.impact === "serious" || v.impact === "critical").map(v => v.id)"""
+        )
+        assert serious == []
         browser.close()

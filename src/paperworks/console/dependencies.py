@@ -18,6 +18,13 @@ from paperworks.kit.errors import AppError
 from paperworks.services import ServicesDep, SessionDep
 
 
+def local_path(path: str | None) -> str:
+    """Where a form says to go next: a path on this site only, never another site."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
 class SignInRequired(Exception):
     """No console session: the page answers with a redirect to the sign-in page."""
 

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.console import session as cookie
-from paperworks.console.dependencies import CheckedForm, SignedInConsole
+from paperworks.console.dependencies import CheckedForm, SignedInConsole, local_path
 from paperworks.console.pages import Templates
 from paperworks.events import service as events
 from paperworks.events.schemas import EventOut
@@ -31,15 +31,8 @@ templates = Templates()
 MAGIC_PAGE = "/sign-in/magic"
 
 
-def _safe_next(path: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path
-
-
 def _signed_in(request: Request, user: User, services: ServicesDep, to: str) -> Response:
-    response = RedirectResponse(_safe_next(to), status_code=303)
+    response = RedirectResponse(local_path(to), status_code=303)
     cookie.keep(
         response, request, cookie.ConsoleSession.start(user.id), services.identity.secret_key
     )
@@ -53,7 +46,7 @@ async def home(request: Request, console: SignedInConsole) -> Response:
 
 @router.get("/sign-in")
 async def sign_in_page(request: Request, next: str | None = None) -> Response:
-    return templates.render(request, "sign_in.html", next=_safe_next(next))
+    return templates.render(request, "sign_in.html", next=local_path(next))
 
 
 @router.post("/sign-in")
@@ -133,7 +126,7 @@ async def switch_workspace(
     request: Request, console: SignedInConsole, services: ServicesDep, form: CheckedForm
 ) -> Response:
     chosen = str(form.get("workspace", ""))
-    back = _safe_next(str(form.get("next", "/")))
+    back = local_path(str(form.get("next", "/")))
     if not any(workspace.id == chosen for workspace, _ in console.workspaces):
         return RedirectResponse(back, status_code=303)  # not theirs (any more): nothing changes
     response = RedirectResponse(back, status_code=303)

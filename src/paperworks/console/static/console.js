@@ -28,3 +28,16 @@ function follow(bar) {
   }
 }
 document.querySelectorAll("progress[data-job-stream]").forEach(follow);
+
+// A <div data-panel="/path"> shows that page's fragment, fetched again every
+// data-refresh-seconds while the page is visible (the assistant's task list, as tasks change).
+async function refresh(panel) {
+  if (document.visibilityState === "hidden") return;
+  const response = await fetch(panel.dataset.panel, {credentials: "same-origin"});
+  if (response.ok) panel.innerHTML = await response.text();
+}
+document.querySelectorAll("[data-panel]").forEach((panel) => {
+  refresh(panel);
+  const seconds = Number(panel.dataset.refreshSeconds || 0);
+  if (seconds > 0) window.setInterval(() => refresh(panel), seconds * 1000);
+});
