@@ -13,6 +13,9 @@ import httpx
 import pytest
 
 from paperworks.console import session as console_session
+from paperworks.identity import service as identity
+from paperworks.identity.models import User, Workspace
+from paperworks.identity.roles import Role
 from paperworks.jobs.models import JobStatus
 from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
@@ -398,3 +401,62 @@ async def test_another_users_conversation_is_not_shown(
     page = await client.get(f"/assistant/{bobs.json()['conversationId']}")
     assert page.status_code == 404
     assert "secret" not in page.text
+
+
+async def test_settings_show_members_invite_and_make_an_api_key_shown_once(
+    client: httpx.AsyncClient, anna: Account, settings: Settings
+) -> None:
+    csrf = await signed_in(client, anna)
+    page = (await client.get("/settings")).text
+    assert "anna@example.com" in page
+    assert "owner" in page
+
+    made = await client.post("/settings/api-keys", data={"csrf": csrf, "name": "CI"})
+    assert made.status_code == 201
+    assert made.headers["cache-control"] == "no-store"
+    secret = re.search(r'id="new-key" value="([^"]+)"', made.text).group(1)  # type: ignore[union-attr]
+    # The key works on the API, and is not shown again.
+    assert (await client.get("/api/v1/decks", headers={"X-API-Key": secret})).status_code == 200
+    again = (await client.get("/settings")).text
+    assert secret not in again
+    assert "Revoke “CI”" in again
+    key_id = re.search(r'action="/settings/api-keys/([^/]+)/revoke"', again).group(1)  # type: ignore[union-attr]
+    await client.post(f"/settings/api-keys/{key_id}/revoke", data={"csrf": csrf})
+    assert (await client.get("/api/v1/decks", headers={"X-API-Key": secret})).status_code == 401
+
+    unnamed = await client.post("/settings/api-keys", data={"csrf": csrf, "name": " "})
+    assert unnamed.status_code == 422
+    invited = await client.post(
+        "/settings/invitations", data={"csrf": csrf, "email": "bea@example.com", "role": "admin"}
+    )
+    assert "Invited bea@example.com." in invited.text
+    mail = json.loads((settings.data_dir / "outbox.jsonl").read_text().splitlines()[-1])
+    assert mail["to"] == "bea@example.com"
+    twice = await client.post(
+        "/settings/invitations", data={"csrf": csrf, "email": "anna@example.com", "role": "member"}
+    )
+    assert twice.status_code == 422
+    assert "already a member" in twice.text
+
+
+async def test_a_member_sees_no_invite_form_and_cannot_invite(
+    client: httpx.AsyncClient, anna: Account, sign_up: SignUp, db: Database
+) -> None:
+    team = await client.post("/api/v1/workspaces", json={"name": "Team"}, headers=anna.headers)
+    team_id = team.json()["id"]
+    bob = await sign_up("bob@example.com")
+    async with db.session_scope() as session:  # what accepting an invitation ends with
+        workspace = await session.get_one(Workspace, team_id)
+        user = await session.get_one(User, bob.id)
+        await identity.add_membership(session, workspace, user, role=Role.member)
+    csrf = await signed_in(client, bob)
+    await client.post("/workspace", data={"csrf": csrf, "workspace": team_id})
+
+    page = (await client.get("/settings")).text
+    assert "Settings of Team" in page
+    assert "Invite by email" not in page
+    refused = await client.post(
+        "/settings/invitations", data={"csrf": csrf, "email": "eve@example.com"}
+    )
+    assert refused.status_code == 422
+    assert "does not allow members:manage" in refused.text

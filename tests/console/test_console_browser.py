@@ -123,6 +123,11 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
         page.get_by_role("link", name="timeline").first.click()
         page.get_by_text("job.succeeded").wait_for()
         screen("timeline")
+        page.get_by_role("link", name="Settings").click()
+        page.get_by_label("A new key's name").fill("laptop")
+        page.get_by_role("button", name="Create the key").click()
+        page.get_by_text("it is shown this once").wait_for()
+        screen("settings")
         context.close()
         browser.close()
 
@@ -140,6 +145,7 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
         "deck-list",
         "jobs",
         "timeline",
+        "settings",
     ]
 
 

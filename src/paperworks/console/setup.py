@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from paperworks.console.dependencies import SignInRequired
 from paperworks.console.pages import STATIC, STATIC_PATH, ConsolePages
 from paperworks.console.router import router
+from paperworks.console.settings import router as settings_router
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
@@ -21,9 +22,14 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 
 def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
     app.include_router(router)
+    app.include_router(settings_router)
     for product_pages in pages:
         app.include_router(product_pages.router)
     # The products' screens, then the platform's own.
-    app.state.console_menu = (*((p.label, p.path) for p in pages), ("Jobs", "/jobs"))
+    app.state.console_menu = (
+        *((p.label, p.path) for p in pages),
+        ("Jobs", "/jobs"),
+        ("Settings", "/settings"),
+    )
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)
