@@ -21,6 +21,7 @@ from paperworks.jobs.runner import LocalRunner
 from paperworks.kit.db import Database
 from paperworks.settings import Settings
 from tests.accounts import PASSWORD, Account, SignUp
+from tests.extraction.test_extraction_api import ruled_pdf
 from tests.job_runs import run_next
 
 COOKIE = console_session.COOKIE
@@ -460,3 +461,46 @@ async def test_a_member_sees_no_invite_form_and_cannot_invite(
     )
     assert refused.status_code == 422
     assert "does not allow members:manage" in refused.text
+
+
+async def test_a_pdf_uploaded_in_the_console_is_extracted_shown_and_exported(
+    client: httpx.AsyncClient, anna: Account, sign_up: SignUp, db: Database, runner: LocalRunner
+) -> None:
+    csrf = await signed_in(client, anna)
+    pdf = ruled_pdf([["Region", "Sales"], ["North", "120"], ["South", "95"]])
+
+    sent = await client.post(
+        "/extraction/documents",
+        data={"csrf": csrf},
+        files={"file": ("sales.pdf", pdf, "application/pdf")},
+    )
+    assert sent.status_code == 303
+    page_path = sent.headers["location"]
+    assert 'data-job-stream="/console/jobs/' in (await client.get(page_path)).text
+    assert await run_next(db, runner) == JobStatus.succeeded
+
+    page = (await client.get(page_path)).text
+    assert "1 table" in page
+    for cell in ("Region", "Sales", "North", "120", "South", "95"):
+        assert f"<td>{cell}</td>" in page
+    csv_link = re.search(r'href="(/extraction/tables/[^"]+/csv)"', page).group(1)  # type: ignore[union-attr]
+    exported = await client.get(csv_link)
+    assert exported.status_code == 200
+    assert "attachment" in exported.headers["content-disposition"]
+    assert "North" in exported.text
+    assert "120" in exported.text
+    assert "sales.pdf" in (await client.get("/extraction")).text
+
+    text = await client.post(
+        "/extraction/documents",
+        data={"csrf": csrf},
+        files={"file": ("notes.txt", b"just text", "text/plain")},
+    )
+    assert text.status_code == 422
+    assert "error" in text.text
+    # Another workspace's document and table: not found, nothing shown.
+    bob = await sign_up("bob@example.com")
+    await client.post("/sign-out", data={"csrf": csrf})
+    await signed_in(client, bob)
+    assert (await client.get(page_path)).status_code == 404
+    assert (await client.get(csv_link)).status_code == 404

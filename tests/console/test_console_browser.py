@@ -21,6 +21,7 @@ import pytest
 from pptx import Presentation
 
 from tests.e2e.servers import Server, start
+from tests.extraction.test_extraction_api import ruled_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -216,3 +217,34 @@ def test_chat_add_buy_milk_and_see_the_task_appear_beside_the_chat(
         )
         assert serious == []
         browser.close()
+
+
+def test_upload_a_pdf_with_a_table_extract_it_and_export_csv(
+    server: Server, tmp_path: Path
+) -> None:
+    pdf = tmp_path / "sales.pdf"
+    pdf.write_bytes(ruled_pdf([["Region", "Sales"], ["North", "120"], ["South", "95"]]))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(base_url=server.url, accept_downloads=True, bypass_csp=True)
+        page = context.new_page()
+        sign_in_by_link(page, tmp_path / "var", "analyst@example.com")
+
+        page.get_by_role("link", name="Extraction").first.click()
+        page.get_by_label("A PDF, an XLSX workbook or a CSV file").set_input_files(str(pdf))
+        page.get_by_role("button", name="Upload and extract").click()
+        page.get_by_role("cell", name="North").wait_for(timeout=60_000)
+        page.screenshot(path=str(SCREENS / "extraction.png"), full_page=True)
+        page.add_script_tag(path=str(AXE))
+        serious = page.evaluate(
+            """async () => (await axe.run(document)).violations
+                .filter(v => v.impact === "serious" || v.impact === "critical").map(v => v.id)"""
+        )
+        assert serious == []
+        with page.expect_download() as waiting:
+            page.get_by_role("link", name="CSV").click()
+        saved = tmp_path / "table.csv"
+        waiting.value.save_as(saved)
+        browser.close()
+
+    assert saved.read_text(encoding="utf-8-sig").splitlines()[1:] == ["North,120", "South,95"]

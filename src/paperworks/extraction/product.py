@@ -1,6 +1,7 @@
 """Extraction, as the platform serves it: documents, configurations, the `extraction.run` job,
 its tables and their exports, and its MCP tools."""
 
+from paperworks.extraction.console import EXTRACTION_CONSOLE
 from paperworks.extraction.jobs import extract_job
 from paperworks.extraction.router import router
 from paperworks.extraction.tools import EXTRACTION_TOOLS
@@ -21,4 +22,5 @@ EXTRACTION = Product(
         "llm_cache_seconds",
     ),
     tools=EXTRACTION_TOOLS,
+    console=EXTRACTION_CONSOLE,
 )

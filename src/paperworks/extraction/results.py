@@ -119,6 +119,20 @@ async def document_tables(
     return await _page_of_tables(session, caller, latest.id, limit, cursor)
 
 
+async def latest_job(session: AsyncSession, caller: Caller, document_id: str) -> Job | None:
+    """The document's most recent extraction job, whatever its state (None before the first)."""
+    await service.get_document(session, caller, document_id)
+    found: Job | None = await session.scalar(
+        select(Job)
+        .join(ExtractionJob, ExtractionJob.id == Job.id)
+        .where(ExtractionJob.workspace_id == caller.workspace)
+        .where(ExtractionJob.document_id == document_id)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(1)
+    )
+    return found
+
+
 async def get_table(session: AsyncSession, caller: Caller, table_id: str) -> ExtractedTable:
     table = await get_scoped(session, caller, ExtractedTable, table_id)
     if table is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, UploadFile
+from fastapi import Depends
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from paperworks.files import service
 from paperworks.files.models import StoredFile
@@ -21,7 +22,7 @@ async def valid_file(file_id: str, caller: CurrentCaller, session: SessionDep) -
 WorkspaceFile = Annotated[StoredFile, Depends(valid_file)]
 
 
-async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def upload_chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
     """An uploaded file's bytes in storage-sized chunks, for `service.store_stream`."""
     while chunk := await upload.read(CHUNK_SIZE):
         yield chunk
