@@ -504,3 +504,30 @@ async def test_a_pdf_uploaded_in_the_console_is_extracted_shown_and_exported(
     await signed_in(client, bob)
     assert (await client.get(page_path)).status_code == 404
     assert (await client.get(csv_link)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # a sibling subdomain is another site's page too
+    ],
+)
+async def test_another_sites_page_cannot_sign_a_visitor_in(
+    client: httpx.AsyncClient, anna: Account, headers: dict[str, str]
+) -> None:
+    for path, data in (
+        ("/sign-in", {"email": anna.email, "password": PASSWORD}),
+        ("/sign-in/link", {"email": anna.email}),
+        ("/sign-in/magic", {"token": "whatever"}),
+    ):
+        response = await client.post(path, data=data, headers=headers)
+        assert response.status_code == 403, path
+        assert "set-cookie" not in response.headers
+    # This site's own page (and a client that is no browser) signs in.
+    own = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    signed = await client.post(
+        "/sign-in", data={"email": anna.email, "password": PASSWORD}, headers=own
+    )
+    assert signed.status_code == 303

@@ -4,7 +4,7 @@ CSRF token matches the session's."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
@@ -65,3 +65,19 @@ async def get_checked_form(request: Request, console: SignedInConsole) -> FormDa
 
 
 CheckedForm = Annotated[FormData, Depends(get_checked_form)]
+
+
+async def same_site_post(request: Request) -> None:
+    """Refuse a post another site's page made, where no session (so no CSRF token) exists yet:
+    signing in, asking for or spending a sign-in link (login CSRF would sign a visitor in as the
+    attacker). Browsers say where a request comes from (`Sec-Fetch-Site`, `Origin`); a client
+    that says neither is no browser another site could drive."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None and fetched_from not in ("same-origin", "none"):
+        raise CsrfRejected("Sign in from this site's own page.")
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise CsrfRejected("Sign in from this site's own page.")
+
+
+SameSitePost = Depends(same_site_post)

@@ -10,7 +10,12 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.console import session as cookie
-from paperworks.console.dependencies import CheckedForm, SignedInConsole, local_path
+from paperworks.console.dependencies import (
+    CheckedForm,
+    SameSitePost,
+    SignedInConsole,
+    local_path,
+)
 from paperworks.console.pages import Templates
 from paperworks.events import service as events
 from paperworks.events.schemas import EventOut
@@ -49,7 +54,7 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
     return templates.render(request, "sign_in.html", next=local_path(next))
 
 
-@router.post("/sign-in")
+@router.post("/sign-in", dependencies=[SameSitePost])
 async def sign_in(
     request: Request,
     session: SessionDep,
@@ -69,7 +74,7 @@ async def sign_in(
     return _signed_in(request, user, services, next)
 
 
-@router.post("/sign-in/link")
+@router.post("/sign-in/link", dependencies=[SameSitePost])
 async def send_sign_in_link(
     request: Request,
     session: SessionDep,
@@ -100,7 +105,7 @@ async def magic_link_page(
     return templates.render(request, "magic.html", token=token)
 
 
-@router.post(MAGIC_PAGE)
+@router.post(MAGIC_PAGE, dependencies=[SameSitePost])
 async def redeem_link(
     request: Request,
     session: SessionDep,
