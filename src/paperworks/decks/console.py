@@ -16,25 +16,17 @@ from paperworks.console.pages import ConsolePages, Templates
 from paperworks.decks import flows, schemas, service
 from paperworks.decks.exceptions import DeckBusy, DeckNotFound, UnknownTheme
 from paperworks.decks.models import Deck, DeckStatus
-from paperworks.decks.outline import OutlinePlanner
+from paperworks.decks.phrasebook import PHRASEBOOK
 from paperworks.decks.plan import MAX_SLIDES, SlidePlan
 from paperworks.decks.themes import THEMES
+from paperworks.kit.languages import NAMES
 from paperworks.kit.pagination import DEFAULT_LIMIT
 from paperworks.services import ServicesDep, SessionDep
 
 router = APIRouter(include_in_schema=False)
 templates = Templates(Path(__file__).parent / "templates")
-LANGUAGES = (
-    "",
-    "English",
-    "German",
-    "French",
-    "Spanish",
-    "Portuguese",
-    "Italian",
-    "Chinese",
-    "Japanese",
-)
+# The languages the offline planner writes in; "" is the prompt's own.
+LANGUAGES = ("", *(NAMES[code] for code in PHRASEBOOK))
 
 
 async def _list_page(
@@ -90,14 +82,13 @@ async def build_deck(
             }
         )
         if sent.get("action") == "plan":
-            outline = await OutlinePlanner.of(services).plan(body.outline_options().request())
-            deck = await service.create_deck(
+            deck = await flows.draft_planned(
                 session,
+                services,
                 console.caller,
-                content=outline.plan,
+                body.outline_options(),
                 theme=body.theme,
                 include_images=body.include_images,
-                model=outline.model,
             )
             return RedirectResponse(f"/decks/{deck.id}", status_code=303)
         accepted = await flows.build_requested(session, services, console.caller, body, None)

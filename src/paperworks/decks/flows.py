@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from paperworks.decks import schemas, service
 from paperworks.decks.models import Deck
+from paperworks.decks.outline import OutlinePlanner
 from paperworks.decks.plan import Slide, SlidePlan
 from paperworks.files import service as files
 from paperworks.files.models import StoredFile
@@ -21,6 +22,28 @@ from paperworks.services import Services
 def plan_from(slides: list[Slide], title: str | None) -> SlidePlan:
     """A plan from edited slides; untitled, it is named after its first slide."""
     return SlidePlan(title=title or slides[0].title, slides=slides)
+
+
+async def draft_planned(
+    session: AsyncSession,
+    services: Services,
+    caller: Caller,
+    options: schemas.OutlineOptions,
+    *,
+    theme: str | None,
+    include_images: bool = True,
+) -> Deck:
+    """A draft deck with a plan made now (by the model, else offline), to read and edit before
+    it is built."""
+    outline = await OutlinePlanner.of(services).plan(options.request())
+    return await service.create_deck(
+        session,
+        caller,
+        content=outline.plan,
+        theme=theme,
+        include_images=include_images,
+        model=outline.model,
+    )
 
 
 async def build_requested(

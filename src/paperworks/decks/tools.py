@@ -16,7 +16,6 @@ from pydantic import Field
 
 from paperworks.decks import flows, service
 from paperworks.decks.offline_commands import DeckCommands
-from paperworks.decks.outline import OutlinePlanner
 from paperworks.decks.plan import MAX_SLIDES
 from paperworks.decks.schemas import DEFAULT_SLIDE_COUNT, OutlineOptions
 from paperworks.decks.themes import THEMES
@@ -63,14 +62,8 @@ def register(server: MCPServer) -> None:
                 tone=tone,
                 audience=audience,
             )
-            outline = await OutlinePlanner.of(scope.services).plan(options.request())
-            deck = await service.create_deck(
-                scope.session,
-                scope.caller,
-                content=outline.plan,
-                theme=theme,
-                include_images=True,
-                model=outline.model,
+            deck = await flows.draft_planned(
+                scope.session, scope.services, scope.caller, options, theme=theme
             )
             return await _shown(scope, deck.id)
 
