@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from pptx import Presentation
 
+from tests.booklets.conftest import form, make_pdf
 from tests.e2e.servers import Server, start
 from tests.extraction.test_extraction_api import ruled_pdf
 
@@ -67,12 +69,7 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
 
         def screen(name: str) -> None:
             page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
-            page.add_script_tag(path=str(AXE))
-            serious = page.evaluate(
-                """async () => (await axe.run(document)).violations
-                    .filter(v => v.impact === "serious" || v.impact === "critical")
-                    .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
-            )
+            serious = no_serious_violations(page)
             assert serious == [], (name, serious)
             seen.append(name)
 
@@ -150,6 +147,17 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
     ]
 
 
+def no_serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    found: list[str] = page.evaluate(
+        """async () => (await axe.run(document)).violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.nodes.map(n => n.target.join(" ")).join(", "))"""
+    )
+    return found
+
+
 def sign_in_by_link(page: Any, data: Path, email: str) -> None:
     page.goto("/sign-in")
     page.get_by_label("Email", exact=True).nth(1).fill(email)
@@ -210,12 +218,7 @@ def test_chat_add_buy_milk_and_see_the_task_appear_beside_the_chat(
         other.get_by_role("button", name="Complete “buy milk”").click()
         page.locator(".tasks li.done").wait_for(timeout=15_000)
         page.screenshot(path=str(SCREENS / "assistant.png"), full_page=True)
-        page.add_script_tag(path=str(AXE))
-        serious = page.evaluate(
-            """async () => (await axe.run(document)).violations
-                .filter(v => v.impact === "serious" || v.impact === "critical").map(v => v.id)"""
-        )
-        assert serious == []
+        assert no_serious_violations(page) == []
         browser.close()
 
 
@@ -235,12 +238,7 @@ def test_upload_a_pdf_with_a_table_extract_it_and_export_csv(
         page.get_by_role("button", name="Upload and extract").click()
         page.get_by_role("cell", name="North").wait_for(timeout=60_000)
         page.screenshot(path=str(SCREENS / "extraction.png"), full_page=True)
-        page.add_script_tag(path=str(AXE))
-        serious = page.evaluate(
-            """async () => (await axe.run(document)).violations
-                .filter(v => v.impact === "serious" || v.impact === "critical").map(v => v.id)"""
-        )
-        assert serious == []
+        assert no_serious_violations(page) == []
         with page.expect_download() as waiting:
             page.get_by_role("link", name="CSV").click()
         saved = tmp_path / "table.csv"
@@ -248,3 +246,83 @@ def test_upload_a_pdf_with_a_table_extract_it_and_export_csv(
         browser.close()
 
     assert saved.read_text(encoding="utf-8-sig").splitlines()[1:] == ["North,120", "South,95"]
+
+
+def test_build_a_booklet_of_two_pages_for_one_customer_and_download_it(
+    server: Server, tmp_path: Path
+) -> None:
+    cover, letter = tmp_path / "cover.pdf", tmp_path / "letter.pdf"
+    cover.write_bytes(make_pdf("WELCOME PACK"))
+    letter.write_bytes(form("pypdf-form.pdf"))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(base_url=server.url, accept_downloads=True, bypass_csp=True)
+        page = context.new_page()
+
+        def screen(name: str) -> None:
+            page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+            assert no_serious_violations(page) == [], name
+
+        sign_in_by_link(page, tmp_path / "var", "ops@example.com")
+        page.get_by_role("link", name="Booklets").first.click()
+        page.get_by_label("Name").fill("Welcome pack")
+        screen("booklets")
+        page.get_by_role("button", name="Create the book").click()
+        page.get_by_role("heading", name="Welcome pack").wait_for()
+
+        page.get_by_label("Title").fill("Cover")
+        page.get_by_label("Upload its file").set_input_files(str(cover))
+        page.get_by_role("button", name="Add the page").click()
+        page.get_by_role("heading", name="Cover").wait_for()
+        page.get_by_role("link", name="Welcome pack").click()
+
+        page.get_by_label("Title").fill("Letter")
+        page.get_by_label("Kind of page").select_option("pdf_form")
+        page.get_by_label("Upload its file").set_input_files(str(letter))
+        page.get_by_role("button", name="Add the page").click()
+        # The form's own field is listed; its value is a template over the customer.
+        page.get_by_label("foo").fill("Dear {{ customer.name }}")
+        screen("booklet-page-editor")
+        page.get_by_role("button", name="Save the page").click()
+        page.get_by_role("link", name="Welcome pack").click()
+
+        # Drag the letter above the cover: the new order is saved at once.
+        pages = page.locator("ol.pages > li")
+        pages.nth(1).drag_to(pages.nth(0), target_position={"x": 20, "y": 5})
+        page.wait_for_function(
+            "() => document.querySelector('ol.pages > li strong').textContent === 'Letter'"
+        )
+        page.reload()
+        assert pages.nth(0).locator("strong").inner_text() == "Letter"
+        screen("book")
+
+        page.get_by_role("link", name="Customers").first.click()
+        page.get_by_label("Name", exact=True).fill("ACME GmbH")
+        page.get_by_role("button", name="Add", exact=True).click()
+        page.get_by_role("heading", name="ACME GmbH").wait_for()
+        page.get_by_label("Name", exact=True).first.fill("region")
+        page.get_by_label("Value", exact=True).fill("North")
+        page.get_by_role("button", name="Set", exact=True).click()
+        page.get_by_role("cell", name="North").wait_for()
+        screen("customer")
+
+        page.get_by_role("link", name="Books and booklets").click()
+        page.get_by_role("link", name="Welcome pack").click()
+        page.get_by_label("Customer").select_option(label="ACME GmbH")
+        page.get_by_role("button", name="Preview this customer's booklet").click()
+        page.get_by_role("cell", name="Dear ACME GmbH").wait_for()
+        screen("booklet-preview")
+        page.get_by_role("button", name="Generate this booklet").click()
+        download_link = page.get_by_role("link", name="Download the PDF")
+        download_link.wait_for(timeout=60_000)
+        screen("booklet")
+        with page.expect_download() as waiting:
+            download_link.click()
+        saved = tmp_path / "booklet.pdf"
+        waiting.value.save_as(saved)
+        browser.close()
+
+    reader = pypdf.PdfReader(saved)
+    assert len(reader.pages) == 2
+    assert "Dear ACME GmbH" in reader.pages[0].extract_text()
+    assert "WELCOME PACK" in reader.pages[1].extract_text()

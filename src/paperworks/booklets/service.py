@@ -158,6 +158,12 @@ async def attributes_of(
     return list(rows)
 
 
+async def attribute_keys(session: AsyncSession, caller: Caller, *, limit: int = 500) -> list[str]:
+    """The attribute names the workspace's customers have, for a page editor's suggestions."""
+    query = scoped(select(CustomerAttribute.key).distinct(), caller, CustomerAttribute)
+    return list(await session.scalars(query.order_by(CustomerAttribute.key).limit(limit)))
+
+
 async def set_attributes(
     session: AsyncSession,
     caller: Caller,

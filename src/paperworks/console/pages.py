@@ -21,6 +21,7 @@ from paperworks.console.session import ConsoleSession
 from paperworks.identity.caller import Caller
 from paperworks.identity.models import User, Workspace
 from paperworks.identity.roles import Role
+from paperworks.kit.errors import AppError
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -84,3 +85,16 @@ class Templates:
             **context,
         )
         return HTMLResponse(page, status_code=status_code, headers=PAGE_HEADERS)
+
+
+def problem_lines(error: AppError) -> list[str]:
+    """A service's refusal as the lines a page shows: what is wrong, then each row's problem or
+    the choices there are (the API sends these as the problem's `errors`)."""
+    lines = [error.detail]
+    for item in error.errors or ():
+        if "line" in item:
+            where = f"line {item['line']}" + (f", {item['field']}" if item.get("field") else "")
+            lines.append(f"{where}: {item.get('message', '')}")
+        elif item.get("choices"):
+            lines.append("Choose from: " + ", ".join(str(c) for c in item["choices"]) + ".")
+    return lines

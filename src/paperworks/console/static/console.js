@@ -30,14 +30,58 @@ function follow(bar) {
 document.querySelectorAll("progress[data-job-stream]").forEach(follow);
 
 // A <div data-panel="/path"> shows that page's fragment, fetched again every
-// data-refresh-seconds while the page is visible (the assistant's task list, as tasks change).
+// data-refresh-seconds while the page is visible (the assistant's task list, as tasks change), until
+// a fragment says it is final (`data-final`: a batch whose booklets have all ended).
 async function refresh(panel) {
   if (document.visibilityState === "hidden") return;
   const response = await fetch(panel.dataset.panel, {credentials: "same-origin"});
-  if (response.ok) panel.innerHTML = await response.text();
+  if (!response.ok) return;
+  panel.innerHTML = await response.text();
+  if (panel.querySelector("[data-final]")) window.clearInterval(Number(panel.dataset.timer));
 }
 document.querySelectorAll("[data-panel]").forEach((panel) => {
-  refresh(panel);
   const seconds = Number(panel.dataset.refreshSeconds || 0);
-  if (seconds > 0) window.setInterval(() => refresh(panel), seconds * 1000);
+  if (panel.querySelector("[data-final]")) return;
+  refresh(panel);
+  if (seconds > 0) panel.dataset.timer = String(window.setInterval(() => refresh(panel), seconds * 1000));
 });
+
+// A button with data-confirm="question" asks before it submits (deleting a book, a customer).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});
+
+// A <form data-reorder> lists items (<li draggable="true">, each with its hidden id input) that a
+// mouse or finger drags into a new order; dropping one submits the form with the order shown.
+// Its Up and Down buttons do the same from a keyboard without this script.
+function reorderable(form) {
+  const list = form.querySelector("ol, ul");
+  const order = () => [...list.querySelectorAll("li[draggable]")].map((li) => li.dataset.pageId).join();
+  let dragged = null;
+  let before = "";
+  list.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li[draggable]");
+    if (!dragged) return;
+    before = order();
+    dragged.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.pageId || "");
+  });
+  list.addEventListener("dragover", (event) => {
+    const over = event.target.closest("li[draggable]");
+    if (!dragged || !over || over === dragged) return;
+    event.preventDefault();
+    const box = over.getBoundingClientRect();
+    const after = event.clientY > box.top + box.height / 2;
+    list.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+  list.addEventListener("drop", (event) => event.preventDefault());
+  list.addEventListener("dragend", () => {
+    if (!dragged) return;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    if (order() !== before) form.requestSubmit(form.querySelector("[data-reorder-save]"));
+  });
+}
+document.querySelectorAll("form[data-reorder]").forEach(reorderable);
