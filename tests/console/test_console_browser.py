@@ -237,6 +237,17 @@ def test_upload_a_pdf_with_a_table_extract_it_and_export_csv(
         page.get_by_label("A PDF, an XLSX workbook or a CSV file").set_input_files(str(pdf))
         page.get_by_role("button", name="Upload and extract").click()
         page.get_by_role("cell", name="North").wait_for(timeout=60_000)
+        # The page is drawn beside the grid; picking a cell marks its box on the page and says
+        # where it came from.
+        page.get_by_role("cell", name="North").click()
+        page.locator("rect.cell-outline.picked").wait_for()
+        assert page.locator("[data-cell-source]").inner_text().startswith("Row 2, column 1: page 1")
+        loaded = page.evaluate(
+            "() => new Promise((done) => { const img = new Image(); img.onload = () =>"
+            " done(img.naturalWidth); img.onerror = () => done(0);"
+            " img.src = document.querySelector('svg image').getAttribute('href'); })"
+        )
+        assert loaded > 800
         page.screenshot(path=str(SCREENS / "extraction.png"), full_page=True)
         assert no_serious_violations(page) == []
         with page.expect_download() as waiting:

@@ -28,7 +28,13 @@ from paperworks.booklets.models import Page as PageRow
 from paperworks.booklets.pdf_forms import FormField, read_fields
 from paperworks.booklets.resolution import period_label
 from paperworks.console.dependencies import CheckedForm, SignedInConsole
-from paperworks.console.pages import Console, ConsolePages, Templates, problem_lines
+from paperworks.console.pages import (
+    Console,
+    ConsolePages,
+    Templates,
+    problem_lines,
+    validation_lines,
+)
 from paperworks.files import service as files
 from paperworks.files import sniffing
 from paperworks.files.dependencies import upload_chunks
@@ -70,14 +76,6 @@ def _number(form: FormData, name: str) -> int | str | None:
     if not text:
         return None
     return int(text) if text.lstrip("-").isdigit() else text
-
-
-def _invalid(error: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(part) for part in e['loc']) or 'form'}: "
-        + e["msg"].removeprefix("Value error, ")
-        for e in error.errors()
-    ]
 
 
 async def _file_from(
@@ -199,7 +197,7 @@ async def create_book(
         body = schemas.BookCreate(name=_text(form, "name"), description=_text(form, "description"))
         book = await service.create_book(session, console.caller, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
         return await _books_page(
             request, console, session, services, status_code=422, problems=problems
         )
@@ -280,7 +278,7 @@ async def change_book(
         body = schemas.BookUpdate(name=_text(form, "name"), description=_text(form, "description"))
         await service.update_book(session, console.caller, book_id, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -319,7 +317,7 @@ async def add_page(
         )
         page = await service.add_page(session, services.storage, console.caller, book_id, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -517,7 +515,7 @@ async def change_page(
         body = schemas.PageUpdate.model_validate({**changes, "config": config})
         await service.update_page(session, services.storage, console.caller, book_id, page_id, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -592,7 +590,7 @@ async def add_condition(
             session, services.storage, console.caller, book_id, page_id, body
         )
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -663,7 +661,7 @@ async def preview(
             period.quarter,
         )
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -715,7 +713,7 @@ async def generate(
         )
         return RedirectResponse(f"/booklets/batches/{batch.id}", status_code=303)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except errors.MissingAttributes as error:
         problems = [_lacking(error, customer_id)]
     except AppError as error:
@@ -849,7 +847,7 @@ async def create_customer(
         )
         customer = await service.create_customer(session, console.caller, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -946,7 +944,7 @@ async def change_customer(
         )
         await service.update_customer(session, console.caller, customer_id, body)
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     except AppError as error:
         problems = problem_lines(error)
     else:
@@ -981,7 +979,7 @@ async def set_attribute(
         )
         await service.set_attributes(session, console.caller, customer, [value])
     except ValidationError as error:
-        problems = _invalid(error)
+        problems = validation_lines(error)
     else:
         return RedirectResponse(f"/booklets/customers/{customer_id}#values", status_code=303)
     return await _customer_page(

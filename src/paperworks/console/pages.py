@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 
 from paperworks.console.session import ConsoleSession
 from paperworks.identity.caller import Caller
@@ -98,3 +99,12 @@ def problem_lines(error: AppError) -> list[str]:
         elif item.get("choices"):
             lines.append("Choose from: " + ", ".join(str(c) for c in item["choices"]) + ".")
     return lines
+
+
+def validation_lines(error: ValidationError) -> list[str]:
+    """A form's values the schema refused, one line each, named as the API names them."""
+    return [
+        f"{'.'.join(str(part) for part in e['loc']) or 'form'}: "
+        + e["msg"].removeprefix("Value error, ")
+        for e in error.errors()
+    ]

@@ -123,7 +123,7 @@ LINE_TOLERANCE = 2.0
 # Ends of a drawn segment this close on one axis make it a horizontal or vertical edge.
 AXIS_TOLERANCE = 0.1
 # pdfium is not thread-safe: one document at a time in this process.
-_PDFIUM = threading.Lock()
+PDFIUM_LOCK = threading.Lock()
 
 
 @dataclass
@@ -1118,7 +1118,7 @@ def extract_pdf_tables(
     an exception it raises (the job was cancelled) stops the reading and propagates."""
     if not data.lstrip()[:1024].count(b"%PDF"):
         raise CorruptPdf("The file is not a PDF.")
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         document = _open(data)
         try:
             return _extract(document, pages, mode, max_pages, page_seconds, on_page)

@@ -21,7 +21,7 @@ from paperworks.events.service import Resource
 from paperworks.extraction import exceptions as errors
 from paperworks.extraction import schemas
 from paperworks.extraction.models import Configuration, Document, DocumentKind, DocumentStatus
-from paperworks.extraction.pdf_tables import _PDFIUM as PDFIUM_LOCK
+from paperworks.extraction.pdf_tables import PDFIUM_LOCK
 from paperworks.files import service as files
 from paperworks.files import sniffing
 from paperworks.files.models import StoredFile

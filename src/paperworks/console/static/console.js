@@ -85,3 +85,17 @@ function reorderable(form) {
   });
 }
 document.querySelectorAll("form[data-reorder]").forEach(reorderable);
+
+// In a <section data-cells>, picking a cell of the grid or its outline on the page marks both
+// and says where the cell came from (the grid cell's data-source) in its [data-cell-source].
+document.addEventListener("click", (event) => {
+  const picked = event.target.closest("[data-cell]");
+  const section = picked && picked.closest("[data-cells]");
+  if (!section) return;
+  const key = picked.dataset.cell;
+  section.querySelectorAll(".picked").forEach((element) => element.classList.remove("picked"));
+  section.querySelectorAll(`[data-cell="${key}"]`).forEach((element) => element.classList.add("picked"));
+  const cell = section.querySelector(`td[data-cell="${key}"]`);
+  const said = section.querySelector("[data-cell-source]");
+  if (said && cell) said.textContent = `${cell.dataset.source}: “${cell.textContent}”`;
+});
