@@ -126,6 +126,12 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
         page.get_by_role("button", name="Create the key").click()
         page.get_by_text("it is shown this once").wait_for()
         screen("settings")
+        page.get_by_role("link", name="The workspace's webhooks").click()
+        page.get_by_label("Endpoint URL").fill("https://hooks.example.com/paperworks")
+        page.get_by_label("deck.built").check()
+        page.get_by_role("button", name="Add the webhook").click()
+        page.get_by_text("it is shown this once").wait_for()
+        screen("webhook")
         context.close()
         browser.close()
 
@@ -144,6 +150,7 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
         "jobs",
         "timeline",
         "settings",
+        "webhook",
     ]
 
 

@@ -13,7 +13,14 @@ from paperworks.console.dependencies import CheckedForm, SignedInConsole
 from paperworks.console.pages import Templates
 from paperworks.identity import schemas
 from paperworks.identity import service as identity
-from paperworks.identity.exceptions import AlreadyMember, ApiKeyNotFound, MissingPermission
+from paperworks.identity.exceptions import (
+    AlreadyMember,
+    ApiKeyNotFound,
+    LastOwner,
+    MemberNotFound,
+    MissingPermission,
+    PersonalWorkspace,
+)
 from paperworks.identity.roles import Role
 from paperworks.kit.mail import MailUnavailable
 from paperworks.services import ServicesDep, SessionDep
@@ -37,7 +44,7 @@ async def _page(
     members = []
     if caller.allows("members:read"):
         rows, _ = await identity.list_members(session, console.workspace, limit=SHOWN, cursor=None)
-        members = [(user.email, Role(membership.role)) for membership, user in rows]
+        members = [(user, Role(membership.role)) for membership, user in rows]
     keys, _ = await identity.list_api_keys(session, caller, limit=SHOWN, cursor=None)
     return templates.render(
         request,
@@ -48,6 +55,7 @@ async def _page(
         keys=keys,
         roles=list(Role),
         can_invite=caller.allows("members:manage"),
+        can_manage_webhooks=caller.allows("webhooks:manage"),
         can_make_keys=caller.allows("api_keys:manage"),
         error=error,
         new_key=new_key,
@@ -120,3 +128,31 @@ async def invite(
     except (MissingPermission, AlreadyMember, MailUnavailable) as error:
         return await _page(request, console, session, status_code=422, error=error.detail)
     return await _page(request, console, session, notice=f"Invited {body.email}.")
+
+
+@router.post("/settings/members/{user_id}")
+async def change_member(
+    user_id: str,
+    request: Request,
+    console: SignedInConsole,
+    session: SessionDep,
+    form: CheckedForm,
+) -> Response:
+    """Give a member another role, or remove them (`action=remove`); anyone may leave."""
+    workspace = console.workspace
+    try:
+        if form.get("action") == "remove":
+            if user_id != console.user.id:
+                console.caller.require("members:manage")
+            await identity.remove_member(session, workspace, user_id=user_id)
+            if user_id == console.user.id:
+                return RedirectResponse("/", status_code=303)
+            return await _page(request, console, session, notice="Removed from the workspace.")
+        console.caller.require("members:manage")
+        role = Role(str(form.get("role") or ""))
+        _, user = await identity.change_role(session, workspace, user_id=user_id, role=role)
+    except ValueError:
+        return await _page(request, console, session, status_code=422, error="Pick a role.")
+    except (MissingPermission, MemberNotFound, LastOwner, PersonalWorkspace) as error:
+        return await _page(request, console, session, status_code=422, error=error.detail)
+    return await _page(request, console, session, notice=f"{user.email} is now {role.value}.")

@@ -13,6 +13,7 @@ from paperworks.console.dependencies import SignInRequired
 from paperworks.console.pages import STATIC, STATIC_PATH, ConsolePages
 from paperworks.console.router import router
 from paperworks.console.settings import router as settings_router
+from paperworks.webhooks.console import router as webhooks_router
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
@@ -23,6 +24,7 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
     app.include_router(router)
     app.include_router(settings_router)
+    app.include_router(webhooks_router)
     for product_pages in pages:
         app.include_router(product_pages.router)
     # The products' screens, then the platform's own.

@@ -205,6 +205,18 @@ async def list_deliveries(
     return [(delivery, by_delivery[delivery.id]) for delivery in deliveries], next_cursor
 
 
+async def latest_deliveries(
+    session: AsyncSession, caller: Caller, webhook_id: str, *, limit: int
+) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
+    """The endpoint's latest deliveries, newest first, each with its attempts (latest first):
+    what someone checking on an endpoint looks at."""
+    webhook = await get_webhook(session, caller, webhook_id)
+    query = scoped(select(WebhookDelivery), caller).where(WebhookDelivery.webhook_id == webhook.id)
+    deliveries = list(await session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
+    by_delivery = await attempts_of(session, [delivery.id for delivery in deliveries])
+    return [(delivery, by_delivery[delivery.id]) for delivery in deliveries]
+
+
 async def attempts_of(
     session: AsyncSession, delivery_ids: list[str]
 ) -> dict[str, list[WebhookAttempt]]:
