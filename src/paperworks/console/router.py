@@ -1,9 +1,10 @@
-"""The console's own pages: signing in (password or a mailed link) and out, switching
-workspace, the home page, and following a job live; each product adds its screens."""
+"""The console's own pages: signing in (password, a mailed link or single sign-on) and out,
+switching workspace, the home page, and following a job live; each product adds its screens."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -20,9 +21,11 @@ from paperworks.console.pages import Templates
 from paperworks.events import service as events
 from paperworks.events.schemas import EventOut
 from paperworks.identity import service as identity
+from paperworks.identity import sso
 from paperworks.identity.caller import Caller
-from paperworks.identity.exceptions import InvalidCredentials, InvalidMagicLink
+from paperworks.identity.exceptions import InvalidCredentials, InvalidMagicLink, InvalidSsoCode
 from paperworks.identity.models import User
+from paperworks.identity.sso_router import REDIRECTED_ERRORS, SSO_PATH
 from paperworks.jobs import service as jobs
 from paperworks.jobs.schemas import JobOut
 from paperworks.jobs.stream import job_stream
@@ -34,6 +37,10 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 templates = Templates()
 MAGIC_PAGE = "/sign-in/magic"
+# Marks the browser that started a single sign-on here, and holds where to go after it.
+SSO_COOKIE = "paperworks_console_sso"
+SSO_PAGES = "/sign-in/sso"
+SSO_REFUSALS = {error.code: error.title for error in REDIRECTED_ERRORS}
 
 
 def _signed_in(request: Request, user: User, services: ServicesDep, to: str) -> Response:
@@ -49,9 +56,21 @@ async def home(request: Request, console: SignedInConsole) -> Response:
     return templates.render(request, "home.html", console)
 
 
+def _sign_in_page(
+    request: Request, services: ServicesDep, *, status_code: int = 200, **context: Any
+) -> Response:
+    """The sign-in page, with a button for each single sign-on provider configured."""
+    providers = [(client.name, client.provider.label) for client in services.identity.sso]
+    return templates.render(
+        request, "sign_in.html", status_code=status_code, providers=providers, **context
+    )
+
+
 @router.get("/sign-in")
-async def sign_in_page(request: Request, next: str | None = None) -> Response:
-    return templates.render(request, "sign_in.html", next=local_path(next))
+async def sign_in_page(
+    request: Request, services: ServicesDep, next: str | None = None
+) -> Response:
+    return _sign_in_page(request, services, next=local_path(next))
 
 
 @router.post("/sign-in", dependencies=[SameSitePost])
@@ -68,8 +87,8 @@ async def sign_in(
             session, services.identity, email=email.strip(), password=password
         )
     except InvalidCredentials as error:
-        return templates.render(
-            request, "sign_in.html", status_code=401, error=error.detail, email=email, next=next
+        return _sign_in_page(
+            request, services, status_code=401, error=error.detail, email=email, next=next
         )
     return _signed_in(request, user, services, next)
 
@@ -83,16 +102,16 @@ async def send_sign_in_link(
 ) -> Response:
     address = email.strip()
     if "@" not in address:
-        return templates.render(
-            request, "sign_in.html", status_code=422, error="That is not an email address."
+        return _sign_in_page(
+            request, services, status_code=422, error="That is not an email address."
         )
     try:
         await identity.send_magic_link(
             session, services.identity, email=address, redirect_url=None, page=MAGIC_PAGE
         )
     except MailUnavailable:
-        return templates.render(
-            request, "sign_in.html", status_code=503, error="Mail cannot be sent just now."
+        return _sign_in_page(
+            request, services, status_code=503, error="Mail cannot be sent just now."
         )
     return templates.render(request, "link_sent.html", email=address)
 
@@ -117,6 +136,60 @@ async def redeem_link(
     except InvalidMagicLink as error:
         return templates.render(request, "magic.html", status_code=400, error=error.detail)
     return _signed_in(request, user, services, "/")
+
+
+# Before the provider's route, whose path would take "done" for a provider's name.
+@router.get(sso.CONSOLE_RETURN_PATH)
+async def finish_single_sign_on(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    code: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The provider's answer, through the API's callback: the one-time code becomes a console
+    session, in the browser that started the sign-in only."""
+    started = request.cookies.get(SSO_COOKIE)
+    if started is None:
+        said = "This sign-in was not started in this browser; start it again here."
+        return _sign_in_page(request, services, status_code=400, error=said)
+    if error or not code:
+        said = SSO_REFUSALS.get(error or "", "The provider did not sign you in")
+        return _sign_in_page(request, services, status_code=401, error=f"{said}.")
+    try:
+        user = await sso.exchange_code(session, services.identity, code)
+    except InvalidSsoCode as refused:
+        return _sign_in_page(request, services, status_code=401, error=refused.detail)
+    response = _signed_in(request, user, services, unquote(started))
+    response.delete_cookie(SSO_COOKIE, path=SSO_PAGES)
+    return response
+
+
+@router.get(f"{SSO_PAGES}/{{provider}}")
+async def start_single_sign_on(
+    provider: Annotated[str, Path(max_length=100)],
+    request: Request,
+    services: ServicesDep,
+    next: str | None = None,
+) -> Response:
+    """Off to the API's sign-in with the provider, to come back to the console's own page. The
+    cookie set here is what that page asks for: a code brought by a link from elsewhere finds
+    no cookie in the browser and signs nobody in (login CSRF)."""
+    config = services.identity
+    if provider not in config.sso:
+        return _sign_in_page(request, services, status_code=404, error="No such sign-in provider.")
+    query = urlencode({"redirectUrl": sso.console_return_url(config)})
+    response = RedirectResponse(f"{SSO_PATH}/{provider}/login?{query}", status_code=303)
+    response.set_cookie(
+        SSO_COOKIE,
+        quote(local_path(next), safe=""),
+        max_age=int(sso.LOGIN_TTL.total_seconds()),
+        path=SSO_PAGES,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",  # sent on the provider's top-level redirect back
+    )
+    return response
 
 
 @router.post("/sign-out")

@@ -51,6 +51,8 @@ CODE_TTL = timedelta(seconds=60)
 # Pending sign-ins and codes are deleted this long after they expire (by the next sign-in).
 KEPT_AFTER_EXPIRY = timedelta(days=1)
 BROWSER_COOKIE = "paperworks_sso"
+# The web console's page a sign-in it started comes back to (see `console_return_url`).
+CONSOLE_RETURN_PATH = "/sign-in/sso/done"
 # What security.random_token() makes: 32 random bytes in base64url.
 _BROWSER_SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -70,8 +72,14 @@ def with_params(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=query + urlencode(params)))
 
 
+def console_return_url(config: service.IdentityConfig) -> str:
+    """Where a sign-in the web console started comes back to: always allowed, being the
+    service's own page."""
+    return f"{config.public_url}{CONSOLE_RETURN_PATH}"
+
+
 def allowed_redirect(config: service.IdentityConfig, redirect_url: str) -> str:
-    if redirect_url not in config.allowed_redirects:
+    if redirect_url not in config.allowed_redirects and redirect_url != console_return_url(config):
         raise errors.RedirectNotAllowed(
             "redirectUrl must be one of the configured PAPERWORKS_ALLOWED_REDIRECTS."
         )
