@@ -390,6 +390,30 @@ async def test_the_assistant_adds_a_task_and_the_panel_and_task_list_show_it(
     assert "No tasks yet." in (await client.get("/tasks/panel")).text
 
 
+async def test_a_reply_asked_for_as_a_stream_comes_as_server_sent_events(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    csrf = await signed_in(client, anna)
+    streamed = await client.post(
+        "/assistant",
+        data={"csrf": csrf, "message": "add call the bank"},
+        headers={"Accept": "text/event-stream"},
+    )
+    assert streamed.status_code == 200
+    assert streamed.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in streamed.text.split("\n\n") if block]
+    assert events[0].startswith("event: delta\n")
+    assert events[-1].startswith("event: reply\n")
+    reply = json.loads(events[-1].split("data: ", 1)[1])
+    assert reply["toolCalls"][0]["name"] == "add_task"
+    assert "call the bank" in (await client.get("/tasks/panel")).text
+    # Without the form's token nothing streams: the CSRF check comes first.
+    refused = await client.post(
+        "/assistant", data={"message": "add x"}, headers={"Accept": "text/event-stream"}
+    )
+    assert refused.status_code == 403
+
+
 async def test_another_users_conversation_is_not_shown(
     client: httpx.AsyncClient, anna: Account, sign_up: SignUp
 ) -> None:

@@ -214,7 +214,12 @@ def test_chat_add_buy_milk_and_see_the_task_appear_beside_the_chat(
         panel = page.get_by_role("complementary")
         panel.get_by_text("No tasks yet.").wait_for()
         page.get_by_label("Message").fill("add buy milk")
-        page.get_by_role("button", name="Send").click()
+        # The page's script asks for the reply as a stream and writes it out as it comes.
+        with page.expect_response(
+            lambda r: r.url.endswith("/assistant") and r.request.method == "POST"
+        ) as answered:
+            page.get_by_role("button", name="Send").click()
+        assert answered.value.headers["content-type"].startswith("text/event-stream")
         page.get_by_text("1 tool call").click()  # the tool calls, folded under the reply
         page.get_by_text("add_task").wait_for()
         panel.get_by_text("buy milk").wait_for()

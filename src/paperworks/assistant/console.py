@@ -1,13 +1,15 @@
 """The assistant in the web console: the user's conversations, one conversation's messages with
-the tools each reply called, a message box, and the task list beside it (the Tasks screen's
+the tools each reply called, a message box whose reply is written out as it streams (the API's
+SSE turn, when the page's script asks for it), and the task list beside it (the Tasks screen's
 panel, refreshed as the assistant changes tasks)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from paperworks.assistant import flows, service
@@ -18,6 +20,7 @@ from paperworks.assistant.schemas import ChatRequest, MessageOut
 from paperworks.console.dependencies import CheckedForm, SignedInConsole
 from paperworks.console.pages import ConsolePages, Templates
 from paperworks.kit.pagination import DEFAULT_LIMIT
+from paperworks.kit.sse import SSE_HEADERS
 from paperworks.llm.exceptions import LLMError
 from paperworks.services import ServicesDep, SessionDep
 
@@ -87,13 +90,23 @@ async def say(
     assistant: AssistantDep,
     form: CheckedForm,
 ) -> Response:
-    """One turn: the same as the API's chat, then back to the conversation."""
+    """One turn: the same as the API's chat, then back to the conversation. Asked for as
+    `text/event-stream` (the page's script), the reply streams as the API's does."""
     conversation_id = str(form.get("conversation") or "") or None
     text = str(form.get("message") or "")
     try:
         body = ChatRequest(message=text, conversation_id=conversation_id)
         history = await flows.history_of(session, console.caller, body.conversation_id)
-        reply = await flows.take_turn(services.db, assistant, console.caller, body, history)
+        turn = functools.partial(
+            flows.take_turn, services.db, assistant, console.caller, body, history
+        )
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(
+                flows.streamed(turn, instance=request.url.path),
+                media_type="text/event-stream",
+                headers=SSE_HEADERS,
+            )
+        reply = await turn(None)
     except (ValidationError, ConversationNotFound, ConversationBusy, TooManySteps, LLMError) as e:
         said = "Write a message first." if isinstance(e, ValidationError) else e.detail or e.title
         conversation = None

@@ -99,3 +99,90 @@ document.addEventListener("click", (event) => {
   const said = section.querySelector("[data-cell-source]");
   if (said && cell) said.textContent = `${cell.dataset.source}: “${cell.textContent}”`;
 });
+
+// A <form data-chat-stream> (the assistant's message box) sends its message as a fetch that asks
+// for Server-Sent Events, and writes the reply out as it streams in; once the reply is complete
+// the conversation is shown again with its tool calls. Without this script the form posts and the
+// reply shows when it is complete.
+function bubble(list, who, text) {
+  const item = document.createElement("li");
+  item.className = `message ${who === "You" ? "user" : "assistant"}`;
+  const name = document.createElement("span");
+  name.className = "who";
+  name.textContent = who;
+  const body = document.createElement("p");
+  body.textContent = text;
+  item.append(name, body);
+  list.append(item);
+  return body;
+}
+
+function sseEvents(onEvent) {
+  let buffer = "";
+  return (chunk) => {
+    buffer += chunk;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) type = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+      }
+      if (data.length) onEvent(type, JSON.parse(data.join("\n")));
+    }
+  };
+}
+
+document.querySelectorAll("form[data-chat-stream]").forEach((form) => {
+  form.addEventListener("submit", async (event) => {
+    const message = form.elements.message.value.trim();
+    if (!message) return;
+    event.preventDefault();
+    const list = document.querySelector(".messages");
+    const button = form.querySelector("button[type=submit]");
+    const sent = new FormData(form);
+    bubble(list, "You", message);
+    const reply = bubble(list, "Assistant", "…");
+    reply.setAttribute("aria-live", "polite");
+    form.elements.message.value = "";
+    button.disabled = true;
+    let response;
+    try {
+      response = await fetch(form.action, {
+        method: "POST", body: sent, credentials: "same-origin", headers: {Accept: "text/event-stream"},
+      });
+    } catch {
+      response = null;
+    }
+    if (!response || !response.ok || !(response.headers.get("content-type") || "").startsWith("text/event-stream")) {
+      form.elements.message.value = message;
+      button.disabled = false;
+      form.submit();  // the page says what went wrong, as without this script
+      return;
+    }
+    let written = "";
+    const read = sseEvents((type, data) => {
+      if (type === "delta") {
+        written += data.text;
+        reply.textContent = written;
+      } else if (type === "reply") {
+        const shown = `/assistant/${data.conversationId}`;
+        if (window.location.pathname === shown) window.location.reload();
+        else window.location.assign(`${shown}#latest`);
+      } else if (type === "error") {
+        reply.textContent = data.detail || data.title;
+        reply.classList.add("error");
+        button.disabled = false;
+      }
+    });
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      read(value);
+    }
+  });
+});
