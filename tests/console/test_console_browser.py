@@ -92,7 +92,7 @@ def test_sign_in_by_mailed_link_then_make_watch_and_download_a_deck(
         page.get_by_role("link", name="Decks").first.click()
         page.get_by_label("What is it about?").fill(PROMPT)
         page.get_by_label("Slides", exact=True).fill("6")
-        page.get_by_label("Theme").select_option("midnight")
+        page.get_by_label("Midnight").check()
         screen("decks")
         page.get_by_role("button", name="Build the deck").click()
 
