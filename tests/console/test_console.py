@@ -134,6 +134,31 @@ async def test_a_change_without_the_csrf_token_is_refused(
     assert (await client.get("/decks")).status_code == 303  # signed out
 
 
+async def test_signing_out_ends_the_sign_in_for_a_copy_of_the_cookie_too(
+    client: httpx.AsyncClient, anna: Account
+) -> None:
+    csrf = await signed_in(client, anna)
+    copied = client.cookies[COOKIE]
+    second_browser = await signed_in_elsewhere(client, anna)
+
+    await client.post("/sign-out", data={"csrf": csrf})
+    client.cookies.set(COOKIE, copied)  # the cookie as it was, replayed
+    assert (await client.get("/decks")).status_code == 303
+    # Another browser's sign-in is its own and goes on.
+    client.cookies.set(COOKIE, second_browser)
+    assert (await client.get("/decks")).status_code == 200
+
+
+async def signed_in_elsewhere(client: httpx.AsyncClient, account: Account) -> str:
+    """A second sign-in of `account` (another browser); its cookie. The client keeps its own."""
+    mine = client.cookies[COOKIE]
+    await signed_in(client, account)
+    theirs = client.cookies[COOKIE]
+    client.cookies.set(COOKIE, mine)
+    assert theirs != mine
+    return theirs
+
+
 async def test_a_forged_or_foreign_cookie_is_no_session(
     client: httpx.AsyncClient, anna: Account
 ) -> None:

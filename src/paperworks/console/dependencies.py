@@ -44,6 +44,8 @@ async def get_console(request: Request, session: SessionDep, services: ServicesD
     user = await session.get(User, found.user_id) if found else None
     if found is None or user is None:
         raise SignInRequired(request.url.path)
+    if not await identity.console_sign_in_active(session, found.sign_in_id, user.id):
+        raise SignInRequired(request.url.path)  # signed out (elsewhere), or expired
     try:
         caller = await identity.caller_in(session, user, None, found.workspace_id)
     except WorkspaceNotFound:  # removed from it meanwhile: back to their own

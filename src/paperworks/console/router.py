@@ -3,6 +3,7 @@ switching workspace, the home page, and following a job live; each product adds 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -43,11 +44,16 @@ SSO_PAGES = "/sign-in/sso"
 SSO_REFUSALS = {error.code: error.title for error in REDIRECTED_ERRORS}
 
 
-def _signed_in(request: Request, user: User, services: ServicesDep, to: str) -> Response:
+async def _signed_in(
+    request: Request, session: AsyncSession, user: User, services: ServicesDep, to: str
+) -> Response:
+    """A new console sign-in for `user`, its cookie, and off to the page `to`."""
+    lifetime = timedelta(seconds=cookie.SESSION_SECONDS)
+    sign_in = await identity.start_console_sign_in(session, user, lifetime=lifetime)
+    expires_at = int(sign_in.expires_at.timestamp())
     response = RedirectResponse(local_path(to), status_code=303)
-    cookie.keep(
-        response, request, cookie.ConsoleSession.start(user.id), services.identity.secret_key
-    )
+    started = cookie.ConsoleSession.start(user.id, sign_in.id, expires_at)
+    cookie.keep(response, request, started, services.identity.secret_key)
     return response
 
 
@@ -90,7 +96,7 @@ async def sign_in(
         return _sign_in_page(
             request, services, status_code=401, error=error.detail, email=email, next=next
         )
-    return _signed_in(request, user, services, next)
+    return await _signed_in(request, session, user, services, next)
 
 
 @router.post("/sign-in/link", dependencies=[SameSitePost])
@@ -135,7 +141,7 @@ async def redeem_link(
         user = await identity.redeem_magic_link(session, services.identity, token)
     except InvalidMagicLink as error:
         return templates.render(request, "magic.html", status_code=400, error=error.detail)
-    return _signed_in(request, user, services, "/")
+    return await _signed_in(request, session, user, services, "/")
 
 
 # Before the provider's route, whose path would take "done" for a provider's name.
@@ -160,7 +166,7 @@ async def finish_single_sign_on(
         user = await sso.exchange_code(session, services.identity, code)
     except InvalidSsoCode as refused:
         return _sign_in_page(request, services, status_code=401, error=refused.detail)
-    response = _signed_in(request, user, services, unquote(started))
+    response = await _signed_in(request, session, user, services, unquote(started))
     response.delete_cookie(SSO_COOKIE, path=SSO_PAGES)
     return response
 
@@ -193,7 +199,9 @@ async def start_single_sign_on(
 
 
 @router.post("/sign-out")
-async def sign_out(form: CheckedForm) -> Response:
+async def sign_out(console: SignedInConsole, session: SessionDep, form: CheckedForm) -> Response:
+    """Ends the sign-in on the server too: a copy of the cookie no longer works."""
+    await identity.end_console_sign_in(session, console.session.sign_in_id)
     response = RedirectResponse("/sign-in", status_code=303)
     cookie.end(response)
     return response

@@ -1,5 +1,6 @@
 """The console's cookie session: who is signed in to the web console, in which workspace, and
-the CSRF token its forms carry.
+the CSRF token its forms carry. The cookie names its sign-in's row on the server
+(`identity.ConsoleSignIn`), which signing out deletes: a copy of the cookie then stops working.
 
 Separate from the API's credentials: only console routes read the cookie (never `/api/v1`), so a
 forged cross-site request cannot reach the API with it. The cookie is HttpOnly, SameSite=Lax and,
@@ -30,13 +31,14 @@ _ALGORITHM = "HS256"
 @dataclass(frozen=True)
 class ConsoleSession:
     user_id: str
+    sign_in_id: str  # its row on the server
     workspace_id: str | None  # None: the user's personal workspace
     csrf: str
     expires_at: int
 
     @classmethod
-    def start(cls, user_id: str) -> ConsoleSession:
-        return cls(user_id, None, secrets.token_urlsafe(24), int(time.time()) + SESSION_SECONDS)
+    def start(cls, user_id: str, sign_in_id: str, expires_at: int) -> ConsoleSession:
+        return cls(user_id, sign_in_id, None, secrets.token_urlsafe(24), expires_at)
 
     def in_workspace(self, workspace_id: str) -> ConsoleSession:
         return replace(self, workspace_id=workspace_id)
@@ -49,6 +51,7 @@ def _key(secret: str) -> bytes:
 def encode(session: ConsoleSession, secret: str) -> str:
     claims = {
         "sub": session.user_id,
+        "sid": session.sign_in_id,
         "ws": session.workspace_id,
         "csrf": session.csrf,
         "exp": session.expires_at,
@@ -60,11 +63,18 @@ def encode(session: ConsoleSession, secret: str) -> str:
 def decode(token: str, secret: str) -> ConsoleSession | None:
     """The session a cookie holds; None when it is forged, expired or not a console cookie."""
     try:
-        claims = jwt.decode(token, _key(secret), algorithms=[_ALGORITHM], audience=_AUDIENCE)
+        claims = jwt.decode(
+            token,
+            _key(secret),
+            algorithms=[_ALGORITHM],
+            audience=_AUDIENCE,
+            options={"require": ["sub", "sid", "csrf", "exp"]},
+        )
     except jwt.PyJWTError:
         return None
     return ConsoleSession(
         user_id=str(claims["sub"]),
+        sign_in_id=str(claims["sid"]),
         workspace_id=claims.get("ws"),
         csrf=str(claims["csrf"]),
         expires_at=int(claims["exp"]),

@@ -59,6 +59,18 @@ class RefreshToken(IdMixin, Base):
     revoked_at: Mapped[datetime | None]
 
 
+class ConsoleSignIn(IdMixin, Base):
+    """A browser signed in to the web console. Its cookie names this row, so signing out (which
+    deletes it) ends the sign-in here, not only in that browser: a copy of the cookie stops
+    working too."""
+
+    __tablename__ = "console_sign_ins"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
 class MagicLink(IdMixin, Base):
     __tablename__ = "magic_links"
 

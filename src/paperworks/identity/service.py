@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from paperworks.identity.access import AccessChange, access_changed
 from paperworks.identity.caller import Caller, Credentials
 from paperworks.identity.models import (
     ApiKey,
+    ConsoleSignIn,
     Invitation,
     MagicLink,
     Membership,
@@ -244,6 +245,32 @@ async def sign_out(session: AsyncSession, config: IdentityConfig, token: str) ->
     if known is None:
         raise errors.InvalidToken("The refresh token is not known.")
     await _revoke_family(session, known.family_id)
+
+
+async def start_console_sign_in(
+    session: AsyncSession, user: User, *, lifetime: timedelta
+) -> ConsoleSignIn:
+    """A browser signed in to the web console, for `lifetime`; the user's sign-ins that have
+    expired are cleared on the way."""
+    now = _now()
+    await session.execute(
+        delete(ConsoleSignIn).where(
+            ConsoleSignIn.user_id == user.id, ConsoleSignIn.expires_at <= now
+        )
+    )
+    sign_in = ConsoleSignIn(user_id=user.id, expires_at=now + lifetime)
+    session.add(sign_in)
+    await session.flush()
+    return sign_in
+
+
+async def console_sign_in_active(session: AsyncSession, sign_in_id: str, user_id: str) -> bool:
+    sign_in = await session.get(ConsoleSignIn, sign_in_id)
+    return sign_in is not None and sign_in.user_id == user_id and sign_in.expires_at > _now()
+
+
+async def end_console_sign_in(session: AsyncSession, sign_in_id: str) -> None:
+    await session.execute(delete(ConsoleSignIn).where(ConsoleSignIn.id == sign_in_id))
 
 
 def _access_subject(config: IdentityConfig, token: str) -> str:
