@@ -760,7 +760,7 @@ async def booklet_page(
 
 
 async def _batch(
-    request: Request, console: Console, session: SessionDep, services: Services, batch_id: str
+    console: Console, session: SessionDep, services: Services, batch_id: str
 ) -> tuple[BookletBatch, dict[str, Any]] | None:
     batch = await get_scoped(session, console.caller, BookletBatch, batch_id)
     if batch is None:
@@ -779,7 +779,7 @@ async def batch_page(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    found = await _batch(request, console, session, services, batch_id)
+    found = await _batch(console, session, services, batch_id)
     if found is None:
         return _gone(request, console, "batch")
     batch, context = found
@@ -796,7 +796,7 @@ async def batch_panel(
     services: ServicesDep,
 ) -> Response:
     """The batch's progress, fetched again every few seconds by its page until all have ended."""
-    found = await _batch(request, console, session, services, batch_id)
+    found = await _batch(console, session, services, batch_id)
     if found is None:
         return Response("No such batch.", status_code=404, media_type="text/plain")
     return templates.render(request, "batch_panel.html", console, **found[1])
