@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from paperworks import migrations
 from paperworks.api_docs import add_docs
 from paperworks.build_info import build_info
+from paperworks.console.session import RateLimitPrincipal as ConsoleRateLimitPrincipal
 from paperworks.console.setup import install_console
 from paperworks.events.router import router as events_router
 from paperworks.events.socket_server import MOUNT_PATH, SocketServer
@@ -143,7 +144,10 @@ def create_app(
         authenticated=settings.authenticated_limit,
         trusted_proxies=settings.trusted_proxies,
     )
-    rate_limiter.resolve_principal = RateLimitPrincipal(services.identity, services.callers)
+    rate_limiter.principal_resolvers += [
+        RateLimitPrincipal(services.identity, services.callers),
+        ConsoleRateLimitPrincipal(services.identity.secret_key),
+    ]
     app.state.rate_limiter = rate_limiter
 
     # The live clients of every API process hear what this process's hub announces.

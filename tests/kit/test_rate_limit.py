@@ -10,6 +10,8 @@ from limits import parse
 from starlette.types import Scope
 
 from paperworks.app import create_app
+from paperworks.console import session as console_session
+from paperworks.console.session import ConsoleSession
 from paperworks.kit.db import Database
 from paperworks.kit.rate_limit import MemoryMovingWindow, RateLimiter
 from tests.conftest import make_settings
@@ -106,7 +108,7 @@ async def test_authenticated_principals_get_their_own_larger_budget(limited: Fas
                 return value.decode()
         return None
 
-    limited.state.rate_limiter.resolve_principal = principal_from_header
+    limited.state.rate_limiter.principal_resolvers = [principal_from_header]
     async with client_for(limited) as client:
         as_user = {"X-Test-Principal": "user:1"}
         responses = [await client.get("/x", headers=as_user) for _ in range(6)]
@@ -114,6 +116,39 @@ async def test_authenticated_principals_get_their_own_larger_budget(limited: Fas
     assert [r.status_code for r in responses] == [404] * 5 + [429]
     assert responses[0].headers["ratelimit-limit"] == "5"
     assert anonymous.headers["ratelimit-remaining"] == "2"
+
+
+async def test_a_console_cookie_counts_as_its_user_and_the_consoles_files_are_free(
+    limited: FastAPI,
+) -> None:
+    secret = limited.state.services.identity.secret_key
+    signed_in = ConsoleSession.start(
+        "01USER00000000000000000000", "01SIGNIN000000000000000000", 2**31
+    )
+    cookie = console_session.encode(signed_in, secret)
+    async with client_for(limited) as client:
+        for _ in range(4):
+            assert (await client.get("/console/static/console.css")).status_code == 200
+        client.cookies.set(console_session.COOKIE, cookie)
+        page = await client.get("/sign-in")
+        client.cookies.set(console_session.COOKIE, "forged")
+        forged = await client.get("/sign-in")
+    assert page.headers["ratelimit-limit"] == "5"  # the user's budget
+    assert forged.headers["ratelimit-limit"] == "3"  # a forged cookie buys nothing
+
+
+async def test_a_browser_over_the_limit_gets_a_page_not_json(limited: FastAPI) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    async with client_for(limited) as client:
+        for _ in range(3):
+            await client.get("/sign-in", headers=html)
+        page = await client.get("/sign-in", headers=html)
+        api = await client.get("/api/v1/decks", headers=html)
+    assert page.status_code == 429
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Too many requests" in page.text
+    assert "retry-after" in page.headers
+    assert api.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.redis

@@ -432,6 +432,7 @@ async def _page_editor(
         conditions=conditions,
         named=named,
         fields=fields,
+        form_source=named.get(form_file or ""),
         unknown_fields=sorted(set(config.get("fields", {})) - {f.name for f in fields}),
         sheets=sheets,
         files=await _workspace_files(session, console),

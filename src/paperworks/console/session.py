@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 
 import jwt
 from fastapi import Request, Response
+from starlette.requests import cookie_parser
+from starlette.types import Scope
 
 COOKIE = "paperworks_console"
 SESSION_SECONDS = 12 * 3600
@@ -104,3 +106,21 @@ def end(response: Response) -> None:
 
 def csrf_matches(session: ConsoleSession, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(session.csrf, presented or "")
+
+
+class RateLimitPrincipal:
+    """Names the console's user for the rate limiter (`user:<id>`, the API's name for them, so a
+    user's pages and API calls share one budget): a signed cookie is enough here; whether its
+    sign-in still stands is each page's to check."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    async def __call__(self, scope: Scope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                token = cookie_parser(value.decode("latin-1")).get(COOKIE)
+                found = decode(token, self.secret) if token else None
+                if found is not None:
+                    return f"user:{found.user_id}"
+        return None

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from limits import RateLimitItem
 from redis.asyncio import Redis
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperworks.kit.client_ip import IpNetwork, client_ip
@@ -25,6 +26,8 @@ from paperworks.kit.logging import get_logger
 
 PrincipalResolver = Callable[[Scope], Awaitable[str | None]]
 EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
+# Files a page loads with it (the console's stylesheet and script): a page view is one request.
+EXEMPT_PREFIXES = ("/console/static/",)
 REDIS_TIMEOUT_SECONDS = 0.5
 
 log = get_logger(__name__)
@@ -155,26 +158,58 @@ class RateLimiter:
         self.anonymous = anonymous
         self.authenticated = authenticated
         self.trusted_proxies = tuple(trusted_proxies)
-        self.resolve_principal: PrincipalResolver | None = None
+        # Tried in order; the first that names the caller counts them (an API credential, the
+        # console's cookie), else the client's address.
+        self.principal_resolvers: list[PrincipalResolver] = []
+
+    async def _principal(self, scope: Scope) -> str | None:
+        for resolve in self.principal_resolvers:
+            principal = await resolve(scope)
+            if principal:
+                return principal
+        return None
 
     async def check(self, scope: Scope) -> Decision:
-        principal = await self.resolve_principal(scope) if self.resolve_principal else None
+        principal = await self._principal(scope)
         if principal:
             return await self.window.hit(self.authenticated, "principal", principal)
         who = client_ip(scope, self.trusted_proxies)
         return await self.window.hit(self.anonymous, "ip", who)
 
 
+_TOO_MANY_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Too many requests</title>'
+    "</head><body><h1>Too many requests</h1><p>{detail}</p></body></html>"
+)
+
+
+def _wants_a_page(scope: Scope) -> bool:
+    """A browser navigating to a page (the console), not an API client."""
+    if scope["path"].startswith("/api/"):
+        return False
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"")
+    return b"text/html" in accept
+
+
 class RateLimitMiddleware:
     def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, exempt_paths: Collection[str] = EXEMPT_PATHS
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        exempt_paths: Collection[str] = EXEMPT_PATHS,
+        exempt_prefixes: tuple[str, ...] = EXEMPT_PREFIXES,
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.exempt_paths = exempt_paths
+        self.exempt_prefixes = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in self.exempt_paths
+            or scope["path"].startswith(self.exempt_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
 
@@ -186,15 +221,23 @@ class RateLimitMiddleware:
             return
 
         if not decision.allowed:
-            response = problem_response(
-                status=429,
-                code=HTTP_STATUS_CODES[429],
-                title="Too many requests",
-                detail=f"Rate limit of {decision.limit} requests exceeded; retry in "
-                f"{decision.reset_after} s.",
-                instance=scope["path"],
-                headers={"Retry-After": str(max(1, decision.reset_after))},
+            detail = (
+                f"Rate limit of {decision.limit} requests exceeded; retry in "
+                f"{decision.reset_after} s."
             )
+            retry = {"Retry-After": str(max(1, decision.reset_after))}
+            response: Response
+            if _wants_a_page(scope):
+                response = HTMLResponse(_TOO_MANY_PAGE.format(detail=detail), 429, retry)
+            else:
+                response = problem_response(
+                    status=429,
+                    code=HTTP_STATUS_CODES[429],
+                    title="Too many requests",
+                    detail=detail,
+                    instance=scope["path"],
+                    headers=retry,
+                )
             response.raw_headers.extend(decision.headers())
             await response(scope, receive, send)
             return
