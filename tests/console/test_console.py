@@ -71,6 +71,7 @@ async def test_signing_in_sets_an_httponly_samesite_cookie_the_api_ignores(
     home = await client.get("/")
     assert home.status_code == 200
     assert "Welcome, Anna" in home.text
+    assert "Turn a topic, notes or a document into a PowerPoint deck." in home.text
     # The cookie is the console's only: the API still wants a token or a key.
     assert (await client.get("/api/v1/decks")).status_code == 401
 

@@ -123,4 +123,9 @@ async def say(
     return RedirectResponse(f"/assistant/{reply.conversation_id}#latest", status_code=303)
 
 
-ASSISTANT_CONSOLE = ConsolePages(label="Assistant", path="/assistant", router=router)
+ASSISTANT_CONSOLE = ConsolePages(
+    label="Assistant",
+    path="/assistant",
+    router=router,
+    summary="Say what to do with your tasks in plain words.",
+)

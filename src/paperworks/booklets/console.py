@@ -988,4 +988,9 @@ async def set_attribute(
     )
 
 
-BOOKLETS_CONSOLE = ConsolePages(label="Booklets", path="/booklets", router=router)
+BOOKLETS_CONSOLE = ConsolePages(
+    label="Booklets",
+    path="/booklets",
+    router=router,
+    summary="Make a PDF booklet for each customer from a book of pages and their values.",
+)

@@ -41,6 +41,7 @@ class ConsolePages:
     label: str
     path: str
     router: APIRouter
+    summary: str = ""  # what a user does there, one line on the home page
 
 
 @dataclass(frozen=True)

@@ -33,5 +33,10 @@ def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
         ("Jobs", "/jobs"),
         ("Settings", "/settings"),
     )
+    app.state.console_summaries = {
+        **{p.path: p.summary for p in pages},
+        "/jobs": "Everything running or done in this workspace, live.",
+        "/settings": "Members, API keys and webhooks.",
+    }
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)

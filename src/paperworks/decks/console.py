@@ -234,4 +234,9 @@ def _said(error: Exception) -> list[str]:
     return ["The form was not complete; reload the page and try again."]
 
 
-DECKS_CONSOLE = ConsolePages(label="Decks", path="/decks", router=router)
+DECKS_CONSOLE = ConsolePages(
+    label="Decks",
+    path="/decks",
+    router=router,
+    summary="Turn a topic, notes or a document into a PowerPoint deck.",
+)

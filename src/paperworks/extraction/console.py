@@ -299,7 +299,12 @@ async def download_table(
     )
 
 
-EXTRACTION_CONSOLE = ConsolePages(label="Extraction", path="/extraction", router=router)
+EXTRACTION_CONSOLE = ConsolePages(
+    label="Extraction",
+    path="/extraction",
+    router=router,
+    summary="Pull the tables out of PDFs, workbooks and CSV files, and export them.",
+)
 
 
 # --- configurations ---------------------------------------------------------------------------

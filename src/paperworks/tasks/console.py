@@ -52,4 +52,9 @@ async def change_task(
     return RedirectResponse(local_path(str(form.get("next") or "/tasks")), status_code=303)
 
 
-TASKS_CONSOLE = ConsolePages(label="Tasks", path="/tasks", router=router)
+TASKS_CONSOLE = ConsolePages(
+    label="Tasks",
+    path="/tasks",
+    router=router,
+    summary="Your to-do list, which the assistant keeps too.",
+)

@@ -27,7 +27,12 @@ function follow(bar) {
     });
   }
 }
-document.querySelectorAll("progress[data-job-stream]").forEach(follow);
+// A browser keeps six connections to a site and each stream holds one: a page of many running jobs
+// (a batch's) is reloaded every few seconds instead, so its links and forms still load.
+const MAX_STREAMS = 3;
+const bars = document.querySelectorAll("progress[data-job-stream]");
+if (bars.length <= MAX_STREAMS) bars.forEach(follow);
+else window.setTimeout(() => window.location.reload(), 3000);
 
 // A <div data-panel="/path"> shows that page's fragment, fetched again every
 // data-refresh-seconds while the page is visible (the assistant's task list, as tasks change), until
