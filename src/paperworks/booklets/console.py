@@ -33,6 +33,7 @@ from paperworks.console.pages import (
     ConsolePages,
     Templates,
     problem_lines,
+    refusal_lines,
     validation_lines,
 )
 from paperworks.files import service as files
@@ -277,10 +278,8 @@ async def change_book(
             return RedirectResponse("/booklets", status_code=303)
         body = schemas.BookUpdate(name=_text(form, "name"), description=_text(form, "description"))
         await service.update_book(session, console.caller, book_id, body)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/books/{book_id}", status_code=303)
     return await _book_page(
@@ -316,10 +315,8 @@ async def add_page(
             {"type": page_type, "title": _text(form, "title"), "fileId": file_id, "config": config}
         )
         page = await service.add_page(session, services.storage, console.caller, book_id, body)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/books/{book_id}/pages/{page.id}", status_code=303)
     return await _book_page(
@@ -515,10 +512,8 @@ async def change_page(
         config = await _edited_config(form, page, session, services, console)
         body = schemas.PageUpdate.model_validate({**changes, "config": config})
         await service.update_page(session, services.storage, console.caller, book_id, page_id, body)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/books/{book_id}/pages/{page_id}", status_code=303)
     return await _page_editor(
@@ -590,10 +585,8 @@ async def add_condition(
         await service.add_condition(
             session, services.storage, console.caller, book_id, page_id, body
         )
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/books/{book_id}/pages/{page_id}#rules", status_code=303)
     return await _page_editor(
@@ -661,10 +654,8 @@ async def preview(
             period.year,
             period.quarter,
         )
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         resolution = generation.resolution_out(plan)
         sources = await files.files_by_id(
@@ -847,10 +838,8 @@ async def create_customer(
             name=_text(form, "name"), external_ref=_text(form, "externalRef") or None
         )
         customer = await service.create_customer(session, console.caller, body)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/customers/{customer.id}", status_code=303)
     return await _customers_page(request, console, session, status_code=422, problems=problems)
@@ -944,10 +933,8 @@ async def change_customer(
             name=_text(form, "name"), external_ref=_text(form, "externalRef") or None
         )
         await service.update_customer(session, console.caller, customer_id, body)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/booklets/customers/{customer_id}", status_code=303)
     return await _customer_page(

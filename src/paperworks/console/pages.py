@@ -109,3 +109,8 @@ def validation_lines(error: ValidationError) -> list[str]:
         + e["msg"].removeprefix("Value error, ")
         for e in error.errors()
     ]
+
+
+def refusal_lines(error: ValidationError | AppError) -> list[str]:
+    """What a page says when a form's values are refused: by the schema, or by the service."""
+    return validation_lines(error) if isinstance(error, ValidationError) else problem_lines(error)

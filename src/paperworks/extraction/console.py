@@ -405,25 +405,7 @@ def _edited_settings(form: FormData) -> dict[str, Any]:
 async def create_configuration(
     request: Request, console: SignedInConsole, session: SessionDep, form: CheckedForm
 ) -> Response:
-    sent = _edited_settings(form)
-    name, description = str(form.get("name") or ""), str(form.get("description") or "")
-    try:
-        body = schemas.ConfigurationCreate.model_validate(
-            {"name": name, "description": description, "settings": sent}
-        )
-        configuration = await service.create_configuration(session, console.caller, body)
-    except ValidationError as error:
-        return _editor(
-            request,
-            console,
-            None,
-            sent,
-            name=name,
-            description=description,
-            status_code=422,
-            problems=validation_lines(error),
-        )
-    return RedirectResponse(f"/extraction/configurations/{configuration.id}", status_code=303)
+    return await _saved(request, console, session, form, None)
 
 
 @router.post("/extraction/configurations/{configuration_id}")
@@ -442,13 +424,28 @@ async def change_configuration(
     if form.get("action") == "archive":
         await service.archive_configuration(session, console.caller, configuration_id)
         return RedirectResponse("/extraction/configurations", status_code=303)
+    return await _saved(request, console, session, form, configuration)
+
+
+async def _saved(
+    request: Request,
+    console: Console,
+    session: SessionDep,
+    form: FormData,
+    configuration: Configuration | None,
+) -> Response:
+    """The editor's form saved as a new configuration, or a new version of `configuration`; or
+    the editor again with what was typed and why it was refused."""
     sent = _edited_settings(form)
     name, description = str(form.get("name") or ""), str(form.get("description") or "")
+    fields = {"name": name, "description": description, "settings": sent}
     try:
-        changes = schemas.ConfigurationUpdate.model_validate(
-            {"name": name, "description": description, "settings": sent}
-        )
-        await service.update_configuration(session, console.caller, configuration_id, changes)
+        if configuration is None:
+            body = schemas.ConfigurationCreate.model_validate(fields)
+            configuration = await service.create_configuration(session, console.caller, body)
+        else:
+            changes = schemas.ConfigurationUpdate.model_validate(fields)
+            await service.update_configuration(session, console.caller, configuration.id, changes)
     except ValidationError as error:
         return _editor(
             request,
@@ -460,4 +457,4 @@ async def change_configuration(
             status_code=422,
             problems=validation_lines(error),
         )
-    return RedirectResponse(f"/extraction/configurations/{configuration_id}", status_code=303)
+    return RedirectResponse(f"/extraction/configurations/{configuration.id}", status_code=303)

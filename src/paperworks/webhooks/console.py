@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from paperworks.console.dependencies import CheckedForm, SignedInConsole
-from paperworks.console.pages import Console, Templates, problem_lines, validation_lines
+from paperworks.console.pages import Console, Templates, refusal_lines
 from paperworks.kit.errors import AppError
 from paperworks.services import ServicesDep, SessionDep
 from paperworks.webhooks import schemas, service
@@ -119,10 +119,8 @@ async def create_webhook(
         body = schemas.WebhookIn.model_validate(sent)
         rules = service.WebhookRules.from_settings(services.settings)
         webhook = await service.create_webhook(session, console.caller, body, rules)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         # Shown on this answer only (the page is not cached), never again.
         return await _webhook_page(
@@ -187,10 +185,8 @@ async def change_webhook(
         body = schemas.WebhookIn.model_validate(sent)
         rules = service.WebhookRules.from_settings(services.settings)
         await service.replace_webhook(session, console.caller, webhook_id, body, rules)
-    except ValidationError as error:
-        problems = validation_lines(error)
-    except AppError as error:
-        problems = problem_lines(error)
+    except (ValidationError, AppError) as error:
+        problems = refusal_lines(error)
     else:
         return RedirectResponse(f"/settings/webhooks/{webhook_id}", status_code=303)
     return await _webhook_page(
