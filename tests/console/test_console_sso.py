@@ -55,11 +55,11 @@ async def test_the_providers_button_signs_in_and_lands_on_the_page_asked_for(
     client: httpx.AsyncClient, fake: FakeProvider
 ) -> None:
     page = (await client.get("/sign-in?next=/decks")).text
-    button = f'href="/sign-in/sso/{PROVIDER}?next=/decks"'
+    button = f'href="/sign-in/with/{PROVIDER}?next=/decks"'
     assert button in page
     assert "Sign in with" in page
 
-    query = await to_provider(client, fake, f"/sign-in/sso/{PROVIDER}?next=/decks")
+    query = await to_provider(client, fake, f"/sign-in/with/{PROVIDER}?next=/decks")
     back = await callback(client, {"state": query["state"], "code": "provider-code"})
     assert back.status_code == 302
     landing = back.headers["location"]
@@ -78,7 +78,7 @@ async def test_the_providers_button_signs_in_and_lands_on_the_page_asked_for(
 async def test_a_code_brought_by_a_link_from_elsewhere_signs_nobody_in(
     client: httpx.AsyncClient, fake: FakeProvider, settings: Settings
 ) -> None:
-    query = await to_provider(client, fake, f"/sign-in/sso/{PROVIDER}")
+    query = await to_provider(client, fake, f"/sign-in/with/{PROVIDER}")
     back = await callback(client, {"state": query["state"], "code": "provider-code"})
     landing = back.headers["location"]
 
@@ -95,12 +95,12 @@ async def test_a_code_brought_by_a_link_from_elsewhere_signs_nobody_in(
 async def test_a_provider_that_refuses_is_said_on_the_sign_in_page(
     client: httpx.AsyncClient, fake: FakeProvider
 ) -> None:
-    query = await to_provider(client, fake, f"/sign-in/sso/{PROVIDER}")
+    query = await to_provider(client, fake, f"/sign-in/with/{PROVIDER}")
     back = await callback(client, {"state": query["state"], "error": "access_denied"})
     refused = await client.get(back.headers["location"])
     assert refused.status_code == 401
     assert 'role="alert"' in refused.text
     assert (await client.get("/decks")).status_code == 303  # still signed out
-    unknown = await client.get("/sign-in/sso/nobody")
+    unknown = await client.get("/sign-in/with/nobody")
     assert unknown.status_code == 404
     assert "No such sign-in provider." in unknown.text

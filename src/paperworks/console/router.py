@@ -40,7 +40,8 @@ templates = Templates()
 MAGIC_PAGE = "/sign-in/magic"
 # Marks the browser that started a single sign-on here, and holds where to go after it.
 SSO_COOKIE = "paperworks_console_sso"
-SSO_PAGES = "/sign-in/sso"
+SSO_START = "/sign-in/with"  # /sign-in/with/{provider}: a provider's button
+SSO_PAGES = "/sign-in"  # where the cookie is sent: the start and the return page
 SSO_REFUSALS = {error.code: error.title for error in REDIRECTED_ERRORS}
 
 
@@ -144,7 +145,6 @@ async def redeem_link(
     return await _signed_in(request, session, user, services, "/")
 
 
-# Before the provider's route, whose path would take "done" for a provider's name.
 @router.get(sso.CONSOLE_RETURN_PATH)
 async def finish_single_sign_on(
     request: Request,
@@ -171,7 +171,7 @@ async def finish_single_sign_on(
     return response
 
 
-@router.get(f"{SSO_PAGES}/{{provider}}")
+@router.get(f"{SSO_START}/{{provider}}")
 async def start_single_sign_on(
     provider: Annotated[str, Path(max_length=100)],
     request: Request,
