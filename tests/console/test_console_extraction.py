@@ -122,6 +122,11 @@ async def test_a_configuration_made_in_the_editor_shapes_the_next_extraction(
     assert await run_next(db, runner) == JobStatus.succeeded
     assert "Shaped by the configuration" not in (await client.get(document)).text
 
+    missing = await client.get("/extraction/configurations/01NOSUCHCONFIGURATION00000")
+    assert missing.status_code == 404
+    assert "No such configuration" in missing.text
+    assert 'href="/extraction/configurations">All configurations' in missing.text
+
     archived = await client.post(configuration, data={"csrf": csrf, "action": "archive"})
     assert archived.status_code == 303
     assert "Sales by region" not in (await client.get("/extraction/configurations")).text

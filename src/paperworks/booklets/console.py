@@ -31,6 +31,7 @@ from paperworks.console.dependencies import CheckedForm, SignedInConsole
 from paperworks.console.pages import (
     Console,
     ConsolePages,
+    ResourceMissing,
     Templates,
     problem_lines,
     refusal_lines,
@@ -126,8 +127,26 @@ async def _names(
     return {row_id: found.get(row_id, "(deleted)") for row_id in ids}
 
 
-def _gone(request: Request, console: Console, what: str) -> Response:
-    return templates.render(request, "missing.html", console, status_code=404, what=what)
+def _missing(request: Request, console: Console, what: str) -> ResourceMissing:
+    return ResourceMissing(request, console, what, "/booklets", "All books")
+
+
+async def _book(request: Request, session: SessionDep, console: Console, book_id: str) -> Book:
+    try:
+        return await service.get_book(session, console.caller, book_id)
+    except errors.BookNotFound:
+        raise _missing(request, console, "book") from None
+
+
+async def _customer(
+    request: Request, session: SessionDep, console: Console, customer_id: str
+) -> Customer:
+    try:
+        return await service.get_customer(session, console.caller, customer_id)
+    except errors.CustomerNotFound:
+        raise ResourceMissing(
+            request, console, "customer", "/booklets/customers", "All customers"
+        ) from None
 
 
 # --- books ------------------------------------------------------------------------------------
@@ -251,10 +270,7 @@ async def book_page(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     return await _book_page(request, console, session, services, book)
 
 
@@ -268,10 +284,7 @@ async def change_book(
     form: CheckedForm,
 ) -> Response:
     """Rename or describe the book, or delete it (`action=delete`)."""
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     try:
         if _text(form, "action") == "delete":
             await service.delete_book(session, console.caller, book_id)
@@ -298,10 +311,7 @@ async def add_page(
 ) -> Response:
     """A new page from its title, type and file; its settings are made on its own page next
     (an excel page starts on the workbook's first sheet, or the sheet named)."""
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     try:
         service.require_manage(console.caller)
         page_type = _text(form, "type")
@@ -361,10 +371,7 @@ async def reorder_pages(
 ) -> Response:
     """The pages in the order the form lists them (dragged there), or with one moved up or down
     (`action=up:N`, `down:N`: the buttons that do the same without a mouse)."""
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     order = [str(page_id) for page_id in form.getlist("pageId")]
     action, _, target = _text(form, "action").partition(":")
     if action in ("up", "down") and target.isdigit():
@@ -461,13 +468,13 @@ async def _fields_of(
 
 
 async def _book_and_page(
-    session: SessionDep, console: Console, book_id: str, page_id: str
-) -> tuple[Book, PageRow] | None:
+    request: Request, session: SessionDep, console: Console, book_id: str, page_id: str
+) -> tuple[Book, PageRow]:
+    book = await _book(request, session, console, book_id)
     try:
-        book = await service.get_book(session, console.caller, book_id)
         return book, await service.get_page(session, console.caller, book_id, page_id)
-    except (errors.BookNotFound, errors.PageNotFound):
-        return None
+    except errors.PageNotFound:
+        raise _missing(request, console, "page") from None
 
 
 @router.get("/booklets/books/{book_id}/pages/{page_id}")
@@ -479,9 +486,7 @@ async def page_editor(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    found = await _book_and_page(session, console, book_id, page_id)
-    if found is None:
-        return _gone(request, console, "page")
+    found = await _book_and_page(request, session, console, book_id, page_id)
     return await _page_editor(request, console, session, services, *found)
 
 
@@ -496,9 +501,7 @@ async def change_page(
     form: CheckedForm,
 ) -> Response:
     """Save the page's title, file and settings, or remove it (`action=delete`)."""
-    found = await _book_and_page(session, console, book_id, page_id)
-    if found is None:
-        return _gone(request, console, "page")
+    found = await _book_and_page(request, session, console, book_id, page_id)
     book, page = found
     try:
         if _text(form, "action") == "delete":
@@ -567,9 +570,7 @@ async def add_condition(
     services: ServicesDep,
     form: CheckedForm,
 ) -> Response:
-    found = await _book_and_page(session, console, book_id, page_id)
-    if found is None:
-        return _gone(request, console, "page")
+    found = await _book_and_page(request, session, console, book_id, page_id)
     try:
         service.require_manage(console.caller)
         operator = _text(form, "operator")
@@ -605,9 +606,7 @@ async def delete_condition(
     services: ServicesDep,
     form: CheckedForm,
 ) -> Response:
-    found = await _book_and_page(session, console, book_id, page_id)
-    if found is None:
-        return _gone(request, console, "page")
+    found = await _book_and_page(request, session, console, book_id, page_id)
     try:
         await service.delete_condition(session, console.caller, book_id, page_id, condition_id)
     except errors.ConditionNotFound:
@@ -639,10 +638,7 @@ async def preview(
     services: ServicesDep,
 ) -> Response:
     """What the chosen customer would get for the period: the resolve dry run, in words."""
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     query = request.query_params
     try:
         period = _period(query)
@@ -686,10 +682,7 @@ async def generate(
     form: CheckedForm,
 ) -> Response:
     """One customer's booklet (a `customer` given), else one for every customer: a batch."""
-    try:
-        book = await service.get_book(session, console.caller, book_id)
-    except errors.BookNotFound:
-        return _gone(request, console, "book")
+    book = await _book(request, session, console, book_id)
     customer_id = _text(form, "customer")
     try:
         period = _period(form)
@@ -734,7 +727,7 @@ async def booklet_page(
     try:
         booklet = await generation.get_booklet(session, console.caller, booklet_id)
     except errors.BookletNotFound:
-        return _gone(request, console, "booklet")
+        raise _missing(request, console, "booklet") from None
     (row,) = await _booklet_rows(session, services, console, [booklet])
     pages = await service.pages_of(session, console.caller, [booklet.book_id])
     sources = await files.files_by_id(
@@ -773,7 +766,7 @@ async def batch_page(
 ) -> Response:
     found = await _batch(console, session, services, batch_id)
     if found is None:
-        return _gone(request, console, "batch")
+        raise _missing(request, console, "batch")
     batch, context = found
     book = await get_scoped(session, console.caller, Book, batch.book_id)
     return templates.render(request, "batch.html", console, book=book, **context)
@@ -904,10 +897,7 @@ async def customer_page(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    try:
-        customer = await service.get_customer(session, console.caller, customer_id)
-    except errors.CustomerNotFound:
-        return _gone(request, console, "customer")
+    customer = await _customer(request, session, console, customer_id)
     return await _customer_page(request, console, session, services, customer)
 
 
@@ -921,10 +911,7 @@ async def change_customer(
     form: CheckedForm,
 ) -> Response:
     """Rename the customer or change their reference, or delete them (`action=delete`)."""
-    try:
-        customer = await service.get_customer(session, console.caller, customer_id)
-    except errors.CustomerNotFound:
-        return _gone(request, console, "customer")
+    customer = await _customer(request, session, console, customer_id)
     try:
         if _text(form, "action") == "delete":
             await service.delete_customer(session, console.caller, customer_id)
@@ -952,10 +939,7 @@ async def set_attribute(
     form: CheckedForm,
 ) -> Response:
     """Set one value, undated or for a year or a quarter (the same key and period replaces)."""
-    try:
-        customer = await service.get_customer(session, console.caller, customer_id)
-    except errors.CustomerNotFound:
-        return _gone(request, console, "customer")
+    customer = await _customer(request, session, console, customer_id)
     try:
         value = schemas.AttributeIn.model_validate(
             {

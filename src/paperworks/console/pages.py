@@ -89,6 +89,27 @@ class Templates:
         return HTMLResponse(page, status_code=status_code, headers=PAGE_HEADERS)
 
 
+class ResourceMissing(Exception):
+    """What a page would show is not in the workspace (another's, deleted, never made). A
+    product's screen raises it; the console answers 404 with a page saying so and the way back.
+    The page is drawn here, while the request's session still holds who is looking: the error
+    rolls the session back before any handler runs."""
+
+    def __init__(
+        self, request: Request, console: Console, what: str, back: str, back_label: str
+    ) -> None:
+        super().__init__(what)
+        self.response = Templates().render(
+            request,
+            "missing.html",
+            console,
+            status_code=404,
+            what=what,
+            back=back,
+            back_label=back_label,
+        )
+
+
 def problem_lines(error: AppError) -> list[str]:
     """A service's refusal as the lines a page shows: what is wrong, then each row's problem or
     the choices there are (the API sends these as the problem's `errors`)."""

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from paperworks.console.dependencies import SignInRequired
-from paperworks.console.pages import STATIC, STATIC_PATH, ConsolePages
+from paperworks.console.pages import STATIC, STATIC_PATH, ConsolePages, ResourceMissing
 from paperworks.console.router import router
 from paperworks.console.settings import router as settings_router
 from paperworks.webhooks.console import router as webhooks_router
@@ -19,6 +19,11 @@ from paperworks.webhooks.console import router as webhooks_router
 async def _to_sign_in(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
     return RedirectResponse(exc.location, status_code=303)
+
+
+async def _missing_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ResourceMissing)
+    return exc.response
 
 
 def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
@@ -40,3 +45,4 @@ def install_console(app: FastAPI, pages: Sequence[ConsolePages]) -> None:
     }
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(ResourceMissing, _missing_page)

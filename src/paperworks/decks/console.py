@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from paperworks.console.dependencies import CheckedForm, SignedInConsole
-from paperworks.console.pages import ConsolePages, Templates
+from paperworks.console.pages import Console, ConsolePages, ResourceMissing, Templates
 from paperworks.decks import flows, schemas, service
 from paperworks.decks.exceptions import DeckBusy, DeckNotFound, UnknownTheme
 from paperworks.decks.models import Deck, DeckStatus
@@ -114,6 +114,13 @@ async def build_deck(
     return RedirectResponse(f"/decks/{accepted.deck_id}", status_code=303)
 
 
+async def _deck(request: Request, session: SessionDep, console: Console, deck_id: str) -> Deck:
+    try:
+        return await service.get_deck(session, console.caller, deck_id)
+    except DeckNotFound:
+        raise ResourceMissing(request, console, "deck", "/decks", "All decks") from None
+
+
 @router.get("/decks/{deck_id}")
 async def deck_page(
     deck_id: str,
@@ -122,10 +129,7 @@ async def deck_page(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    try:
-        deck = await service.get_deck(session, console.caller, deck_id)
-    except DeckNotFound:
-        return templates.render(request, "deck_missing.html", console, status_code=404)
+    deck = await _deck(request, session, console, deck_id)
     return await _deck_page(request, console, session, services, deck)
 
 
@@ -163,10 +167,7 @@ async def edit_plan(
 ) -> Response:
     """Save the edited plan, then do what the pressed button says: move a slide up or down,
     rewrite one slide (a build that rewrites it first, as the API's regenerate), or build."""
-    try:
-        deck = await service.get_deck(session, console.caller, deck_id)
-    except DeckNotFound:
-        return templates.render(request, "deck_missing.html", console, status_code=404)
+    deck = await _deck(request, session, console, deck_id)
     action, _, target = str(form.get("action", "save")).partition(":")
     try:
         plan = _edited_plan(form)

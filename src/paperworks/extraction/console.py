@@ -20,13 +20,18 @@ from paperworks.console.dependencies import CheckedForm, SignedInConsole
 from paperworks.console.pages import (
     Console,
     ConsolePages,
+    ResourceMissing,
     Templates,
     problem_lines,
     validation_lines,
 )
 from paperworks.extraction import jobs, page_images, results, schemas, service
 from paperworks.extraction.engine_errors import ExtractionError
-from paperworks.extraction.exceptions import DocumentNotFound, TableNotFound
+from paperworks.extraction.exceptions import (
+    ConfigurationNotFound,
+    DocumentNotFound,
+    TableNotFound,
+)
 from paperworks.extraction.models import Configuration, Document, DocumentKind, ExportFormat
 from paperworks.extraction.models import ExtractedTable as TableRow
 from paperworks.extraction.settings_model import ColumnType, ExtractionSettings
@@ -107,6 +112,28 @@ async def upload(
         said = f"{document.name} is uploaded but not extracted: {error.detail}"
         return await _list_page(request, console, session, status_code=422, error=said)
     return RedirectResponse(f"/extraction/documents/{document.id}", status_code=303)
+
+
+async def _document(
+    request: Request, session: SessionDep, console: Console, document_id: str
+) -> Document:
+    try:
+        return await service.get_document(session, console.caller, document_id)
+    except DocumentNotFound:
+        raise ResourceMissing(
+            request, console, "document", "/extraction", "All documents"
+        ) from None
+
+
+async def _configuration(
+    request: Request, session: SessionDep, console: Console, configuration_id: str
+) -> Configuration:
+    try:
+        return await service.get_configuration(session, console.caller, configuration_id)
+    except ConfigurationNotFound:
+        raise ResourceMissing(
+            request, console, "configuration", "/extraction/configurations", "All configurations"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -216,10 +243,7 @@ async def document_page(
     session: SessionDep,
     services: ServicesDep,
 ) -> Response:
-    try:
-        document = await service.get_document(session, console.caller, document_id)
-    except DocumentNotFound:
-        return templates.render(request, "document_missing.html", console, status_code=404)
+    document = await _document(request, session, console, document_id)
     return await _document_page(request, console, session, services, document)
 
 
@@ -233,10 +257,7 @@ async def extract_again(
     form: CheckedForm,
 ) -> Response:
     """Extract the document again, with a configuration or the default settings."""
-    try:
-        document = await service.get_document(session, console.caller, document_id)
-    except DocumentNotFound:
-        return templates.render(request, "document_missing.html", console, status_code=404)
+    document = await _document(request, session, console, document_id)
     configuration_id = str(form.get("configuration") or "") or None
     try:
         await jobs.start_extraction(
@@ -355,10 +376,7 @@ async def new_configuration(request: Request, console: SignedInConsole) -> Respo
 async def configuration_page(
     configuration_id: str, request: Request, console: SignedInConsole, session: SessionDep
 ) -> Response:
-    try:
-        configuration = await service.get_configuration(session, console.caller, configuration_id)
-    except AppError:
-        return templates.render(request, "document_missing.html", console, status_code=404)
+    configuration = await _configuration(request, session, console, configuration_id)
     return _editor(request, console, configuration, _stored_settings(configuration))
 
 
@@ -417,10 +435,7 @@ async def change_configuration(
     form: CheckedForm,
 ) -> Response:
     """Save the configuration (a new version), or archive it (`action=archive`)."""
-    try:
-        configuration = await service.get_configuration(session, console.caller, configuration_id)
-    except AppError:
-        return templates.render(request, "document_missing.html", console, status_code=404)
+    configuration = await _configuration(request, session, console, configuration_id)
     if form.get("action") == "archive":
         await service.archive_configuration(session, console.caller, configuration_id)
         return RedirectResponse("/extraction/configurations", status_code=303)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from paperworks.console.dependencies import CheckedForm, SignedInConsole
-from paperworks.console.pages import Console, Templates, refusal_lines
+from paperworks.console.pages import Console, ResourceMissing, Templates, refusal_lines
 from paperworks.kit.errors import AppError
 from paperworks.services import ServicesDep, SessionDep
 from paperworks.webhooks import schemas, service
@@ -138,7 +138,9 @@ async def webhook_page(
     try:
         webhook = await service.get_webhook(session, console.caller, webhook_id)
     except WebhookNotFound:
-        return templates.render(request, "webhook_missing.html", console, status_code=404)
+        raise ResourceMissing(
+            request, console, "webhook", "/settings/webhooks", "All webhooks"
+        ) from None
     except AppError as error:
         return templates.render(
             request, "webhooks_refused.html", console, status_code=403, reason=error.detail
@@ -160,7 +162,9 @@ async def change_webhook(
     try:
         webhook = await service.get_webhook(session, console.caller, webhook_id)
     except WebhookNotFound:
-        return templates.render(request, "webhook_missing.html", console, status_code=404)
+        raise ResourceMissing(
+            request, console, "webhook", "/settings/webhooks", "All webhooks"
+        ) from None
     except AppError as error:
         return templates.render(
             request, "webhooks_refused.html", console, status_code=403, reason=error.detail
